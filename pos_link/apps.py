@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PosLinkConfig(AppConfig):
+    name = "pos_link"

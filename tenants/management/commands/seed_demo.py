@@ -1,0 +1,68 @@
+"""Demo data: operators, users, buildings, rooms and cameras. Running it again changes nothing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from buildings.models import Building, Room
+from devices.models import Device, DeviceKind
+from tenants.models import Operator, Role, User
+
+DEMO_PASSWORD = "demo-Pass1"  # noqa: S105 - printed by the demo command, demo data only
+
+DEMO = {
+    "Demo Mansion Co.": {
+        "users": [
+            ("admin@demo.example", "Demo Admin", Role.ADMIN),
+            ("viewer@demo.example", "Demo Viewer", Role.VIEWER),
+        ],
+        "buildings": {
+            "Sakura Residence": [
+                ("Entrance", "DEMO-0001", "Entrance camera", "02:00:5E:10:00:01"),
+                ("Bicycle parking", "DEMO-0002", "Bicycle parking camera", "02:00:5E:10:00:02"),
+            ],
+            "Momiji Heights": [
+                ("Garbage area", "DEMO-0003", "Garbage area camera", "02:00:5E:10:00:03"),
+            ],
+        },
+    },
+    "Harbor Shops Ltd.": {
+        "users": [("admin@harbor.example", "Harbor Admin", Role.ADMIN)],
+        "buildings": {
+            "Harbor Mall": [("Main gate", "HARB-0001", "Main gate camera", "02:00:5E:20:00:01")],
+        },
+    },
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo operators, accounts, buildings, rooms and cameras (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for op_name, spec in DEMO.items():
+            operator, _ = Operator.objects.get_or_create(name=op_name)
+            for email, name, role in spec["users"]:
+                if not User.objects.filter(email=email).exists():
+                    User.objects.create_user(email, DEMO_PASSWORD, operator=operator, name=name, role=role)
+            for building_name, rooms in spec["buildings"].items():
+                building, _ = Building.objects.get_or_create(operator=operator, name=building_name)
+                for room_name, contract, camera_name, mac in rooms:
+                    room, _ = Room.objects.get_or_create(
+                        operator=operator,
+                        building=building,
+                        name=room_name,
+                        defaults={"contract_number": contract},
+                    )
+                    camera, created = Device.objects.get_or_create(
+                        mac=mac,
+                        defaults={"operator": operator, "room": room, "kind": DeviceKind.CAMERA, "name": camera_name},
+                    )
+                    if created:
+                        Device.objects.create(
+                            operator=operator,
+                            room=room,
+                            kind=DeviceKind.SENSOR,
+                            name=f"{camera_name} sensor"[:64],
+                            parent=camera,
+                        )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,51 @@
+"""Resolve the operator once per request, and hold users to a first-login password change."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+
+def _operator_for(request):
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return user.operator
+
+
+class OperatorMiddleware:
+    """Sets `request.operator`: the tenant every query of this request is scoped to."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.operator = SimpleLazyObject(lambda: _operator_for(request))
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # DRF authenticates tokens inside the view; re-resolve from the authenticated user there.
+        return None
+
+
+class ForcePasswordChangeMiddleware:
+    """A user with an initial / temporary password can only change it (or log out) until they do."""
+
+    ALLOWED_PREFIXES = ("/static/", "/i18n/", "/healthz", "/accounts/logout", "/accounts/password/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse({"detail": "Change your initial password first."}, status=403)
+            return redirect(reverse("tenants:password_change") + "?first=1")
+        return self.get_response(request)
