@@ -2,14 +2,10 @@
 
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 
 
-def _operator_for(request):
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    return user.operator
+def operator_for(user):
+    return user.operator if user is not None and user.is_authenticated else None
 
 
 class OperatorMiddleware:
@@ -19,12 +15,10 @@ class OperatorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.operator = SimpleLazyObject(lambda: _operator_for(request))
+        # Session users are known here. DRF authenticates tokens later, inside the view; its
+        # permission class (tenants.permissions) sets the operator again after that.
+        request.operator = operator_for(request.user)
         return self.get_response(request)
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        # DRF authenticates tokens inside the view; re-resolve from the authenticated user there.
-        return None
 
 
 class ForcePasswordChangeMiddleware:
