@@ -1,0 +1,73 @@
+"""docker-compose.yml describes production: no Docker engine runs here, so its content is checked."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+COMPOSE = Path(settings.BASE_DIR) / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_it_runs_web_worker_beat_postgres_and_redis(compose):
+    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+    assert "gunicorn" in compose["services"]["web"]["command"]
+    assert "celery -A portal worker" in compose["services"]["worker"]["command"]
+    assert "celery -A portal beat" in compose["services"]["beat"]["command"]
+
+
+@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+def test_app_services_get_production_settings_and_real_services(compose, service):
+    env = compose["services"][service]["environment"]
+    assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.prod"
+    assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    for secret in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+        assert ":?" in env[secret], f"{secret} must be required, not defaulted"
+
+
+def _check(settings_module: str, **env) -> subprocess.CompletedProcess:
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    full_env.update(DJANGO_SETTINGS_MODULE=settings_module, **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = _check(
+        "portal.settings.prod",
+        SECRET_KEY="k3-Vq9_zT1pW8rLm2Xc7NbF4hJ6dS0yA5eG!uR+oI@wK#tEp7Zq",
+        FIELD_ENCRYPTION_KEY="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ALLOWED_HOSTS="portal.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _check("portal.settings.prod", FIELD_ENCRYPTION_KEY="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_a_malformed_setting_stops_start_up_with_its_name():
+    result = _check("portal.settings.dev", DB_CONN_MAX_AGE="soon")
+    assert result.returncode != 0
+    assert "DB_CONN_MAX_AGE" in result.stderr
