@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.OperatorMiddleware",
     "tenants.middleware.ForcePasswordChangeMiddleware",
+    "licensing.middleware.LicensingMiddleware",  # proxy login (act as customer), temporary-password expiry
 ]
 
 ROOT_URLCONF = "portal.urls"

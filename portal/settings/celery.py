@@ -37,3 +37,5 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["licensing-send-expiry-reminders"] = {"task": "licensing.send_expiry_reminders", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["licensing-process-expiries"] = {"task": "licensing.process_expiries", "schedule": 60.0}
