@@ -2,7 +2,8 @@
 
 Five consecutive wrong passwords lock the account for 30 minutes (SPEC §1). The lock is
 enforced here, in the backend, so the portal login, the Django admin login and anything
-else that calls `authenticate()` obey the same rule.
+else that calls `authenticate()` obey the same rule. Failed attempts on existing accounts are
+written to the login history here too, so every entry point leaves the same trace.
 """
 
 from datetime import timedelta
@@ -13,6 +14,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import User
+
+
+def request_ip(request) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it,
+    # and a forged IP would let an attacker skip risk-based two-step verification.
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def request_user_agent(request) -> str:
+    if request is None:
+        return ""
+    return request.META.get("HTTP_USER_AGENT", "")[:400]
 
 
 class EmailBackend(ModelBackend):
@@ -28,27 +43,36 @@ class EmailBackend(ModelBackend):
         if user.is_locked(now):
             if request is not None:
                 request.login_locked_until = user.locked_until
+            _record_failure(user, request, "locked")
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             if user.failed_login_count or user.locked_until:
                 User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
                 user.failed_login_count, user.locked_until = 0, None
             return user
-        register_failure(user, now)
+        locked = register_failure(user, now)
+        _record_failure(user, request, "lockout_started" if locked else "wrong_password")
         user.refresh_from_db(fields=["locked_until"])
         if request is not None and user.is_locked(now):
             request.login_locked_until = user.locked_until
         return None
 
 
-def register_failure(user: User, now) -> None:
-    """Count one wrong password atomically; the fifth in a row sets the lock."""
+def register_failure(user: User, now) -> bool:
+    """Count one wrong password atomically; the fifth in a row sets the lock. True if it did."""
     User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     limit = settings.PORTAL_LOCKOUT_FAILURES
     locked = User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
         failed_login_count=0, locked_until=now + timedelta(minutes=settings.PORTAL_LOCKOUT_MINUTES)
     )
-    if locked and user.operator_id:
-        from .services import login_record
+    return bool(locked)
 
-        login_record(user=user, ip=None, user_agent="", succeeded=False, detail="locked")
+
+def _record_failure(user: User, request, detail: str) -> None:
+    if not user.operator_id:
+        return
+    from .services import login_record
+
+    login_record(
+        user=user, ip=request_ip(request), user_agent=request_user_agent(request), succeeded=False, detail=detail
+    )

@@ -39,7 +39,8 @@ class ForcePasswordChangeMiddleware:
         ):
             if request.path.startswith("/api/"):
                 from django.http import JsonResponse
+                from django.utils.translation import gettext as _
 
-                return JsonResponse({"detail": "Change your initial password first."}, status=403)
+                return JsonResponse({"detail": _("Change your initial password first.")}, status=403)
             return redirect(reverse("tenants:password_change") + "?first=1")
         return self.get_response(request)

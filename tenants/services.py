@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from .models import KnownEnvironment, LoginHistory, Operator, Role, TwoFactorMode, User
 
@@ -93,14 +94,17 @@ def user_create(
     email = _check_email_free(email)
     user = User(operator=operator, email=email, name=(name or "").strip()[:100], role=role)
     if password:
-        validate_password(password, user)
+        _validate_password(password, user)
         user.set_password(password)
         user.must_change_password = True
     else:
         user.set_unusable_password()
     user.save()
     if not password or send_invitation:
-        transaction.on_commit(lambda: invitation_send(user=user))
+        from .tasks import send_invitation
+
+        language = translation.get_language()
+        transaction.on_commit(lambda: send_invitation.delay(user.pk, language))
     return user
 
 
@@ -125,28 +129,92 @@ def user_delete(*, actor: User, target: User) -> None:
     target.delete()
 
 
+def _validate_password(password: str, user: User, field: str = "password") -> None:
+    # Re-raised against the field so that forms and the API show the message next to it.
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
+@transaction.atomic
+def user_security_update(*, user: User, two_factor_mode: str, login_notification: bool) -> User:
+    """Own two-step verification mode and login-notification choice."""
+    if two_factor_mode not in TwoFactorMode.values:
+        raise ValidationError({"two_factor_mode": [_("Choose a valid two-step verification mode.")]})
+    user.two_factor_mode = two_factor_mode
+    user.login_notification = bool(login_notification)
+    user.save(update_fields=["two_factor_mode", "login_notification"])
+    return user
+
+
 @transaction.atomic
 def password_change(*, user: User, new_password: str) -> None:
-    validate_password(new_password, user)
+    """A new own password; it also ends a first-login / temporary-password obligation."""
+    _validate_password(new_password, user, field="new_password1")
     user.set_password(new_password)
     user.must_change_password = False
     user.temporary_password_expires_at = None
     user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
 
 
+@transaction.atomic
+def password_reset_complete(*, user: User, new_password: str) -> None:
+    """Password set through an emailed reset link: proof of the mailbox, so the lock and any
+    first-login obligation go too (otherwise a locked-out user could not get back in)."""
+    _validate_password(new_password, user, field="new_password1")
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "temporary_password_expires_at",
+            "failed_login_count",
+            "locked_until",
+        ]
+    )
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> str:
+    """A fresh DRF token for `user` (any old one stops working). The key is returned once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user).key
+
+
+@transaction.atomic
+def api_token_delete(*, user: User) -> bool:
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
 # ---------------------------------------------------------------- invitations
 
 
 def invitation_token(user: User) -> str:
-    # Bound to the password hash: the link stops working once a password is set.
-    return signing.dumps({"u": user.pk, "p": user.password[-12:]}, salt=INVITATION_SALT)
+    # Bound to the password hash: the link stops working once a password is set (single use).
+    # The issue time comes from timezone.now(), the clock every other rule here uses.
+    issued = int(timezone.now().timestamp())
+    return signing.dumps({"u": user.pk, "p": user.password[-12:], "t": issued}, salt=INVITATION_SALT)
 
 
 def invitation_user(token: str) -> User | None:
     """The user an invitation link is for, or None if it is invalid, used or older than 72 h."""
     try:
-        data = signing.loads(token, salt=INVITATION_SALT, max_age=settings.PORTAL_INVITATION_HOURS * 3600)
+        data = signing.loads(token, salt=INVITATION_SALT)
     except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+        return None
+    age = timezone.now().timestamp() - data["t"]
+    if age < 0 or age > settings.PORTAL_INVITATION_HOURS * 3600:
         return None
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
     if user is None or user.password[-12:] != data.get("p") or user.has_usable_password():
@@ -161,7 +229,7 @@ def invitation_send(*, user: User) -> None:
 
 @transaction.atomic
 def invitation_accept(*, user: User, password: str) -> None:
-    validate_password(password, user)
+    _validate_password(password, user, field="new_password1")
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
@@ -204,7 +272,29 @@ class TwoFactorChallenge:
     MAX_ATTEMPTS = 5
 
     def matches(self, code: str) -> bool:
-        return hmac.compare_digest(self.code_hash, _hash_code(self.user_id, code.strip()))
+        return hmac.compare_digest(self.code_hash, _hash_code(self.user_id, (code or "").strip()))
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()).timestamp() > self.expires_at
+
+    def attempts_left(self) -> int:
+        return max(0, self.MAX_ATTEMPTS - self.attempts)
+
+    def to_session(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_session(cls, data) -> "TwoFactorChallenge | None":
+        # The session is JSON; anything malformed is treated as "no pending challenge".
+        try:
+            return cls(
+                user_id=int(data["user_id"]),
+                code_hash=str(data["code_hash"]),
+                expires_at=float(data["expires_at"]),
+                attempts=int(data.get("attempts", 0)),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 def _hash_code(user_id: int, code: str) -> str:

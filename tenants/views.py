@@ -1,41 +1,441 @@
-"""Placeholder views; replaced by the accounts work."""
+"""Pages for login, two-step verification, passwords, the own account and user management."""
 
-from django.contrib.auth import authenticate, login, logout
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .access import access_user, require_admin
+from .auth_backend import request_ip, request_user_agent
+from .forms import (
+    InvitationAcceptForm,
+    LoginForm,
+    PortalPasswordChangeForm,
+    PortalPasswordResetForm,
+    PortalSetPasswordForm,
+    ProfileForm,
+    SecurityForm,
+    TwoFactorForm,
+    UserCreateForm,
+    UserEditForm,
+    UserSearchForm,
+    apply_service_errors,
+)
+from .models import User
+
+DEVICE_COOKIE = "portal_device"
+DEVICE_COOKIE_SALT = "tenants.device"
+DEVICE_COOKIE_MAX_AGE = int(timedelta(days=400).total_seconds())  # Chrome caps cookie lifetimes at 400 days
+PENDING_LOGIN = "tenants.pending_login"
+MAX_CODE_RESENDS = 3
+PAGE_SIZE = 20
 
 
-def login_view(request):
-    if request.method == "POST":
-        user = authenticate(request, email=request.POST.get("email"), password=request.POST.get("password"))
-        if user:
-            login(request, user)
-            return redirect("home")
-    return render(request, "tenants/login.html", {})
+# ---------------------------------------------------------------- helpers
 
 
-@require_POST
-def logout_view(request):
-    logout(request)
+def _device_key(request: HttpRequest) -> str | None:
+    """The browser's key from the long-lived signed cookie, or None for a browser never seen."""
+    key = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_COOKIE_SALT)
+    return key if key and len(key) <= 64 else None
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _local_time_label(moment) -> str:
+    """ "14:35" today, with the date otherwise, in the portal's time zone."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return local.strftime("%H:%M")
+    return f"{date_format(local, 'Y-m-d')} {local.strftime('%H:%M')}"
+
+
+def _complete_login(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    """Password (and code, where asked) are right: log in, record, remember this browser."""
+    device_key = _device_key(request) or secrets.token_urlsafe(32)
+    request.session.pop(PENDING_LOGIN, None)
+    login(request, user, backend="tenants.auth_backend.EmailBackend")
+    services.login_succeeded(
+        user=user, ip=request_ip(request), user_agent=request_user_agent(request), device_key=device_key
+    )
+    response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        device_key,
+        salt=DEVICE_COOKIE_SALT,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _paginate(request: HttpRequest, items):
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------- login, two-step, logout
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
+    if request.user.is_authenticated:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+        locked_until = getattr(request, "login_locked_until", None)
+        if user is None and locked_until:
+            form.add_error(
+                None,
+                _(
+                    "This account is locked after %(count)d wrong passwords in a row. "
+                    "It is locked until %(time)s; try again after that or reset your password."
+                )
+                % {"count": settings.PORTAL_LOCKOUT_FAILURES, "time": _local_time_label(locked_until)},
+            )
+        elif user is None:
+            # One message for unknown email and wrong password: nobody learns which accounts exist.
+            form.add_error(None, _("The email address or the password is not correct."))
+        elif user.temporary_password_expires_at and user.temporary_password_expires_at < timezone.now():
+            form.add_error(
+                None, _("Your temporary password has expired. Use “Forgot your password?” to set a new one.")
+            )
+        elif services.two_factor_required(user=user, device_key=_device_key(request), ip=request_ip(request)):
+            challenge = services.two_factor_start(user=user)
+            request.session[PENDING_LOGIN] = {"challenge": challenge.to_session(), "next": next_url, "resends": 0}
+            return redirect("tenants:two_factor_verify")
+        else:
+            return _complete_login(request, user, next_url)
+    return render(request, "tenants/login.html", {"form": form, "next": next_url})
+
+
+def _pending_login(request: HttpRequest):
+    pending = request.session.get(PENDING_LOGIN)
+    challenge = services.TwoFactorChallenge.from_session(pending.get("challenge")) if pending else None
+    user = selectors.user_for_login(user_id=challenge.user_id) if challenge else None
+    if user is None:
+        request.session.pop(PENDING_LOGIN, None)
+        return None, None, None
+    return pending, challenge, user
+
+
+def _back_to_login(request: HttpRequest, message: str) -> HttpResponse:
+    request.session.pop(PENDING_LOGIN, None)
+    messages.error(request, message)
     return redirect("tenants:login")
 
 
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
+    pending, challenge, user = _pending_login(request)
+    if challenge is None:
+        return _back_to_login(request, _("Log in with your email address and password first."))
+    form = TwoFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if challenge.is_expired():
+            return _back_to_login(request, _("The verification code has expired. Log in again to get a new one."))
+        if challenge.matches(form.cleaned_data["code"]):
+            return _complete_login(request, user, pending.get("next", ""))
+        challenge.attempts += 1
+        if challenge.attempts >= challenge.MAX_ATTEMPTS:
+            services.login_record(
+                user=user,
+                ip=request_ip(request),
+                user_agent=request_user_agent(request),
+                succeeded=False,
+                detail="two_factor_failed",
+            )
+            return _back_to_login(request, _("The verification code was wrong too many times. Log in again."))
+        pending["challenge"] = challenge.to_session()
+        request.session[PENDING_LOGIN] = pending
+        left = challenge.attempts_left()
+        form.add_error(
+            "code",
+            ngettext(
+                "This code is not correct. You can try %(left)d more time.",
+                "This code is not correct. You can try %(left)d more times.",
+                left,
+            )
+            % {"left": left},
+        )
+    context = {
+        "form": form,
+        "email": user.email,
+        "minutes": settings.PORTAL_TWO_FACTOR_CODE_MINUTES,
+        "can_resend": pending.get("resends", 0) < MAX_CODE_RESENDS,
+    }
+    return render(request, "tenants/two_factor.html", context)
+
+
+@never_cache
+@require_POST
+def two_factor_resend_view(request: HttpRequest) -> HttpResponse:
+    pending, challenge, user = _pending_login(request)
+    if challenge is None:
+        return _back_to_login(request, _("Log in with your email address and password first."))
+    if pending.get("resends", 0) >= MAX_CODE_RESENDS:
+        return _back_to_login(request, _("Too many codes were requested. Log in again."))
+    fresh = services.two_factor_start(user=user)
+    # Wrong tries carry over: asking for a new code must not buy more guesses.
+    fresh.attempts = challenge.attempts
+    pending.update(challenge=fresh.to_session(), resends=pending.get("resends", 0) + 1)
+    request.session[PENDING_LOGIN] = pending
+    messages.success(request, _("A new code has been sent to %(email)s.") % {"email": user.email})
+    return redirect("tenants:two_factor_verify")
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, _("You have logged out."))
+    return redirect("tenants:login")
+
+
+# ---------------------------------------------------------------- own account
+
+
+@sensitive_post_parameters()
 @login_required
-def password_change_view(request):
-    return HttpResponse("todo")
+@require_http_methods(["GET", "POST"])
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    first = request.user.must_change_password
+    form = PortalPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("home" if first else "tenants:account")
+    return render(request, "tenants/password_change.html", {"form": form, "first": first})
 
 
 @login_required
-def account_view(request):
-    return HttpResponse("todo")
+@require_http_methods(["GET", "POST"])
+def account_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    action = request.POST.get("action") if request.method == "POST" else None
+    profile = ProfileForm(
+        request.POST if action == "profile" else None, initial={"name": user.name, "email": user.email}
+    )
+    security = SecurityForm(
+        request.POST if action == "security" else None,
+        initial={"two_factor_mode": user.two_factor_mode, "login_notification": user.login_notification},
+    )
+    try:
+        if action == "profile" and profile.is_valid():
+            services.user_update(actor=user, target=user, **profile.cleaned_data)
+            messages.success(request, _("Your name and email address have been saved."))
+            return redirect("tenants:account")
+        if action == "security" and security.is_valid():
+            services.user_security_update(user=user, **security.cleaned_data)
+            messages.success(request, _("Your security settings have been saved."))
+            return redirect("tenants:account")
+    except ValidationError as exc:
+        user.refresh_from_db()
+        apply_service_errors(profile if action == "profile" else security, exc)
+    history = _paginate(request, selectors.login_history_for(user=user))
+    for entry in history:
+        entry.browser = selectors.describe_user_agent(entry.user_agent)
+    context = {
+        "profile_form": profile,
+        "security_form": security,
+        "history": history,
+        "history_days": settings.PORTAL_LOGIN_HISTORY_DAYS,
+        "token": selectors.api_token_for(user=user),
+        "new_token": request.session.pop("tenants.new_api_token", None),
+    }
+    return render(request, "tenants/account.html", context)
 
 
 @login_required
-def user_list_view(request):
-    return HttpResponse("todo")
+@require_POST
+def api_token_create_view(request: HttpRequest) -> HttpResponse:
+    # The key goes through the session once, so a reload of the account page does not show it again.
+    request.session["tenants.new_api_token"] = services.api_token_create(user=request.user)
+    messages.success(request, _("A new API token has been created. Copy it now: it is shown only once."))
+    return redirect(reverse("tenants:account") + "#api-token")
 
 
-def invitation_accept_view(request, token):
-    return HttpResponse("todo")
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_delete_view(request: HttpRequest) -> HttpResponse:
+    token = selectors.api_token_for(user=request.user)
+    if token is None:
+        messages.error(request, _("You have no API token."))
+        return redirect("tenants:account")
+    if request.method == "POST":
+        services.api_token_delete(user=request.user)
+        messages.success(request, _("Your API token has been deleted. Programs using it can no longer connect."))
+        return redirect(reverse("tenants:account") + "#api-token")
+    return render(request, "tenants/api_token_delete.html", {"token": token})
+
+
+# ---------------------------------------------------------------- invitation and password reset
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    user = services.invitation_user(token)
+    if user is None:
+        context = {"hours": settings.PORTAL_INVITATION_HOURS}
+        return render(request, "tenants/invitation_invalid.html", context, status=410)
+    form = InvitationAcceptForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your password is set. Log in with your email address and the new password."))
+            return redirect("tenants:login")
+    return render(request, "tenants/invitation_accept.html", {"form": form, "invited": user})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PortalPasswordResetForm
+    template_name = "tenants/password_reset_form.html"
+    email_template_name = "tenants/email/password_reset.txt"
+    subject_template_name = "tenants/email/password_reset_subject.txt"
+    success_url = reverse_lazy("tenants:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "tenants/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = PortalSetPasswordForm
+    template_name = "tenants/password_reset_confirm.html"
+    success_url = reverse_lazy("tenants:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "tenants/password_reset_complete.html"
+
+
+# ---------------------------------------------------------------- user management (admins)
+
+
+@login_required
+@require_http_methods(["GET"])
+def user_list_view(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    search = UserSearchForm(request.GET or None)
+    term = search.cleaned_data.get("q", "") if search.is_valid() else ""
+    users = _paginate(request, selectors.user_list(operator=request.operator, search=term))
+    count = selectors.user_count(operator=request.operator)
+    limit = settings.PORTAL_MAX_ACCOUNTS_PER_OPERATOR
+    context = {"search": search, "term": term, "users": users, "count": count, "limit": limit, "full": count >= limit}
+    return render(request, "tenants/user_list.html", context)
+
+
+@sensitive_post_parameters("password1", "password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_create_view(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.user_create(
+                operator=request.operator,
+                actor=request.user,
+                email=data["email"],
+                name=data["name"],
+                role=data["role"],
+                password=form.initial_password,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if form.initial_password:
+                text = _("Added %(email)s. Tell them the initial password; they must change it at first login.")
+            else:
+                text = _("Added %(email)s and mailed an invitation link, valid for %(hours)d hours.")
+            messages.success(request, text % {"email": created.email, "hours": settings.PORTAL_INVITATION_HOURS})
+            return redirect("tenants:user_list")
+    count = selectors.user_count(operator=request.operator)
+    limit = settings.PORTAL_MAX_ACCOUNTS_PER_OPERATOR
+    return render(request, "tenants/user_form.html", {"form": form, "full": count >= limit, "limit": limit})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = access_user(operator=request.operator, user=request.user, pk=user_id, write=True)
+    is_self = target.pk == request.user.pk
+    initial = {"name": target.name, "email": target.email, "role": target.role}
+    form = UserEditForm(request.POST or None, initial=initial, is_self=is_self)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update(
+                actor=request.user,
+                target=target,
+                name=data["name"],
+                email=data["email"],
+                role=None if is_self else data["role"],
+            )
+        except ValidationError as exc:
+            target.refresh_from_db()
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("The account %(email)s has been updated.") % {"email": target.email})
+            return redirect("tenants:user_list")
+    return render(request, "tenants/user_form.html", {"form": form, "target": target, "is_self": is_self})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_delete_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = access_user(operator=request.operator, user=request.user, pk=user_id, write=True)
+    if target.pk == request.user.pk:
+        messages.error(request, _("You cannot delete your own account."))
+        return redirect("tenants:user_list")
+    if request.method == "POST":
+        try:
+            services.user_delete(actor=request.user, target=target)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The account %(email)s has been deleted.") % {"email": target.email})
+        return redirect("tenants:user_list")
+    return render(request, "tenants/user_delete.html", {"target": target})

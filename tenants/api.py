@@ -1,0 +1,187 @@
+"""REST API for accounts: users (admins), the caller's own account, own login history.
+
+The same rules as the pages: lookups go through `access_user`, so another operator's account
+is a 404 before any role check, and writes by non-admins are a 403 with a translated message.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from . import access, selectors, services
+from .models import LoginHistory, User
+from .serializers import (
+    LoginHistorySerializer,
+    MeSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+
+
+class IsOperatorMember(BasePermission):
+    """Any logged-in member of an operator; role checks happen after the scoped lookup."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(request, "operator", None) is not None)
+
+
+def _drf_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+def _require_admin(user: User) -> None:
+    try:
+        access.require_admin(user)
+    except DjangoPermissionDenied as exc:
+        # DRF would replace Django's message with its generic one; keep ours (it is translated).
+        raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+def _access_user(request, user_id, *, write: bool) -> User:
+    try:
+        return access.access_user(operator=request.operator, user=request.user, pk=user_id, write=write)
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH, description="Account id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the operator's accounts (admins)",
+        parameters=[OpenApiParameter("search", str, description="Part of a name or email address")],
+    ),
+    create=extend_schema(
+        summary="Add an account (admins)", request=UserCreateSerializer, responses={201: UserSerializer}
+    ),
+    retrieve=extend_schema(summary="One account (admins; others only their own)", parameters=[USER_ID]),
+    update=extend_schema(
+        summary="Change an account (admins)",
+        request=UserUpdateSerializer,
+        responses=UserSerializer,
+        parameters=[USER_ID],
+    ),
+    partial_update=extend_schema(
+        summary="Change an account (admins)",
+        request=UserUpdateSerializer,
+        responses=UserSerializer,
+        parameters=[USER_ID],
+    ),
+    destroy=extend_schema(
+        summary="Delete an account (admins; never your own)", parameters=[USER_ID], responses={204: None}
+    ),
+)
+class UserViewSet(viewsets.GenericViewSet):
+    serializer_class = UserSerializer
+    permission_classes = [IsOperatorMember]
+    queryset = User.objects.none()  # schema generation only; every read goes through selectors / access
+    lookup_url_kwarg = "user_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def list(self, request):
+        _require_admin(request.user)
+        users = selectors.user_list(operator=request.operator, search=request.query_params.get("search", ""))
+        page = self.paginate_queryset(users)
+        return self.get_paginated_response(UserSerializer(page, many=True).data)
+
+    def create(self, request):
+        _require_admin(request.user)
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user = services.user_create(
+                operator=request.operator,
+                actor=request.user,
+                email=data["email"],
+                name=data["name"],
+                role=data["role"],
+                password=data.get("password") or None,
+            )
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, user_id=None):
+        return Response(UserSerializer(_access_user(request, user_id, write=False)).data)
+
+    def update(self, request, user_id=None, partial: bool = False):
+        target = _access_user(request, user_id, write=True)
+        serializer = UserUpdateSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            services.user_update(
+                actor=request.user,
+                target=target,
+                name=data.get("name", target.name),
+                email=data.get("email", target.email),
+                role=data.get("role"),
+            )
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(UserSerializer(target).data)
+
+    def partial_update(self, request, user_id=None):
+        return self.update(request, user_id=user_id, partial=True)
+
+    def destroy(self, request, user_id=None):
+        target = _access_user(request, user_id, write=True)
+        try:
+            services.user_delete(actor=request.user, target=target)
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(GenericAPIView):
+    """The caller's own account: name, email, two-step verification, login notification."""
+
+    serializer_class = MeSerializer
+    permission_classes = [IsOperatorMember]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(summary="Your own account")
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(summary="Change your own account")
+    def patch(self, request):
+        user = request.user
+        serializer = MeSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if "name" in data or "email" in data:
+                services.user_update(
+                    actor=user, target=user, name=data.get("name", user.name), email=data.get("email", user.email)
+                )
+            if "two_factor_mode" in data or "login_notification" in data:
+                services.user_security_update(
+                    user=user,
+                    two_factor_mode=data.get("two_factor_mode", user.two_factor_mode),
+                    login_notification=data.get("login_notification", user.login_notification),
+                )
+        except DjangoValidationError as exc:
+            user.refresh_from_db()
+            raise _drf_errors(exc) from exc
+        return Response(MeSerializer(user).data)
+
+
+@extend_schema_view(list=extend_schema(summary="Your own logins of the last 90 days"))
+class LoginHistoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = LoginHistorySerializer
+    permission_classes = [IsOperatorMember]
+    queryset = LoginHistory.objects.none()  # schema generation only
+
+    def get_queryset(self):
+        return selectors.login_history_for(user=self.request.user)

@@ -1,0 +1,30 @@
+"""Background jobs for accounts: invitation mails and the login-history retention purge."""
+
+from celery import shared_task
+from django.utils import translation
+
+from . import services
+from .selectors import user_for_login
+
+
+@shared_task(name="tenants.purge_login_history")
+def purge_login_history() -> int:
+    """Drop login records older than 90 days (SPEC §1). Idempotent: a second run deletes nothing."""
+    return services.login_history_purge()
+
+
+@shared_task(
+    name="tenants.send_invitation",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_invitation(user_id: int, language: str | None = None) -> bool:
+    """Mail the invitation link, in the language the admin used. Skips accounts that are gone
+    or already have a password (the invitation would be useless)."""
+    user = user_for_login(user_id=user_id)
+    if user is None or user.has_usable_password():
+        return False
+    with translation.override(language):
+        services.invitation_send(user=user)
+    return True
