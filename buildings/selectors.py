@@ -9,13 +9,22 @@ from .models import Building, Room
 
 
 def building_list(*, operator: Operator) -> QuerySet[Building]:
-    return Building.objects.for_operator(operator).annotate(room_count=Count("rooms"))
+    # distinct: the room and device joins multiply rows, so each count must count its own ids.
+    return Building.objects.for_operator(operator).annotate(
+        room_count=Count("rooms", distinct=True),
+        camera_count=Count("rooms__devices", filter=Q(rooms__devices__kind="camera"), distinct=True),
+        trouble_count=Count("rooms__devices", filter=~Q(rooms__devices__trouble_state=""), distinct=True),
+    )
 
 
-def room_list(*, operator: Operator, building: Building | None = None) -> QuerySet[Room]:
+def room_list(
+    *, operator: Operator, building: Building | None = None, building_id: int | None = None
+) -> QuerySet[Room]:
     rooms = Room.objects.for_operator(operator).select_related("building")
     if building is not None:
         rooms = rooms.filter(building=building)
+    if building_id is not None:
+        rooms = rooms.filter(building_id=building_id)  # still inside `operator`: another's id gives nothing
     return rooms.annotate(
         camera_count=Count("devices", filter=Q(devices__kind="camera")),
         sensor_count=Count("devices", filter=Q(devices__kind="sensor")),

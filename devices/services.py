@@ -1,6 +1,7 @@
 """Writes of devices: registration by MAC, rename, delete, exchange, stream settings."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -54,19 +55,43 @@ def ensure_mac_free(mac: str, *, exclude: Device | None = None) -> None:
         )
 
 
+def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
+    """The cleaned camera name and normalized, unregistered MAC; else ValidationError keyed "name" / "mac"."""
+    errors: dict[str, list[str]] = {}
+    try:
+        name = validate_device_name(name)
+    except ValidationError as exc:
+        errors["name"] = exc.messages
+    try:
+        mac = normalize_mac(mac)
+        ensure_mac_free(mac)
+    except ValidationError as exc:
+        errors["mac"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return name, mac
+
+
 @transaction.atomic
 def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
-    """Register a camera and its built-in motion sensor together into `room`."""
-    mac = normalize_mac(mac)
-    name = validate_device_name(name)
-    ensure_mac_free(mac)
+    """Register a camera and its built-in motion sensor together into `room`.
+
+    Raises ValidationError keyed by field ("name", "mac") so forms and the API can place the message.
+    """
+    from licensing.selectors import camera_license_require  # registration needs an assigned license (SPEC §7)
+
+    camera_license_require(operator=room.operator)
+    name, mac = camera_register_check(name=name, mac=mac)
     try:
         with transaction.atomic():
             camera = Device.objects.create(
                 operator=room.operator, room=room, kind=DeviceKind.CAMERA, name=name, mac=mac
             )
     except IntegrityError:  # lost a race with a concurrent registration of the same MAC
-        ensure_mac_free(mac)
+        try:
+            ensure_mac_free(mac)
+        except ValidationError as exc:
+            raise ValidationError({"mac": exc.messages}) from None
         raise
     sensor_name = (name + " " + _("sensor"))[:NAME_MAX]
     Device.objects.create(operator=room.operator, room=room, kind=DeviceKind.SENSOR, name=sensor_name, parent=camera)
@@ -75,7 +100,7 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
 
 @transaction.atomic
 def device_rename(*, user: User, device: Device, name: str) -> Device:
-    device.name = validate_device_name(name)
+    device.name = device_rename_check(device=device, name=name)
     device.save(update_fields=["name"])
     return device
 
@@ -86,22 +111,58 @@ def device_delete(*, user: User, device: Device) -> None:
     device.delete()
 
 
+def device_exchange_check(*, device: Device, new_mac: str) -> str:
+    """The normalized new MAC for exchanging `device`; else ValidationError keyed "mac"."""
+    if device.kind != DeviceKind.CAMERA:
+        # A built-in sensor has no MAC of its own: it is exchanged together with its camera.
+        raise ValidationError({"mac": _("Only a camera can be exchanged; its sensor goes with it.")})
+    try:
+        new_mac = normalize_mac(new_mac)
+        if device.mac == new_mac:
+            raise ValidationError(_("The new MAC address is the same as the current one."), code="mac_same")
+        ensure_mac_free(new_mac, exclude=device)
+    except ValidationError as exc:
+        raise ValidationError({"mac": exc.messages}) from None
+    return new_mac
+
+
+def device_rename_check(*, device: Device, name: str) -> str:
+    try:
+        return validate_device_name(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from None
+
+
 @transaction.atomic
 def device_exchange(*, user: User, device: Device, new_mac: str) -> Device:
-    """Replace a broken camera: new MAC, same room, name, settings and history."""
-    new_mac = normalize_mac(new_mac)
-    if device.mac == new_mac:
-        raise ValidationError(_("The new MAC address is the same as the current one."), code="mac_same")
-    ensure_mac_free(new_mac, exclude=device)
+    """Replace a broken camera: new MAC, same id, room, name, settings and history."""
+    new_mac = device_exchange_check(device=device, new_mac=new_mac)
     device = Device.objects.select_for_update().get(pk=device.pk)
-    DeviceExchange.objects.create(
-        operator=device.operator, device=device, old_mac=device.mac or "", new_mac=new_mac, by=user
-    )
+    old_mac = device.mac or ""
     device.mac = new_mac
     device.trouble_state = ""
     device.trouble_since = None
-    device.save(update_fields=["mac", "trouble_state", "trouble_since"])
+    try:
+        with transaction.atomic():
+            device.save(update_fields=["mac", "trouble_state", "trouble_since"])
+    except IntegrityError:  # a concurrent registration took the MAC between the check and the save
+        try:
+            ensure_mac_free(new_mac, exclude=device)
+        except ValidationError as exc:
+            raise ValidationError({"mac": exc.messages}) from None
+        raise
+    DeviceExchange.objects.create(operator=device.operator, device=device, old_mac=old_mac, new_mac=new_mac, by=user)
     return device
+
+
+def _clean_rtsp_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("rtsp", "rtsps") or not parts.hostname or len(value) > 1000:
+        raise ValidationError(
+            _("Enter an RTSP URL that starts with rtsp:// or rtsps:// and names a host."), code="rtsp_url"
+        )
+    return value
 
 
 @transaction.atomic
@@ -110,30 +171,73 @@ def device_set_stream(
     user: User,
     device: Device,
     source: str,
-    rtsp_url: str = "",
+    rtsp_url: str | None = None,
     onvif_host: str = "",
     onvif_port: int | None = None,
     onvif_user: str = "",
     onvif_password: str | None = None,
 ) -> Device:
-    """Stream settings. A blank `onvif_password` (None) keeps the stored one: it is never shown back."""
+    """Stream settings of a camera. The RTSP URL (it may carry credentials) and the ONVIF password are
+    write-only: a blank / None value keeps the stored one, because forms never show it back.
+
+    Settings of the source not chosen are cleared so no forgotten credential stays stored.
+    Raises ValidationError keyed by field.
+    """
+    if device.kind != DeviceKind.CAMERA:
+        raise ValidationError({"source": _("Only a camera has stream settings.")}, code="not_camera")
+    errors: dict[str, str] = {}
+    onvif_host, onvif_user = (onvif_host or "").strip(), (onvif_user or "").strip()
     if source == StreamSource.RTSP:
-        if not rtsp_url.startswith(("rtsp://", "rtsps://")):
-            raise ValidationError(_("The RTSP URL must start with rtsp:// or rtsps://."), code="rtsp_url")
-        device.rtsp_url = rtsp_url
+        if rtsp_url:
+            try:
+                device.rtsp_url = _clean_rtsp_url(rtsp_url)
+            except ValidationError as exc:
+                errors["rtsp_url"] = exc.messages[0]
+        elif not device.rtsp_url:
+            errors["rtsp_url"] = _("Enter the RTSP URL.")
+        device.onvif_host, device.onvif_port, device.onvif_user, device.onvif_password = "", None, "", ""
     elif source == StreamSource.ONVIF:
         if not onvif_host:
-            raise ValidationError(_("Enter the ONVIF host."), code="onvif_host")
+            errors["onvif_host"] = _("Enter the ONVIF host.")
+        elif len(onvif_host) > 255 or any(c.isspace() or c in "/@?#" for c in onvif_host):
+            errors["onvif_host"] = _("Enter a host name or IP address only (no scheme, path or spaces).")
         if onvif_port is not None and not 1 <= onvif_port <= 65535:
-            raise ValidationError(_("The ONVIF port must be between 1 and 65535."), code="onvif_port")
+            errors["onvif_port"] = _("The ONVIF port must be between 1 and 65535.")
+        if len(onvif_user) > 64:
+            errors["onvif_user"] = _("The ONVIF user must be at most 64 characters.")
+        if len(onvif_password or "") > 256:
+            errors["onvif_password"] = _("The ONVIF password must be at most 256 characters.")
         device.onvif_host, device.onvif_port, device.onvif_user = onvif_host, onvif_port or 80, onvif_user
         if onvif_password:
             device.onvif_password = onvif_password
-    elif source != StreamSource.NONE:
-        raise ValidationError(_("Unknown stream source."), code="source")
+        device.rtsp_url = ""
+    elif source == StreamSource.NONE:
+        device.rtsp_url, device.onvif_password = "", ""
+        device.onvif_host, device.onvif_port, device.onvif_user = "", None, ""
+    else:
+        errors["source"] = _("Unknown stream source.")
+    if errors:
+        device.refresh_from_db()  # the caller's instance must not keep half-applied values
+        raise ValidationError(errors)
     device.stream_source = source
-    device.save()
+    device.save(update_fields=["stream_source", "rtsp_url", "onvif_host", "onvif_port", "onvif_user", "onvif_password"])
     return device
+
+
+def device_trouble_refresh(*, user: User, device: Device) -> Device:
+    """ "Refresh trouble info": re-reads the stored state. The device workers keep it current; when they
+    can be asked on demand, the request goes here."""
+    device.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])
+    return device
+
+
+def device_delete_summary(device: Device) -> dict[str, int]:
+    """What goes with a device registration, for the confirmation screen."""
+    return {
+        "cameras": 1 if device.kind == DeviceKind.CAMERA else 0,
+        "sensors": device.children.filter(kind=DeviceKind.SENSOR).count()
+        + (1 if device.kind == DeviceKind.SENSOR else 0),
+    }
 
 
 def device_set_trouble(*, device: Device, state: str) -> bool:

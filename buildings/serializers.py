@@ -1,0 +1,183 @@
+"""API serializers of buildings, rooms and the one-call registration.
+
+None of them has an `operator` field: the operator is always the caller's. Ids of related objects
+in a request body go through `OperatorScopedPKField`, so another operator's id is "not found" (400),
+never a link across tenants. Writes go through the services; their field-keyed ValidationErrors
+come back as 400 with the translated message per field (`raise_as_drf`).
+"""
+
+from typing import NoReturn
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from devices.models import DeviceKind
+from devices.services import NAME_MAX
+
+from .models import Building, Room
+from .selectors import building_list
+from .services import Registration, building_create, building_rename, registration_complete, room_create, room_rename
+
+
+def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.NON_FIELD_ERRORS_KEY) -> NoReturn:
+    """Re-raise a service's ValidationError as DRF's, keeping the field each message belongs to."""
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    else:
+        detail = {default_field: exc.messages}
+    raise serializers.ValidationError(detail) from exc
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class OperatorScopedPKField(serializers.PrimaryKeyRelatedField):
+    """A primary key that only resolves inside the caller's operator, through a selector."""
+
+    default_error_messages = {
+        "does_not_exist": _('Not found: there is no object with id "{pk_value}".'),
+        "incorrect_type": _("Enter the id as a number."),
+    }
+
+    def __init__(self, *, selector, **kwargs) -> None:
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.selector(operator=self.context["request"].operator)
+
+
+def _count(obj, annotation: str, fallback) -> int:
+    # List endpoints annotate the counts in one query; a freshly saved object counts itself.
+    value = getattr(obj, annotation, None)
+    return fallback() if value is None else value
+
+
+class BuildingSerializer(serializers.ModelSerializer):
+    room_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Building
+        fields = ["id", "name", "room_count", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list = []  # uniqueness is the service's check, with its own message
+
+    def get_room_count(self, obj: Building) -> int:
+        return _count(obj, "room_count", lambda: obj.rooms.count())
+
+    def create(self, validated_data: dict) -> Building:
+        request = self.context["request"]
+        try:
+            return building_create(user=request.user, operator=request.operator, name=validated_data["name"])
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+    def update(self, instance: Building, validated_data: dict) -> Building:
+        try:
+            return building_rename(
+                user=self.context["request"].user, building=instance, name=validated_data.get("name", instance.name)
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+
+def _scoped_buildings(*, operator):
+    return building_list(operator=operator)
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    building = OperatorScopedPKField(selector=_scoped_buildings)
+    camera_count = serializers.SerializerMethodField()
+    sensor_count = serializers.SerializerMethodField()
+    trouble_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Room
+        fields = [
+            "id",
+            "building",
+            "name",
+            "contract_number",
+            "camera_count",
+            "sensor_count",
+            "trouble_count",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+        validators: list = []
+
+    def get_camera_count(self, obj: Room) -> int:
+        return _count(obj, "camera_count", lambda: obj.devices.filter(kind=DeviceKind.CAMERA).count())
+
+    def get_sensor_count(self, obj: Room) -> int:
+        return _count(obj, "sensor_count", lambda: obj.devices.filter(kind=DeviceKind.SENSOR).count())
+
+    def get_trouble_count(self, obj: Room) -> int:
+        return _count(obj, "trouble_count", lambda: obj.devices.exclude(trouble_state="").count())
+
+    def create(self, validated_data: dict) -> Room:
+        try:
+            return room_create(
+                user=self.context["request"].user,
+                building=validated_data["building"],
+                name=validated_data["name"],
+                contract_number=validated_data["contract_number"],
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+    def update(self, instance: Room, validated_data: dict) -> Room:
+        # The contract number and the building are fixed at registration; moving means register again.
+        for field in ("building", "contract_number"):
+            if field in validated_data and validated_data[field] != getattr(instance, field):
+                raise serializers.ValidationError({field: [_("This cannot be changed after registration.")]})
+        try:
+            return room_rename(
+                user=self.context["request"].user, room=instance, name=validated_data.get("name", instance.name)
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    """The whole registration wizard in one call: all or nothing."""
+
+    contract_number = serializers.CharField(max_length=32)
+    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
+    building = OperatorScopedPKField(
+        selector=_scoped_buildings,
+        required=False,
+        allow_null=True,
+        help_text=_("An existing building of yours; leave out to create one named building_name."),
+    )
+    building_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    room_name = serializers.CharField(max_length=100)
+    camera_name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+
+    def create(self, validated_data: dict):
+        request = self.context["request"]
+        building = validated_data.get("building")
+        registration = Registration(
+            contract_number=validated_data["contract_number"],
+            mac=validated_data["mac"],
+            building_id=building.pk if building else None,
+            building_name=validated_data.get("building_name", ""),
+            room_name=validated_data["room_name"],
+            camera_name=validated_data["camera_name"],
+        )
+        try:
+            return registration_complete(operator=request.operator, user=request.user, registration=registration)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+
+class RegistrationResultSerializer(serializers.Serializer):
+    building = serializers.IntegerField()
+    room = serializers.IntegerField()
+    camera = serializers.IntegerField()
+    sensor = serializers.IntegerField(allow_null=True)

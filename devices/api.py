@@ -1,0 +1,116 @@
+"""REST API of devices (`/api/v1/devices/`): list/retrieve for every role; register (camera and
+sensor by MAC into a room), rename, delete, `exchange` and `stream` for admins.
+
+Objects come through `access_device` / the selectors: another operator's id is a 404.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from buildings.serializers import raise_as_drf
+
+from .models import DeviceKind
+from .selectors import access_device, device_list
+from .serializers import (
+    DeviceCreateSerializer,
+    DeviceExchangeSerializer,
+    DeviceRenameSerializer,
+    DeviceSerializer,
+    StreamSettingsSerializer,
+)
+from .services import device_delete, device_exchange, device_set_stream
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("room", int, description="Only the devices of this room (an id)."),
+            OpenApiParameter("kind", str, enum=DeviceKind.values, description="Only devices of this kind."),
+        ]
+    ),
+    create=extend_schema(request=DeviceCreateSerializer, responses={201: DeviceSerializer}),
+    update=extend_schema(request=DeviceRenameSerializer, responses=DeviceSerializer),
+    partial_update=extend_schema(request=DeviceRenameSerializer, responses=DeviceSerializer),
+)
+class DeviceViewSet(viewsets.ModelViewSet):
+    lookup_url_kwarg = "device_id"
+    lookup_value_regex = "[0-9]+"
+
+    def get_serializer_class(self):
+        return {
+            "create": DeviceCreateSerializer,
+            "update": DeviceRenameSerializer,
+            "partial_update": DeviceRenameSerializer,
+            "exchange": DeviceExchangeSerializer,
+            "stream": StreamSettingsSerializer,
+        }.get(self.action, DeviceSerializer)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        room = params.get("room")
+        if room is not None and not room.isdigit():
+            raise serializers.ValidationError({"room": [_("Enter the id as a number.")]})
+        devices = device_list(operator=self.request.operator, user=self.request.user, kind=params.get("kind"))
+        # Filtering by id inside the operator's own devices: another operator's room id gives nothing.
+        return devices.filter(room_id=int(room)) if room else devices
+
+    def get_object(self):
+        return access_device(
+            operator=self.request.operator,
+            user=self.request.user,
+            pk=self.kwargs[self.lookup_url_kwarg],
+            write=self.request.method not in SAFE_METHODS,
+        )
+
+    def perform_destroy(self, instance) -> None:
+        device_delete(user=self.request.user, device=instance)
+
+    @extend_schema(request=DeviceExchangeSerializer, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def exchange(self, request: Request, device_id: str) -> Response:
+        """Replace a broken camera by a new one (new MAC): id, room, name, settings and history stay."""
+        device = self.get_object()
+        serializer = DeviceExchangeSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        try:
+            device = device_exchange(user=request.user, device=device, new_mac=serializer.validated_data["mac"])
+        except DjangoValidationError as exc:
+            raise_as_drf(exc, "mac")
+        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["GET"], responses=StreamSettingsSerializer)
+    @extend_schema(methods=["PUT", "PATCH"], request=StreamSettingsSerializer, responses=StreamSettingsSerializer)
+    @action(detail=True, methods=["get", "put", "patch"])
+    def stream(self, request: Request, device_id: str) -> Response:
+        """Stream settings of a camera. Secrets are write-only; a blank one keeps the stored value."""
+        device = self.get_object()
+        if request.method in SAFE_METHODS:
+            return Response(StreamSettingsSerializer(device).data)
+        partial = request.method == "PATCH"
+        serializer = StreamSettingsSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        current = {"onvif_host": device.onvif_host, "onvif_port": device.onvif_port, "onvif_user": device.onvif_user}
+        try:
+            device = device_set_stream(
+                user=request.user,
+                device=device,
+                source=data.get("stream_source", device.stream_source),
+                rtsp_url=data.get("rtsp_url") or None,
+                onvif_host=data.get("onvif_host", current["onvif_host"] if partial else ""),
+                onvif_port=data.get("onvif_port", current["onvif_port"] if partial else None),
+                onvif_user=data.get("onvif_user", current["onvif_user"] if partial else ""),
+                onvif_password=data.get("onvif_password") or None,
+            )
+        except DjangoValidationError as exc:
+            errors = exc.message_dict
+            if "source" in errors:  # the service's name for the field this API calls stream_source
+                errors["stream_source"] = errors.pop("source")
+            raise serializers.ValidationError(errors) from exc
+        return Response(StreamSettingsSerializer(device).data)

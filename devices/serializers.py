@@ -1,0 +1,125 @@
+"""API serializers of devices. Secrets (RTSP URL, ONVIF password) are write-only: responses only
+say whether they are set. No serializer takes an `operator`; a room id in a body must be the caller's."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from buildings.selectors import room_list
+from buildings.serializers import OperatorScopedPKField, raise_as_drf
+
+from .models import Device, DeviceKind, StreamSource
+from .services import NAME_MAX, camera_register, device_rename
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    building = serializers.IntegerField(source="room.building_id", read_only=True)
+    trouble_label = serializers.CharField(source="get_trouble_state_display", read_only=True)
+    sensor = serializers.SerializerMethodField(help_text=_("The built-in motion sensor registered with a camera."))
+    has_stream_settings = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "mac",
+            "room",
+            "building",
+            "parent",
+            "sensor",
+            "trouble_state",
+            "trouble_label",
+            "trouble_since",
+            "trouble_checked_at",
+            "stream_source",
+            "has_stream_settings",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_sensor(self, obj: Device) -> int | None:
+        if obj.kind != DeviceKind.CAMERA:
+            return None
+        sensor = obj.children.filter(kind=DeviceKind.SENSOR).first()
+        return sensor.pk if sensor else None
+
+
+def _scoped_rooms(*, operator):
+    return room_list(operator=operator)
+
+
+class DeviceCreateSerializer(serializers.Serializer):
+    """Registers a camera and its built-in sensor together into one of the caller's rooms."""
+
+    room = OperatorScopedPKField(selector=_scoped_rooms)
+    name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
+
+    def create(self, validated_data: dict) -> Device:
+        try:
+            return camera_register(
+                user=self.context["request"].user,
+                room=validated_data["room"],
+                name=validated_data["name"],
+                mac=validated_data["mac"],
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+    def to_representation(self, instance: Device) -> dict:
+        return DeviceSerializer(instance, context=self.context).data
+
+
+class DeviceRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+
+    def update(self, instance: Device, validated_data: dict) -> Device:
+        try:
+            return device_rename(user=self.context["request"].user, device=instance, name=validated_data["name"])
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+    def to_representation(self, instance: Device) -> dict:
+        return DeviceSerializer(instance, context=self.context).data
+
+
+class DeviceExchangeSerializer(serializers.Serializer):
+    mac = serializers.CharField(max_length=20, help_text=_("The MAC address (S/N) of the new camera."))
+
+
+class StreamSettingsSerializer(serializers.Serializer):
+    """Write: the settings. Read: the same without secrets, plus whether each secret is set."""
+
+    stream_source = serializers.ChoiceField(choices=StreamSource.choices, allow_blank=True)
+    rtsp_url = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
+    )
+    onvif_host = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    onvif_port = serializers.IntegerField(required=False, allow_null=True)
+    onvif_user = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    onvif_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=256,
+        help_text=_("Write-only. Blank or left out keeps the stored password."),
+    )
+    rtsp_url_set = serializers.BooleanField(read_only=True)
+    onvif_password_set = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, instance: Device) -> dict:
+        return {
+            "stream_source": instance.stream_source,
+            "onvif_host": instance.onvif_host,
+            "onvif_port": instance.onvif_port,
+            "onvif_user": instance.onvif_user,
+            "rtsp_url_set": bool(instance.rtsp_url),
+            "onvif_password_set": bool(instance.onvif_password),
+        }

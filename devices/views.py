@@ -1,0 +1,209 @@
+"""Device pages: detail with trouble state and exchange history, add to a room, rename, delete,
+exchange (new MAC) and stream settings.
+
+Objects come through `access_device` / `access_room`: another operator's id is a 404; changes
+ask for `write=True`, so a viewer or device operator gets 403 even on the form.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from buildings.selectors import access_room, room_list
+from buildings.views import GET_POST, RenamePage, delete_flow, rename_flow
+from tenants.access import require_admin
+
+from .forms import DeviceAddForm, DeviceExchangeForm, DeviceRenameForm, StreamSettingsForm
+from .models import DeviceKind
+from .selectors import access_device, device_exchange_list
+from .services import (
+    camera_register,
+    device_delete,
+    device_delete_summary,
+    device_exchange,
+    device_rename,
+    device_set_stream,
+    device_trouble_refresh,
+)
+
+
+def _room_url(room) -> str:
+    return reverse("buildings:room_detail", kwargs={"room_id": room.pk})
+
+
+def _device_url(device) -> str:
+    return reverse("devices:detail", kwargs={"device_id": device.pk})
+
+
+@login_required
+@require_http_methods(["GET"])
+def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    device = access_device(operator=request.operator, user=request.user, pk=device_id)
+    context = {"device": device, "exchanges": device_exchange_list(operator=request.operator, device=device)}
+    return render(request, "devices/device_detail.html", context)
+
+
+@login_required
+@require_POST
+def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    # Reading the state is open to every role, as on the manual's room list ("トラブル情報更新").
+    device = access_device(operator=request.operator, user=request.user, pk=device_id)
+    device_trouble_refresh(user=request.user, device=device)
+    messages.success(request, _("The trouble information was refreshed."))
+    return redirect(_device_url(device))
+
+
+@login_required
+@require_http_methods(["GET"])
+def device_add_select_view(request: HttpRequest) -> HttpResponse:
+    """'Add device' from the menu: choose the room first (rooms exist only through the wizard)."""
+    require_admin(request.user)
+    if request.GET.get("room"):
+        room = access_room(operator=request.operator, user=request.user, pk=request.GET["room"], write=True)
+        return redirect("devices:add", room_id=room.pk)
+    return render(request, "devices/add_select.html", {"rooms": room_list(operator=request.operator)})
+
+
+@login_required
+@GET_POST
+def device_add_view(request: HttpRequest, room_id: int) -> HttpResponse:
+    """Camera MAC + name → confirm (camera and its sensor) → both registered together."""
+    room = access_room(operator=request.operator, user=request.user, pk=room_id, write=True)
+    stage = "edit"
+    if request.method == "POST" and "back" in request.POST:
+        form = DeviceAddForm(initial={"mac": request.POST.get("mac", ""), "name": request.POST.get("name", "")})
+    elif request.method == "POST":
+        form = DeviceAddForm(request.POST)
+        if form.is_valid():
+            if "confirm" in request.POST:
+                try:
+                    camera = camera_register(
+                        user=request.user, room=room, name=form.cleaned_data["name"], mac=form.cleaned_data["mac"]
+                    )
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("The camera %(name)s and its motion sensor were added to %(room)s.")
+                        % {"name": camera.name, "room": room.name},
+                    )
+                    return redirect("buildings:detail", building_id=room.building_id)
+            else:
+                stage = "confirm"
+    else:
+        form = DeviceAddForm()
+    return render(request, "devices/add.html", {"room": room, "form": form, "stage": stage})
+
+
+@login_required
+@GET_POST
+def device_rename_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+    return rename_flow(
+        request,
+        form_class=DeviceRenameForm,
+        form_kwargs={"device": device},
+        page=RenamePage(
+            title=_("Rename device"),
+            facts=[(_("Building"), device.room.building.name), (_("Room"), device.room.name)],
+            before=device.name,
+            cancel_url=_device_url(device),
+        ),
+        save=lambda name: device_rename(user=request.user, device=device, name=name),
+        success_message=_("The device was renamed."),
+        success_url=_device_url(device),
+    )
+
+
+@login_required
+@GET_POST
+def device_delete_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+    name, room = device.name, device.room
+    return delete_flow(
+        request,
+        title=_("Delete device"),
+        facts=[(_("Building"), room.building.name), (_("Room"), room.name), (_("Device"), name)],
+        summary=device_delete_summary(device),
+        cancel_url=_device_url(device),
+        delete=lambda: device_delete(user=request.user, device=device),
+        success_message=_("The device %(name)s was deleted.") % {"name": name},
+        success_url=_room_url(room),
+    )
+
+
+@login_required
+@GET_POST
+def device_exchange_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    """New MAC → confirm (old → new) → exchanged; room, name, settings and history stay."""
+    device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+    stage = "edit"
+    if request.method == "POST" and "back" in request.POST:
+        form = DeviceExchangeForm(initial={"mac": request.POST.get("mac", "")}, device=device)
+    elif request.method == "POST":
+        form = DeviceExchangeForm(request.POST, device=device)
+        if form.is_valid():
+            if "confirm" in request.POST:
+                old_mac = device.mac
+                try:
+                    device_exchange(user=request.user, device=device, new_mac=form.cleaned_data["mac"])
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("The camera was exchanged: %(old)s → %(new)s.")
+                        % {"old": old_mac, "new": form.cleaned_data["mac"]},
+                    )
+                    return redirect(_device_url(device))
+            else:
+                stage = "confirm"
+    else:
+        form = DeviceExchangeForm(device=device)
+    return render(request, "devices/exchange.html", {"device": device, "form": form, "stage": stage})
+
+
+@login_required
+@GET_POST
+def device_stream_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+    if device.kind != DeviceKind.CAMERA:
+        messages.error(request, _("Only a camera has stream settings."))
+        return redirect(_device_url(device))
+    if request.method == "POST":
+        form = StreamSettingsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                device_set_stream(
+                    user=request.user,
+                    device=device,
+                    source=data["source"],
+                    rtsp_url=data["rtsp_url"] or None,
+                    onvif_host=data["onvif_host"],
+                    onvif_port=data["onvif_port"],
+                    onvif_user=data["onvif_user"],
+                    onvif_password=data["onvif_password"] or None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("The stream settings were saved."))
+                return redirect(_device_url(device))
+    else:
+        # Secrets are never put back into the form: only their "set" / "not set" state is shown.
+        form = StreamSettingsForm(
+            initial={
+                "source": device.stream_source,
+                "onvif_host": device.onvif_host,
+                "onvif_port": device.onvif_port,
+                "onvif_user": device.onvif_user,
+            }
+        )
+    return render(request, "devices/stream.html", {"device": device, "form": form})
