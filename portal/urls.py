@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("tenants.api_urls")),
     path("", include("buildings.api_urls")),
     path("", include("devices.api_urls")),
+    path("", include("licensing.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("tenants.urls")),
     path("buildings/", include("buildings.urls")),
     path("devices/", include("devices.urls")),
+    path("licensing/", include("licensing.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from .api import CustomerLicenseViewSet, PartnerCustomerViewSet, PartnerLicenseViewSet
+
+router = SimpleRouter()
+router.register("partner/licenses", PartnerLicenseViewSet, basename="partner-license")
+router.register("partner/customers", PartnerCustomerViewSet, basename="partner-customer")
+router.register("licenses", CustomerLicenseViewSet, basename="license")
+urlpatterns = router.urls
