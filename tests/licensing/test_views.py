@@ -1,0 +1,172 @@
+"""Partner console and customer pages: who may see what, the assign flow, proxy login."""
+
+from django.urls import reverse
+
+from licensing import selectors, services
+from licensing.models import AssignmentHistory, License, LicenseKind, ProxyAction
+from tests.conftest import client_for
+from tests.licensing.factories import give_camera_licenses
+
+PARTNER_PAGES = ["licensing:partner", "licensing:customers", "licensing:customer_add", "licensing:assign",
+                 "licensing:history", "licensing:expiries"]  # fmt: skip
+
+
+def test_partner_console_shows_stock_by_kind_and_term(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=3)
+    body = client_for(partner.admin).get(reverse("licensing:partner")).content.decode()
+    assert "Camera license (edge storage / SD card)" in body
+    assert "12 months" in body and ">3<" in body
+
+
+def test_customer_users_cannot_reach_partner_pages(alpha, partner):
+    for name in PARTNER_PAGES:
+        assert client_for(alpha.admin).get(reverse(name)).status_code == 404, name
+
+
+def test_outsider_partner_gets_404_for_another_partners_customer_and_license(partner, other_partner, alpha, bravo):
+    [lic] = give_camera_licenses(bravo.operator)
+    client = client_for(partner.admin)
+    for url in (
+        reverse("licensing:customer_detail", kwargs={"customer_id": bravo.operator.pk}),
+        reverse("licensing:customer_email", kwargs={"customer_id": bravo.operator.pk}),
+        reverse("licensing:license_renew", kwargs={"license_id": lic.pk}),
+        reverse("partner-customer-detail", kwargs={"customer_id": bravo.operator.pk}),
+        reverse("partner-license-detail", kwargs={"license_id": lic.pk}),
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("licensing:proxy_start", kwargs={"customer_id": bravo.operator.pk})).status_code == 404
+    assert client.get(reverse("license-detail", kwargs={"license_id": lic.pk})).status_code == 404
+    assert client_for(alpha.admin).get(reverse("license-detail", kwargs={"license_id": lic.pk})).status_code == 404
+    customers = client.get(reverse("partner-customer-list")).json()["results"]
+    assert [c["id"] for c in customers] == [alpha.operator.pk]
+
+
+def test_assign_flow_confirms_then_assigns_irreversibly(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=2)
+    client = client_for(partner.admin)
+    response = client.post(
+        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "2", "customer": alpha.operator.pk}
+    )
+    body = response.content.decode()
+    assert "cannot be undone" in body and "Alpha" in body
+    assert License.objects.filter(customer__isnull=False).count() == 0  # nothing yet: only the confirm screen
+    ids = [int(v) for v in response.context["ids"]]
+    response = client.post(
+        reverse("licensing:assign_confirm"),
+        {"customer_id": alpha.operator.pk, "kind": "edge_storage", "license_id": ids},
+        follow=True,
+    )
+    assert "2 licenses assigned to Alpha" in response.content.decode()
+    assert License.objects.filter(customer=alpha.operator).count() == 2
+    # Submitting the same confirmation again (double click, back button) assigns nothing more.
+    response = client.post(
+        reverse("licensing:assign_confirm"),
+        {"customer_id": alpha.operator.pk, "kind": "edge_storage", "license_id": ids},
+        follow=True,
+    )
+    assert "no longer in your stock" in response.content.decode()
+    assert AssignmentHistory.objects.filter(action=AssignmentHistory.Action.ASSIGNED).count() == 2
+
+
+def test_asking_for_more_than_in_stock_shows_an_error_on_the_form(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    response = client_for(partner.admin).post(
+        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "5", "customer": alpha.operator.pk}
+    )
+    assert "Only 1 licenses" in response.content.decode()
+    assert selectors.stock_count(partner=partner.operator, kind="edge_storage", term_months=12) == 1
+
+
+def test_partner_viewer_cannot_assign(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    assert client_for(partner.viewer).get(reverse("licensing:assign")).status_code == 403
+
+
+def test_partner_adds_a_customer_and_sees_a_success_message(partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(partner.admin).post(
+            reverse("licensing:customer_add"), {"name": "Corner Cafe", "email": "cafe@example.com"}, follow=True
+        )
+    assert "Customer Corner Cafe added" in response.content.decode()
+    assert selectors.customer_list(partner=partner.operator).filter(name="Corner Cafe").exists()
+
+
+def test_customer_email_in_use_is_shown_on_the_form(partner, alpha):
+    response = client_for(partner.admin).post(
+        reverse("licensing:customer_add"), {"name": "Dup", "email": alpha.viewer.email}
+    )
+    assert "already used by another account" in response.content.decode()
+    assert not selectors.customer_list(partner=partner.operator).filter(name="Dup").exists()
+
+
+def test_proxy_login_shows_a_banner_records_changes_and_the_customer_sees_it(partner, alpha):
+    [lic] = give_camera_licenses(alpha.operator)
+    from tests.factories import CameraFactory
+
+    target = CameraFactory(room=alpha.room, name="Wrong cam")
+    client = client_for(partner.admin)
+    response = client.post(reverse("licensing:proxy_start", kwargs={"customer_id": alpha.operator.pk}), follow=True)
+    body = response.content.decode()
+    assert "Proxy login" in body and "acting as" in body
+    assert "Alpha Cam" in client.get(reverse("home")).content.decode()  # other apps now see the customer
+    assert client.get(reverse("licensing:partner")).status_code == 404  # while acting, not the partner console
+    client.post(reverse("licensing:license_move", kwargs={"license_id": lic.pk}), {"device": target.pk})
+    lic.refresh_from_db()
+    assert lic.device == target
+    assert AssignmentHistory.objects.filter(license=lic, action="moved", proxy_session__isnull=False).exists()
+    response = client.post(reverse("licensing:proxy_end"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("licensing:partner")
+    assert "Proxy login" not in response.content.decode()
+    assert ProxyAction.objects.filter(path__contains="/move/").exists()
+    page = client_for(alpha.viewer).get(reverse("licensing:licenses")).content.decode()
+    assert partner.admin.email in page and "/move/" in page
+
+
+def test_customer_license_page_lists_licenses_with_expiry_and_state(partner, alpha):
+    give_camera_licenses(alpha.operator)
+    body = client_for(alpha.viewer).get(reverse("licensing:licenses")).content.decode()
+    assert "Alpha Cam" in body and "2026-02-28" in body and "Active" in body
+
+
+def test_api_assign_and_customer_license_list(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.CONGESTION_OPTION, months=12, count=2)
+    client = client_for(partner.admin)
+    response = client.post(
+        reverse("partner-license-assign"),
+        {"customer_id": alpha.operator.pk, "kind": "congestion_option", "term_months": 12, "count": 3},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "Only 2" in str(response.json())
+    response = client.post(
+        reverse("partner-license-assign"),
+        {"customer_id": alpha.operator.pk, "kind": "congestion_option", "term_months": 12, "count": 2},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    listed = client_for(alpha.viewer).get(reverse("license-list")).json()["results"]
+    assert [row["state"] for row in listed] == ["active", "active"]
+    assert selectors.option_license_count(alpha.operator, LicenseKind.CONGESTION_OPTION) == 2
+
+
+def test_api_partner_viewer_cannot_assign(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.POS_OPTION, months=12, count=1)
+    response = client_for(partner.viewer).post(
+        reverse("partner-license-assign"),
+        {"customer_id": alpha.operator.pk, "kind": "pos_option", "term_months": 12, "count": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert selectors.stock_count(partner=partner.operator, kind="pos_option", term_months=12) == 1
+
+
+def test_expired_temporary_password_session_is_logged_out_with_a_message(partner, set_now):
+    from datetime import timedelta
+
+    from licensing import clock
+
+    customer, admin = services.customer_create(
+        partner=partner.operator, actor=partner.admin, name="Late", email="late@example.com"
+    )
+    set_now(clock.now() + timedelta(hours=25))
+    response = client_for(admin).get(reverse("licensing:licenses"), follow=True)
+    assert "temporary password expired" in response.content.decode()
