@@ -60,6 +60,7 @@ class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = LicenseSerializer
     lookup_url_kwarg = "license_id"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         partner = selectors.access_partner(operator=self.request.operator)
@@ -95,6 +96,7 @@ class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
 class PartnerCustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CustomerSerializer
     lookup_url_kwarg = "customer_id"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return selectors.customer_list(partner=selectors.access_partner(operator=self.request.operator))
@@ -140,6 +142,7 @@ class CustomerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = LicenseSerializer
     lookup_url_kwarg = "license_id"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return (

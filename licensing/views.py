@@ -86,7 +86,8 @@ def customer_add(request):
                 messages.success(
                     request,
                     _(
-                        "Customer %(name)s added. A password was mailed to %(email)s; it must be changed within 24 hours."
+                        "Customer %(name)s added. A password was mailed to %(email)s; "
+                        "it must be changed within 24 hours."
                     )
                     % {"name": customer, "email": admin.email},
                 )

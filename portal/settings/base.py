@@ -129,7 +129,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models have a "kind" field; name each choice set after its class.
-    "ENUM_NAME_OVERRIDES": {"DeviceKindEnum": "devices.models.DeviceKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceKindEnum": "devices.models.DeviceKind",
+        "LicenseKindEnum": "licensing.models.LicenseKind",
+    },
 }
 
 # Product rules (SPEC §1) kept in one place so tests and pages agree.
