@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from . import access, selectors, services
+from .middleware import operator_for
 from .models import LoginHistory, User
 from .serializers import (
     LoginHistorySerializer,
@@ -28,7 +29,13 @@ class IsOperatorMember(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and getattr(request, "operator", None) is not None)
+        if not (user and user.is_authenticated):
+            return False
+        # Token users are only known now, after DRF authentication; a session user's operator (which
+        # a partner's proxy login may have switched to a customer) is kept as the middleware set it.
+        if getattr(request._request, "operator", None) is None:
+            request._request.operator = operator_for(user)
+        return request._request.operator is not None
 
 
 def _drf_errors(exc: DjangoValidationError) -> exceptions.ValidationError:

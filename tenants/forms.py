@@ -76,11 +76,12 @@ class PortalPasswordChangeForm(_ServiceSetPasswordMixin, PasswordChangeForm):
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = _("Current password")
 
-    def clean_new_password2(self):
-        password2 = super().clean_new_password2()
-        if password2 and self.user.check_password(password2):
-            raise ValidationError(_("Choose a password different from the current one."), code="password_unchanged")
-        return password2
+    def clean(self):
+        data = super().clean()
+        new = data.get("new_password2")
+        if new and "new_password2" not in self.errors and self.user.check_password(new):
+            self.add_error("new_password2", _("Choose a password different from the current one."))
+        return data
 
 
 class PortalSetPasswordForm(_ServiceSetPasswordMixin, SetPasswordForm):
