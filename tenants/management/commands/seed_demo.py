@@ -65,4 +65,7 @@ class Command(BaseCommand):
                             name=f"{camera_name} sensor"[:64],
                             parent=camera,
                         )
+        from licensing.demo import seed_licensing  # partner, stock, and licenses covering the demo cameras
+
+        seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
