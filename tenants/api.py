@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from . import access, selectors, services
 from .middleware import operator_for
-from .models import LoginHistory, User
+from .models import User
 from .serializers import (
     LoginHistorySerializer,
     MeSerializer,
@@ -90,7 +90,6 @@ USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH, description="A
 class UserViewSet(viewsets.GenericViewSet):
     serializer_class = UserSerializer
     permission_classes = [IsOperatorMember]
-    queryset = User.objects.none()  # schema generation only; every read goes through selectors / access
     lookup_url_kwarg = "user_id"
     lookup_value_regex = r"[0-9]+"
 
@@ -188,7 +187,6 @@ class MeView(GenericAPIView):
 class LoginHistoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LoginHistorySerializer
     permission_classes = [IsOperatorMember]
-    queryset = LoginHistory.objects.none()  # schema generation only
 
     def get_queryset(self):
         return selectors.login_history_for(user=self.request.user)
