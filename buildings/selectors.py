@@ -10,11 +10,15 @@ from .models import Building, Room
 
 def building_list(*, operator: Operator) -> QuerySet[Building]:
     # distinct: the room and device joins multiply rows, so each count must count its own ids.
-    return Building.objects.for_operator(operator).annotate(
-        room_count=Count("rooms", distinct=True),
-        camera_count=Count("rooms__devices", filter=Q(rooms__devices__kind="camera"), distinct=True),
-        trouble_count=Count("rooms__devices", filter=~Q(rooms__devices__trouble_state=""), distinct=True),
-    )
+    return (
+        Building.objects.for_operator(operator)
+        .annotate(
+            room_count=Count("rooms", distinct=True),
+            camera_count=Count("rooms__devices", filter=Q(rooms__devices__kind="camera"), distinct=True),
+            trouble_count=Count("rooms__devices", filter=~Q(rooms__devices__trouble_state=""), distinct=True),
+        )
+        .order_by("name", "id")
+    )  # Meta.ordering is dropped from aggregate queries; pagination needs one
 
 
 def room_list(
@@ -29,7 +33,7 @@ def room_list(
         camera_count=Count("devices", filter=Q(devices__kind="camera")),
         sensor_count=Count("devices", filter=Q(devices__kind="sensor")),
         trouble_count=Count("devices", filter=~Q(devices__trouble_state="")),
-    )
+    ).order_by("building__name", "name", "id")
 
 
 def access_building(*, operator: Operator, user: User, pk, write: bool = False) -> Building:
