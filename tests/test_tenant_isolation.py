@@ -24,7 +24,15 @@ ENTITY_IDS: dict[str, Callable[[Tenant], object]] = {
     "camera_id": lambda t: t.camera.pk,
     "sensor_id": lambda t: t.sensor.pk,
     "user_id": lambda t: t.admin.pk,
+    "customer_id": lambda t: t.operator.pk,  # the outsider as another partner's customer
+    "license_id": lambda t: _license_of(t),
 }
+
+
+def _license_of(tenant: Tenant) -> int:
+    from tests.licensing.factories import give_camera_licenses  # a license assigned to the outsider
+
+    return give_camera_licenses(tenant.operator)[0].pk
 
 # Routes reachable without an operator, each with the reason it is safe.
 PUBLIC_ROUTES = {
