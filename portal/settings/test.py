@@ -11,3 +11,4 @@ CELERY_TASK_EAGER_PROPAGATES = True
 LANGUAGE_CODE = "en"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - live_server threads must not hold connections open
