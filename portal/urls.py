@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("buildings.api_urls")),
     path("", include("devices.api_urls")),
     path("", include("licensing.api_urls")),
+    path("", include("recording.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("buildings/", include("buildings.urls")),
     path("devices/", include("devices.urls")),
     path("licensing/", include("licensing.urls")),
+    path("recording/", include("recording.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,194 @@
+"""REST API (`/api/v1/`) of notification settings and recording conditions.
+
+Notification settings are admin-only, reads included (viewers get 403); conditions are readable
+by every role and changed by admins. Objects come through the access functions: another
+operator's room, building or camera in the URL is a 404; another operator's sensor in a body is a
+400 "not found", never a link across tenants.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from buildings.selectors import access_building
+from buildings.serializers import raise_as_drf
+
+from . import services
+from .models import NotificationType
+from .selectors import (
+    ConditionInForce,
+    access_camera,
+    access_notification_room,
+    access_sensor,
+    conditions_in_force,
+    notification_setting_for,
+    rooms_with_notification_settings,
+)
+
+
+class NotificationSettingSerializer(serializers.Serializer):
+    room = serializers.IntegerField(source="room_id", read_only=True)
+    room_name = serializers.CharField(source="room.name", read_only=True)
+    building = serializers.IntegerField(source="room.building_id", read_only=True)
+    notification_type = serializers.ChoiceField(choices=NotificationType.choices)
+    recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    building = serializers.IntegerField()
+    rooms_overwritten = serializers.IntegerField()
+    rooms = NotificationSettingSerializer(many=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    sensor = serializers.IntegerField(source="sensor.pk")
+    sensor_name = serializers.CharField(source="sensor.name", read_only=True)
+    room = serializers.IntegerField(source="sensor.room_id", read_only=True)
+    room_name = serializers.CharField(source="sensor.room.name", read_only=True)
+    automatic = serializers.BooleanField(read_only=True)
+
+
+class ConditionCreateSerializer(serializers.Serializer):
+    sensor = serializers.IntegerField(min_value=1)
+
+
+def _save_setting(request: Request, *, save, partial_base=None) -> dict:
+    serializer = NotificationSettingSerializer(data=request.data, partial=partial_base is not None)
+    serializer.is_valid(raise_exception=True)
+    data = {
+        "notification_type": serializer.validated_data.get(
+            "notification_type", getattr(partial_base, "notification_type", None)
+        ),
+        "recipients": serializer.validated_data.get("recipients", getattr(partial_base, "recipients", None)),
+    }
+    try:
+        return save(**data)
+    except DjangoValidationError as exc:
+        raise_as_drf(exc)
+
+
+class RoomNotificationSettingView(GenericAPIView):
+    """A room's recipients and notification type ("troubles" is the default)."""
+
+    serializer_class = NotificationSettingSerializer
+
+    def _room(self):
+        return access_notification_room(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["room_id"]
+        )
+
+    def get(self, request: Request, room_id: str) -> Response:
+        return Response(NotificationSettingSerializer(notification_setting_for(room=self._room())).data)
+
+    def put(self, request: Request, room_id: str) -> Response:
+        room = self._room()
+        setting = _save_setting(
+            request, save=lambda **data: services.notification_setting_update(user=request.user, room=room, **data)
+        )
+        return Response(NotificationSettingSerializer(setting).data)
+
+    def patch(self, request: Request, room_id: str) -> Response:
+        room = self._room()
+        current = notification_setting_for(room=room)
+        setting = _save_setting(
+            request,
+            partial_base=current,
+            save=lambda **data: services.notification_setting_update(user=request.user, room=room, **data),
+        )
+        return Response(NotificationSettingSerializer(setting).data)
+
+
+class BuildingNotificationSettingsView(GenericAPIView):
+    """GET: every room's setting. PUT: the bulk setting, which overwrites every room of the building."""
+
+    serializer_class = NotificationSettingSerializer
+    pagination_class = None
+
+    def _building(self):
+        return access_building(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["building_id"], write=True
+        )
+
+    @extend_schema(responses=NotificationSettingSerializer(many=True))
+    def get(self, request: Request, building_id: str) -> Response:
+        rooms = rooms_with_notification_settings(operator=request.operator, building=self._building())
+        return Response(NotificationSettingSerializer([r.notification for r in rooms], many=True).data)
+
+    @extend_schema(responses=BulkResultSerializer)
+    def put(self, request: Request, building_id: str) -> Response:
+        building = self._building()
+        count = _save_setting(
+            request,
+            save=lambda **data: services.notification_setting_bulk_update(user=request.user, building=building, **data),
+        )
+        rooms = rooms_with_notification_settings(operator=request.operator, building=building)
+        result = {"building": building.pk, "rooms_overwritten": count, "rooms": [r.notification for r in rooms]}
+        return Response(BulkResultSerializer(result).data)
+
+
+class CameraConditionsView(GenericAPIView):
+    """The triggers of a camera: automatic (same-room sensors) and added ones. POST adds one."""
+
+    serializer_class = ConditionSerializer
+    pagination_class = None
+
+    def _camera(self, write: bool = False):
+        return access_camera(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["camera_id"], write=write
+        )
+
+    def get(self, request: Request, camera_id: str) -> Response:
+        conditions = conditions_in_force(operator=request.operator, camera=self._camera())
+        return Response(ConditionSerializer(conditions, many=True).data)
+
+    @extend_schema(request=ConditionCreateSerializer, responses={201: ConditionSerializer})
+    def post(self, request: Request, camera_id: str) -> Response:
+        camera = self._camera(write=True)
+        body = ConditionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            sensor = access_sensor(operator=request.operator, user=request.user, pk=body.validated_data["sensor"])
+        except Http404:
+            raise serializers.ValidationError({"sensor": [_("Not found: no motion sensor with this id.")]}) from None
+        try:
+            services.condition_add(user=request.user, camera=camera, sensor=sensor)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        return Response(
+            ConditionSerializer(ConditionInForce(sensor=sensor, automatic=False)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CameraConditionView(GenericAPIView):
+    """One trigger of a camera. DELETE removes an added one; automatic ones answer 400."""
+
+    serializer_class = ConditionSerializer
+
+    def _pair(self, write: bool = False):
+        camera = access_camera(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["camera_id"], write=write
+        )
+        sensor = access_sensor(operator=self.request.operator, user=self.request.user, pk=self.kwargs["sensor_id"])
+        return camera, sensor
+
+    def get(self, request: Request, camera_id: str, sensor_id: str) -> Response:
+        camera, sensor = self._pair()
+        for condition in conditions_in_force(operator=request.operator, camera=camera):
+            if condition.sensor.pk == sensor.pk:
+                return Response(ConditionSerializer(condition).data)
+        raise Http404
+
+    def delete(self, request: Request, camera_id: str, sensor_id: str) -> Response:
+        camera, sensor = self._pair(write=True)
+        try:
+            services.condition_delete(user=request.user, camera=camera, sensor=sensor)
+        except DjangoValidationError as exc:
+            if services.condition_is_automatic(camera=camera, sensor=sensor):
+                raise_as_drf(exc)
+            raise Http404 from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path(
+        "rooms/<int:room_id>/notification-setting/",
+        api.RoomNotificationSettingView.as_view(),
+        name="room-notification-setting",
+    ),
+    path(
+        "buildings/<int:building_id>/notification-settings/",
+        api.BuildingNotificationSettingsView.as_view(),
+        name="building-notification-settings",
+    ),
+    path(
+        "cameras/<int:camera_id>/recording-conditions/",
+        api.CameraConditionsView.as_view(),
+        name="camera-recording-conditions",
+    ),
+    path(
+        "cameras/<int:camera_id>/recording-conditions/<int:sensor_id>/",
+        api.CameraConditionView.as_view(),
+        name="camera-recording-condition",
+    ),
+]

@@ -1,0 +1,125 @@
+"""Writes of notification settings and recording conditions. Views and the API call these."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from buildings.models import Building, Room
+from devices.models import Device, DeviceKind
+from tenants.access import require_admin
+from tenants.models import User
+
+from .models import NotificationSetting, NotificationType, RecordingCondition
+from .rules import clean_recipients
+from .selectors import condition_list
+
+
+def _validated(notification_type: str, recipients: list[str]) -> tuple[str, list[str]]:
+    """Both fields checked before anything is written, errors keyed by field."""
+    errors: dict[str, list[str]] = {}
+    if notification_type not in NotificationType.values:
+        errors["notification_type"] = [_("Choose one of the notification types.")]
+    try:
+        recipients = clean_recipients(recipients)
+    except ValidationError as exc:
+        errors["recipients"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return notification_type, recipients
+
+
+@transaction.atomic
+def notification_setting_update(
+    *, user: User, room: Room, notification_type: str, recipients: list[str]
+) -> NotificationSetting:
+    require_admin(user)
+    notification_type, recipients = _validated(notification_type, recipients)
+    setting, _created = NotificationSetting.objects.update_or_create(
+        operator_id=room.operator_id,
+        room=room,
+        defaults={
+            "notification_type": notification_type,
+            "recipients": recipients,
+            "updated_at": timezone.now(),
+            "updated_by": user,
+        },
+    )
+    return setting
+
+
+@transaction.atomic
+def notification_setting_bulk_update(
+    *, user: User, building: Building, notification_type: str, recipients: list[str]
+) -> int:
+    """Overwrite the setting of every room of `building` (seed 001 §3: the bulk setting replaces
+    each room's). Returns how many rooms were overwritten. All rooms or none."""
+    require_admin(user)
+    notification_type, recipients = _validated(notification_type, recipients)
+    rooms = list(Room.objects.for_operator(building.operator_id).filter(building=building))
+    now = timezone.now()
+    for room in rooms:
+        NotificationSetting.objects.update_or_create(
+            operator_id=building.operator_id,
+            room=room,
+            defaults={
+                "notification_type": notification_type,
+                "recipients": recipients,
+                "updated_at": now,
+                "updated_by": user,
+            },
+        )
+    return len(rooms)
+
+
+# ----------------------------------------------------------------------------- recording conditions
+
+
+def condition_is_automatic(*, camera: Device, sensor: Device) -> bool:
+    return camera.room_id == sensor.room_id
+
+
+@transaction.atomic
+def condition_add(*, user: User, camera: Device, sensor: Device) -> RecordingCondition:
+    """Make `camera` record when `sensor`, in another room, fires. Errors are keyed by field."""
+    require_admin(user)
+    if camera.kind != DeviceKind.CAMERA:
+        raise ValidationError({"camera": [_("Choose a camera.")]})
+    if sensor.kind != DeviceKind.SENSOR:
+        raise ValidationError({"sensor": [_("Choose a motion sensor.")]})
+    # Callers pass objects from the access functions; this is the last line against a mix-up.
+    if camera.operator_id != sensor.operator_id or camera.operator_id != user.operator_id:
+        raise ValidationError({"sensor": [_("Choose a motion sensor.")]})
+    if condition_is_automatic(camera=camera, sensor=sensor):
+        raise ValidationError(
+            {"sensor": [_("Sensors in the camera's own room trigger it automatically; choose another room.")]}
+        )
+    if condition_list(operator=camera.operator, camera=camera).filter(sensor=sensor).exists():
+        raise ValidationError({"sensor": [_("This sensor already triggers the camera.")]})
+    try:
+        with transaction.atomic():
+            return RecordingCondition.objects.create(
+                operator_id=camera.operator_id, camera=camera, sensor=sensor, created_by=user
+            )
+    except IntegrityError:  # added at the same moment by someone else
+        raise ValidationError({"sensor": [_("This sensor already triggers the camera.")]}) from None
+
+
+@transaction.atomic
+def condition_delete(*, user: User, camera: Device, sensor: Device) -> None:
+    """Delete one added condition. The automatic same-room ones cannot be deleted."""
+    require_admin(user)
+    if condition_is_automatic(camera=camera, sensor=sensor):
+        raise ValidationError(_("Automatic recording conditions (sensors in the camera's own room) cannot be deleted."))
+    deleted, _rows = condition_list(operator=camera.operator, camera=camera).filter(sensor=sensor).delete()
+    if not deleted:
+        raise ValidationError(_("This sensor is not a recording condition of the camera."))
+
+
+@transaction.atomic
+def conditions_delete_all(*, user: User, camera: Device) -> int:
+    """Delete every added condition of `camera` at once (the manual's "撮影条件削除"); the
+    automatic ones stay. Returns how many were deleted."""
+    require_admin(user)
+    deleted, _rows = condition_list(operator=camera.operator, camera=camera).delete()
+    return deleted
