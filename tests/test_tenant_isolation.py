@@ -34,6 +34,7 @@ def _license_of(tenant: Tenant) -> int:
 
     return give_camera_licenses(tenant.operator)[0].pk
 
+
 # Routes reachable without an operator, each with the reason it is safe.
 PUBLIC_ROUTES = {
     "tenants:invitation_accept": "signed single-use token, carries no operator id",
