@@ -67,3 +67,13 @@ def client_for(user) -> Client:
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """A request in Japanese leaves Japanese active in the thread; each test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
