@@ -1,0 +1,127 @@
+"""Start and stop the simulated camera (workers/sim_camera.py) from the project's Python.
+
+The server runs under Debian's /usr/bin/python3 because python3-gi is only importable there. It is
+started in its own session so that ``kill()`` can SIGKILL it and its ffmpeg feeders at once, as a
+camera losing power would, and ``start()`` again brings it back on the same port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SIM_CAMERA = Path(__file__).with_name("sim_camera.py")
+
+
+class SimCameraError(RuntimeError):
+    pass
+
+
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_answers(host: str, port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class SimCamera:
+    """An RTSP server on loopback with one mount per channel: one mount is a camera, several an edge recorder.
+
+    ``mounts`` maps a mount name ("cam1") to an H.264 file looped without re-encoding;
+    ``audio_mounts`` are streams without video; ``auth`` is "user:password" for every mount.
+    """
+
+    mounts: dict[str, Path] = field(default_factory=dict)
+    audio_mounts: Sequence[str] = ()
+    auth: str = ""
+    host: str = "127.0.0.1"
+    port: int = 0
+    python: str = SYSTEM_PYTHON
+    log_path: Path | None = None
+    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.port:
+            self.port = free_tcp_port(self.host)
+
+    def url(self, mount: str, *, with_auth: bool = True) -> str:
+        credentials = f"{self.auth}@" if (self.auth and with_auth) else ""
+        return f"rtsp://{credentials}{self.host}:{self.port}/{mount.strip('/')}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 10.0) -> SimCamera:
+        if self.running:
+            return self
+        cmd = [self.python, str(SIM_CAMERA), "--host", self.host, "--port", str(self.port)]
+        for name, path in self.mounts.items():
+            cmd += ["--mount", f"{name}={path}"]
+        for name in self.audio_mounts:
+            cmd += ["--audio-mount", name]
+        if self.auth:
+            cmd += ["--auth", self.auth]
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self._process = subprocess.Popen(  # noqa: S603
+                cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise SimCameraError(f"sim_camera exited with {self._process.returncode}: {' '.join(cmd)}")
+            if port_answers(self.host, self.port):
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise SimCameraError(f"sim_camera did not listen on {self.host}:{self.port} within {timeout}s")
+
+    def kill(self) -> None:
+        """Power cut: SIGKILL the server and its feeders, no goodbye to connected clients."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, sig: int) -> None:
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=5)
+        self._process = None
+        # The port is only reusable once the kernel has released it; wait so that start() can rebind.
+        deadline = time.monotonic() + 5
+        while port_answers(self.host, self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def __enter__(self) -> SimCamera:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

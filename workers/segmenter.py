@@ -1,0 +1,587 @@
+"""Continuous recording of an RTSP camera into wall-clock-aligned MP4 segments, by stream copy only.
+
+``Segmenter`` runs one ffmpeg per camera that copies the camera's H.264 packets into fragmented MP4
+files cut on clock boundaries (every minute in production). Nothing is decoded or re-encoded, so a
+camera costs well under 1% of a core. Fragmented MP4 (``frag_keyframe+empty_moov``) means a file is
+playable up to its last complete fragment at every instant: a camera or worker dying mid-minute leaves
+a playable partial segment, and ``repair_fragmented_mp4`` trims a fragment cut in half by a kill.
+
+Also here: ``probe`` (is this file a playable video, and with which codec parameters) and
+``make_clip`` (an event clip with pre- and post-roll, cut out of the segments by stream copy).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+SEGMENT_NAME_FORMAT = "%Y%m%dT%H%M%SZ"  # strftime pattern of segment files; UTC, sorts by time
+# Options of the inner MP4 muxer. flush_packets=1 writes each fragment (one GOP) to disk as soon as it is
+# complete; without it a 256 KiB buffer holds several seconds that a crash would lose.
+FRAGMENTED_MP4 = "movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1"
+LIST_NAME = ".segments.csv"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_segment_start(path: Path) -> datetime:
+    """The wall-clock start of a segment, from its file name (written by ffmpeg's -strftime in UTC)."""
+    return datetime.strptime(path.stem, SEGMENT_NAME_FORMAT).replace(tzinfo=UTC)
+
+
+# --- probing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about a file. ``ok`` means: a video stream, packets, and no demuxing errors."""
+
+    ok: bool
+    duration: float = 0.0
+    codec: str = ""
+    profile: str = ""
+    level: int | None = None
+    width: int = 0
+    height: int = 0
+    pix_fmt: str = ""
+    packets: int = 0
+    error: str = ""
+
+    @property
+    def codec_parameters(self) -> tuple:
+        """The parameters a stream copy must preserve exactly (a re-encode would change some of them)."""
+        return (self.codec, self.profile, self.level, self.width, self.height, self.pix_fmt)
+
+
+def probe(path: Path | str, *, ffprobe: str = "ffprobe", timeout: float = 20.0) -> MediaInfo:
+    """Check that ``path`` is a playable video file: demux every packet (cheap, no decode) and report.
+
+    Any error ffprobe prints while reading (a truncated fragment, broken NAL units) makes it not ok:
+    a file a player would choke on is not a recording.
+    """
+    cmd = [
+        ffprobe,
+        "-v",
+        "error",
+        "-count_packets",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "format=duration:stream=codec_name,profile,level,width,height,pix_fmt,nb_read_packets",
+        "-of",
+        "json",
+        str(path),
+    ]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        return MediaInfo(ok=False, error=f"ffprobe timed out after {timeout}s")
+    error = result.stderr.strip()
+    try:
+        data = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        data = {}
+    streams = data.get("streams") or []
+    if result.returncode != 0 or not streams:
+        return MediaInfo(ok=False, error=error or "no video stream")
+    stream = streams[0]
+    packets = int(stream.get("nb_read_packets") or 0)
+    try:
+        duration = float(data.get("format", {}).get("duration") or 0.0)
+    except ValueError:
+        duration = 0.0
+    return MediaInfo(
+        ok=packets > 0 and not error,
+        duration=duration,
+        codec=stream.get("codec_name", ""),
+        profile=stream.get("profile", ""),
+        level=stream.get("level"),
+        width=int(stream.get("width") or 0),
+        height=int(stream.get("height") or 0),
+        pix_fmt=stream.get("pix_fmt", ""),
+        packets=packets,
+        error=error if error else ("" if packets else "no packets"),
+    )
+
+
+def repair_fragmented_mp4(path: Path) -> bool:
+    """Trim a fragmented MP4 to its last complete fragment (moof + mdat). True when something was cut.
+
+    A SIGKILL while ffmpeg writes a fragment leaves half a fragment at the end; everything before it
+    is intact, so cutting at the last whole box boundary gives a playable file instead of losing it.
+    """
+    size = path.stat().st_size
+    good_end = 0  # end of the last box after which the file is consistent
+    pending_moof_start: int | None = None
+    with path.open("rb") as f:
+        offset = 0
+        while offset + 8 <= size:
+            f.seek(offset)
+            header = f.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            box_type = header[4:8]
+            if box_size == 1 and len(header) >= 16:
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:
+                box_size = size - offset
+            if box_size < 8 or offset + box_size > size:
+                break
+            offset += box_size
+            if box_type == b"moof":
+                pending_moof_start = offset - box_size
+            elif box_type == b"mdat":
+                pending_moof_start = None
+                good_end = offset
+            elif pending_moof_start is None:
+                good_end = offset
+    if pending_moof_start is not None:
+        good_end = min(good_end, pending_moof_start)
+    if good_end >= size:
+        return False
+    with path.open("r+b") as f:
+        f.truncate(good_end)
+    return True
+
+
+# --- continuous recording ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    path: Path
+    start: datetime  # wall clock (UTC) when the segment began, from its file name
+    duration: float  # seconds of video in the file
+    size: int  # bytes
+    complete: bool = True  # False: cut short by an outage or a stop (still playable)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=self.duration)
+
+
+class RecorderState(StrEnum):
+    STARTING = "starting"
+    RECORDING = "recording"
+    OUTAGE = "outage"  # the camera cannot be recorded: ffmpeg exited, refused, or stopped getting data
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class StateChange:
+    state: RecorderState
+    at: datetime
+    message: str = ""
+
+
+@dataclass
+class Backoff:
+    """Exponential restart delay. The floor of 1 s also guarantees that a restarted ffmpeg never opens a
+    file with the same second-resolution name as the partial file the previous run left."""
+
+    initial: float = 1.0
+    maximum: float = 30.0
+    factor: float = 2.0
+    _next: float = field(default=0.0, init=False)
+
+    def next(self) -> float:
+        delay = max(1.0, self._next or self.initial)
+        self._next = min(self.maximum, delay * self.factor)
+        return delay
+
+    def reset(self) -> None:
+        self._next = 0.0
+
+
+def segmenter_args(
+    *,
+    url: str,
+    out_dir: Path,
+    segment_time: int = 60,
+    io_timeout: float = 5.0,
+    ffmpeg: str = "ffmpeg",
+    include_audio: bool = False,
+) -> list[str]:
+    """The ffmpeg command line of continuous recording: stream copy, never a decoder or an encoder."""
+    args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error"]
+    if url.startswith(("rtsp://", "rtsps://")):
+        # TCP: no packet loss on a lossy link; -timeout (µs): a silent camera is an error, not a hang.
+        args += ["-rtsp_transport", "tcp", "-timeout", str(int(io_timeout * 1_000_000))]
+    args += ["-fflags", "+genpts", "-i", url, "-map", "0:v:0"]
+    if include_audio:
+        args += ["-map", "0:a:0?"]
+    args += [
+        "-c",
+        "copy",
+        "-f",
+        "segment",
+        "-segment_atclocktime",
+        "1",
+        "-segment_time",
+        str(segment_time),
+        "-reset_timestamps",
+        "1",
+        "-strftime",
+        "1",
+        "-segment_format",
+        "mp4",
+        "-segment_format_options",
+        FRAGMENTED_MP4,
+        "-segment_list",
+        str(out_dir / LIST_NAME),
+        "-segment_list_type",
+        "csv",
+        str(out_dir / f"{SEGMENT_NAME_FORMAT}.mp4"),
+    ]
+    return args
+
+
+class Segmenter:
+    """Keeps one camera recorded: runs ffmpeg, reports each finished segment, restarts after outages.
+
+    ``run(stop)`` blocks until ``stop`` is set. ``on_segment`` gets every segment file once, complete
+    or (after an outage or stop) partial-but-playable; a file that cannot be made playable is deleted
+    and never reported, so the caller's index always matches the files. ``on_state`` gets each state
+    transition once (recording → outage → recording …), with ffmpeg's last error as the message.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        out_dir: Path,
+        on_segment: Callable[[Segment], None],
+        on_state: Callable[[StateChange], None] | None = None,
+        segment_time: int = 60,
+        stall_timeout: float = 10.0,
+        connect_timeout: float = 15.0,
+        io_timeout: float = 5.0,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
+        poll_interval: float = 0.2,
+        ffmpeg: str = "ffmpeg",
+        ffprobe: str = "ffprobe",
+        include_audio: bool = False,
+    ) -> None:
+        self.url = url
+        self.out_dir = Path(out_dir)
+        self.on_segment = on_segment
+        self.on_state = on_state or (lambda change: None)
+        self.segment_time = segment_time
+        self.stall_timeout = stall_timeout
+        self.connect_timeout = connect_timeout
+        self.io_timeout = io_timeout
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.now = now
+        self.poll_interval = poll_interval
+        self.ffmpeg = ffmpeg
+        self.ffprobe = ffprobe
+        self.include_audio = include_audio
+        self.state = RecorderState.STOPPED
+        self.runs = 0
+        self.process: subprocess.Popen | None = None
+        self._reported: set[str] = set()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+
+    def args(self) -> list[str]:
+        return segmenter_args(
+            url=self.url,
+            out_dir=self.out_dir,
+            segment_time=self.segment_time,
+            io_timeout=self.io_timeout,
+            ffmpeg=self.ffmpeg,
+            include_audio=self.include_audio,
+        )
+
+    # The loop --------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._set_state(RecorderState.STARTING)
+        while not stop.is_set():
+            reason = self._run_once(stop)
+            if stop.is_set():
+                break
+            self._set_state(RecorderState.OUTAGE, reason)
+            stop.wait(self.backoff.next())
+        self._set_state(RecorderState.STOPPED)
+
+    def _run_once(self, stop: threading.Event) -> str:
+        """One ffmpeg run, from start to exit. Returns why it ended (unless ``stop`` ended it)."""
+        self.runs += 1
+        list_path = self.out_dir / LIST_NAME
+        list_path.unlink(missing_ok=True)
+        before = {p.name for p in self.out_dir.glob("*.mp4")}
+        self._stderr.clear()
+        self.process = subprocess.Popen(  # noqa: S603
+            self.args(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TZ": "UTC"},  # file names are UTC wall-clock times
+        )
+        reader = threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True)
+        reader.start()
+        list_offset = 0
+        started = self.clock()
+        last_growth = started
+        last_progress: tuple[str, int] = ("", 0)
+        reason = ""
+        try:
+            while True:
+                if stop.wait(self.poll_interval):
+                    break
+                code = self.process.poll()
+                if code is not None:
+                    reason = self._last_error() or f"ffmpeg exited with status {code} (stream ended)"
+                    break
+                list_offset = self._collect_listed(list_offset)
+                current = self._newest_file(exclude=before)
+                progress = (current.name, self._size(current)) if current else ("", 0)
+                if progress != last_progress:
+                    last_progress, last_growth = progress, self.clock()
+                    if progress[1] > 0 and self.state != RecorderState.RECORDING:
+                        self.backoff.reset()
+                        self._set_state(RecorderState.RECORDING)
+                idle = self.clock() - last_growth
+                limit = self.stall_timeout if self.state == RecorderState.RECORDING else self.connect_timeout
+                if idle > limit:
+                    reason = self._last_error() or f"no video data for {idle:.0f} s"
+                    break
+        finally:
+            self._end_process(graceful=stop.is_set())
+            reader.join(timeout=2)
+            self._collect_listed(list_offset, final=True)
+            self._collect_leftovers(exclude=before)
+        return reason
+
+    def _end_process(self, *, graceful: bool) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        if graceful:
+            # "q" lets ffmpeg finish the current segment cleanly and list it.
+            with contextlib.suppress(OSError):
+                process.stdin.write(b"q")
+                process.stdin.flush()
+            try:
+                process.wait(timeout=5)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        process.kill()
+        process.wait(timeout=5)
+
+    # Reporting ------------------------------------------------------------------------------
+
+    def _collect_listed(self, offset: int, *, final: bool = False) -> int:
+        """Report segments ffmpeg has closed (it appends one CSV line per closed file); returns the new offset.
+
+        While ffmpeg runs, a listed file counts as complete only once the next file exists: ffmpeg also
+        lists the file it closes early on its way out (camera gone, "q"), and that one is partial.
+        With ``final`` (ffmpeg has exited), the last listed file is that early-closed one.
+        """
+        list_path = self.out_dir / LIST_NAME
+        try:
+            with list_path.open("rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return offset
+        lines = chunk[: chunk.rfind(b"\n") + 1].splitlines(keepends=True)
+        newest = self._newest_file(exclude=set())
+        for i, line in enumerate(lines):
+            name = Path(line.decode().split(",", 1)[0].strip()).name
+            if not final and (newest is None or newest.name <= name):
+                break  # no newer file yet: could be an exit, decide later
+            offset += len(line)
+            if name:
+                self._report(self.out_dir / name, complete=not (final and i == len(lines) - 1))
+        return offset
+
+    def _collect_leftovers(self, *, exclude: set[str]) -> None:
+        """After ffmpeg ended: keep the partial file if it plays (trimming a torn fragment), else delete it."""
+        for path in sorted(self.out_dir.glob("*.mp4")):
+            if path.name in exclude or path.name in self._reported:
+                continue
+            info = probe(path, ffprobe=self.ffprobe)
+            if not info.ok and path.stat().st_size > 0 and repair_fragmented_mp4(path):
+                info = probe(path, ffprobe=self.ffprobe)
+            if info.ok:
+                self._report(path, complete=False, info=info)
+            else:
+                path.unlink(missing_ok=True)
+                self._reported.add(path.name)
+
+    def _report(self, path: Path, *, complete: bool, info: MediaInfo | None = None) -> None:
+        if path.name in self._reported or not path.exists():
+            return
+        self._reported.add(path.name)
+        info = info or probe(path, ffprobe=self.ffprobe)
+        if not info.ok:
+            # Listed as closed yet unreadable: never index a file a player cannot play.
+            if repair_fragmented_mp4(path):
+                info = probe(path, ffprobe=self.ffprobe)
+            if not info.ok:
+                path.unlink(missing_ok=True)
+                return
+        segment = Segment(
+            path=path,
+            start=parse_segment_start(path),
+            duration=info.duration,
+            size=path.stat().st_size,
+            complete=complete,
+        )
+        self.on_segment(segment)
+
+    # Helpers ----------------------------------------------------------------------------------
+
+    def _newest_file(self, *, exclude: set[str]) -> Path | None:
+        candidates = [p for p in self.out_dir.glob("*.mp4") if p.name not in exclude]
+        return max(candidates, key=lambda p: p.name) if candidates else None
+
+    @staticmethod
+    def _size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _read_stderr(self, process: subprocess.Popen) -> None:
+        for raw in process.stderr:
+            line = raw.decode(errors="replace").strip()
+            if line:
+                self._stderr.append(line)
+
+    def _last_error(self) -> str:
+        return self._stderr[-1] if self._stderr else ""
+
+    def _set_state(self, state: RecorderState, message: str = "") -> None:
+        if state == self.state:
+            return
+        self.state = state
+        self.on_state(StateChange(state=state, at=self.now(), message=message))
+
+    def current_file(self) -> Path | None:
+        """The file being written now (retention must never delete it)."""
+        if self.state != RecorderState.RECORDING:
+            return None
+        return self._newest_file(exclude=self._reported)
+
+
+class SegmenterThread:
+    """Convenience: run a Segmenter in a daemon thread with its own stop event."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self.segmenter = segmenter
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=segmenter.run, args=(self.stop_event,), daemon=True)
+
+    def start(self) -> SegmenterThread:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=timeout)
+
+
+# --- event clips -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    start: datetime  # approximate wall-clock start (the cut snaps back to the keyframe before)
+    duration: float
+    size: int
+
+
+class ClipError(RuntimeError):
+    pass
+
+
+def covering_segments(segments: Sequence[Segment], start: datetime, end: datetime) -> list[Segment]:
+    return sorted((s for s in segments if s.start < end and s.end > start), key=lambda s: s.start)
+
+
+def make_clip(
+    *,
+    segments: Sequence[Segment],
+    event_start: datetime,
+    event_end: datetime,
+    out_path: Path,
+    pre_roll: float = 5.0,
+    post_roll: float = 5.0,
+    ffmpeg: str = "ffmpeg",
+    ffprobe: str = "ffprobe",
+    timeout: float = 60.0,
+) -> Clip:
+    """Cut [event_start - pre_roll, event_end + post_roll] out of the recorded segments by stream copy.
+
+    The concat demuxer joins the covering files and the cut snaps back to the keyframe before the
+    requested start, so the pre-roll is never shorter than asked. Gaps (an outage) are joined over.
+    """
+    want_start = event_start - timedelta(seconds=pre_roll)
+    want_end = event_end + timedelta(seconds=post_roll)
+    covering = covering_segments(segments, want_start, want_end)
+    if not covering:
+        raise ClipError(f"no recorded segment covers {want_start.isoformat()} – {want_end.isoformat()}")
+    offset = max(0.0, (want_start - covering[0].start).total_seconds())
+    length = (want_end - max(want_start, covering[0].start)).total_seconds()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        for segment in covering:
+            escaped = str(segment.path.resolve()).replace("'", "'\\''")
+            listing.write(f"file '{escaped}'\n")
+    partial = out_path.with_name(out_path.name + ".part.mp4")
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-ss",
+        f"{offset:.3f}",
+        "-i",
+        listing.name,
+        "-t",
+        f"{length:.3f}",
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        str(partial),
+    ]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    finally:
+        os.unlink(listing.name)
+    info = probe(partial, ffprobe=ffprobe) if partial.exists() else MediaInfo(ok=False)
+    if result.returncode != 0 or not info.ok:
+        partial.unlink(missing_ok=True)
+        raise ClipError(result.stderr.strip() or info.error or "clip could not be written")
+    partial.replace(out_path)  # the final name appears only once the clip is whole
+    clip_start = max(want_start, covering[0].start) - timedelta(seconds=max(0.0, info.duration - length))
+    return Clip(path=out_path, start=clip_start, duration=info.duration, size=out_path.stat().st_size)

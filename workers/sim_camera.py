@@ -1,0 +1,173 @@
+"""A simulated IP camera / edge recorder: a real RTSP server on loopback (GStreamer gst-rtsp-server).
+
+Runs under Debian's /usr/bin/python3 (python3-gi is not importable from the project's .venv), so it
+imports only gi and the standard library; start it from Python through workers.rtsp_sim.SimCamera.
+
+Each ``--mount NAME=FILE`` loops an H.264 file without re-encoding: an ffmpeg child reads the file in
+real time (``-re -stream_loop -1 -c copy``) and sends MPEG-TS over UDP to a local port, and the mount
+depayloads that into RTP. Feeding a *live* UDP source is what makes every client see the same "now"
+like a real camera, and ``tsdemux ignore-pcr=true latency=0`` avoids a 15 s first-frame delay.
+``--audio-mount NAME`` serves a stream with no video track (for "not a video" probes), and
+``--auth USER:PASSWORD`` puts every mount behind HTTP basic auth (for credential probes).
+
+Usage: /usr/bin/python3 workers/sim_camera.py --port 8554 --mount cam1=var/media-fixtures/vtest.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # The feeder must not outlive the server, even when the server is SIGKILLed in a fault test.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess.Popen:
+    """Loop ``path`` in real time as MPEG-TS over UDP, by stream copy (the camera never re-encodes).
+
+    No explicit ``-bsf:v h264_mp4toannexb``: with ``-stream_loop`` ffmpeg 5.1 feeds it a packet after
+    EOF at the first loop and the stream dies; the MPEG-TS muxer inserts the filter itself correctly.
+    """
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-re",
+        "-stream_loop",
+        "-1",
+        "-i",
+        path,
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-f",
+        "mpegts",
+        f"udp://127.0.0.1:{udp_port}?pkt_size=1316",
+    ]
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
+
+
+def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, list[subprocess.Popen]]:
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.host)
+    server.set_service(str(args.port))
+    mounts = server.get_mount_points()
+    feeders: list[subprocess.Popen] = []
+
+    auth = None
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
+
+    def add(name: str, launch: str) -> None:
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        # Shared: every client (recorder, HLS, motion grabber) reads the same live pipeline, and the
+        # UDP port is bound once.
+        factory.set_shared(True)
+        if auth is not None:
+            permissions = GstRtspServer.RTSPPermissions()
+            permissions.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+            permissions.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
+            factory.set_permissions(permissions)
+        mounts.add_factory("/" + name.strip("/"), factory)
+
+    for spec in args.mount:
+        name, _, path = spec.partition("=")
+        if not name or not os.path.isfile(path):
+            sys.exit(f"sim_camera: bad --mount {spec!r} (want NAME=EXISTING_FILE)")
+        udp_port = _free_udp_port()
+        feeders.append(start_feeder(path, udp_port, args.ffmpeg))
+        add(
+            name,
+            f'( udpsrc port={udp_port} caps="video/mpegts,systemstream=(boolean)true" buffer-size=2097152 '
+            "! tsdemux ignore-pcr=true latency=0 ! h264parse config-interval=-1 "
+            "! rtph264pay name=pay0 pt=96 config-interval=1 )",
+        )
+    for name in args.audio_mount:
+        add(
+            name,
+            "( audiotestsrc is-live=true wave=sine ! audioconvert ! audio/x-raw,rate=8000,channels=1 "
+            "! rtpL16pay name=pay0 pt=97 )",
+        )
+    return server, feeders
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8554)
+    parser.add_argument("--mount", action="append", default=[], help="NAME=FILE: loop FILE (H.264) at rtsp://…/NAME")
+    parser.add_argument("--audio-mount", action="append", default=[], help="NAME: an audio-only stream (no video)")
+    parser.add_argument("--auth", default="", help="USER:PASSWORD required on every mount")
+    parser.add_argument("--ffmpeg", default="ffmpeg")
+    args = parser.parse_args(argv)
+    if not args.mount and not args.audio_mount:
+        parser.error("give at least one --mount or --audio-mount")
+
+    Gst.init(None)
+    server, feeders = build_server(args)
+    loop = GLib.MainLoop()
+    if server.attach(None) == 0:
+        sys.exit(f"sim_camera: cannot listen on {args.host}:{args.port}")
+
+    def stop(*_: object) -> bool:
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, stop)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, stop)
+
+    def watch_feeders() -> bool:
+        # A feeder that died (file gone, ffmpeg crashed) makes the camera useless: exit loudly.
+        for feeder in feeders:
+            if feeder.poll() is not None:
+                print(f"sim_camera: feeder exited with {feeder.returncode}", file=sys.stderr)
+                loop.quit()
+                return GLib.SOURCE_REMOVE
+        return GLib.SOURCE_CONTINUE
+
+    GLib.timeout_add(500, watch_feeders)
+    print(f"sim_camera: listening on rtsp://{args.host}:{args.port}", flush=True)
+    try:
+        loop.run()
+    finally:
+        for feeder in feeders:
+            feeder.terminate()
+        for feeder in feeders:
+            try:
+                feeder.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                feeder.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
