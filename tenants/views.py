@@ -22,6 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from licensing.auth import temporary_password_refusal
+
 from . import selectors, services
 from .access import access_user, require_admin
 from .auth_backend import request_ip, request_user_agent
@@ -126,10 +128,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         elif user is None:
             # One message for unknown email and wrong password: nobody learns which accounts exist.
             form.add_error(None, _("The email address or the password is not correct."))
-        elif user.temporary_password_expires_at and user.temporary_password_expires_at < timezone.now():
-            form.add_error(
-                None, _("Your temporary password has expired. Use “Forgot your password?” to set a new one.")
-            )
+        elif refusal := temporary_password_refusal(user):
+            # The licensing clock, so that a demo moved forward in time expires mailed passwords too.
+            form.add_error(None, refusal)
         elif services.two_factor_required(user=user, device_key=_device_key(request), ip=request_ip(request)):
             challenge = services.two_factor_start(user=user)
             request.session[PENDING_LOGIN] = {"challenge": challenge.to_session(), "next": next_url, "resends": 0}

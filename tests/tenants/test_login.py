@@ -111,7 +111,7 @@ def test_expired_temporary_password_is_refused(client, alpha):
     alpha.viewer.temporary_password_expires_at = timezone.now() - timedelta(minutes=1)
     alpha.viewer.save()
     body = post_login(client, alpha.viewer.email).content.decode()
-    assert "temporary password has expired" in body
+    assert "temporary password expired" in body
     assert "_auth_user_id" not in client.session
 
 
