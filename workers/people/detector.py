@@ -220,6 +220,7 @@ class TiledDetector:
         level: int = DEFAULT_LEVEL,
         merge_iou: float = 0.5,
         cut_containment: float = 0.6,
+        edge_margin: float = 0.02,
     ) -> None:
         if not 0 <= overlap < 1:
             raise ValueError("overlap must be in [0, 1)")
@@ -231,6 +232,9 @@ class TiledDetector:
         self.level = level
         self.merge_iou = merge_iou
         self.cut_containment = cut_containment
+        # A box this close to a tile edge (share of the tile) counts as cut: the model rarely puts
+        # the edge of a partly visible person exactly on the border.
+        self.edge_margin = edge_margin
 
     def tiles(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
         """(x, y, w, h) of every tile; an empty list when the frame fits in one tile."""
@@ -252,7 +256,7 @@ class TiledDetector:
         for index, (x, y, tw, th) in enumerate(tiles):
             crop = frame_bgr[y : y + th, x : x + tw]
             for p in self.inner.detect(crop, level=level):
-                cut = _touches_inner_edge(p, x, y, tw, th, width, height)
+                cut = _touches_inner_edge(p, x, y, tw, th, width, height, margin=self.edge_margin * self.tile)
                 found.append((p.shifted(x, y), index, cut))
         kept = [
             p
@@ -262,7 +266,7 @@ class TiledDetector:
         return nms(kept, self.merge_iou)
 
 
-def _touches_inner_edge(p: Person, x: int, y: int, tw: int, th: int, width: int, height: int, margin=2.0) -> bool:
+def _touches_inner_edge(p: Person, x: int, y: int, tw: int, th: int, width: int, height: int, margin: float) -> bool:
     """True when the box reaches a tile edge that is not also an edge of the frame."""
     return (
         (p.x1 <= margin and x > 0)

@@ -1,0 +1,145 @@
+"""Counting people on real photos with the real (pinned, offline) models."""
+
+import cv2
+import numpy as np
+import pytest
+
+from workers.people.detector import (
+    LEVEL_CONFIDENCE,
+    FakeDetector,
+    Person,
+    TiledDetector,
+    confidence_for_level,
+    detector_for_mode,
+)
+
+
+@pytest.mark.parametrize(("photo", "expected"), [("bus", 4), ("zidane", 2)])
+def test_box_detector_counts_the_sample_photos_exactly(request, box_detector, photo, expected):
+    people = box_detector.detect(request.getfixturevalue(photo))
+    assert len(people) == expected
+    assert all(p.keypoints is None for p in people)
+
+
+@pytest.mark.parametrize(("photo", "expected"), [("bus", 4), ("zidane", 2)])
+def test_pose_detector_counts_the_sample_photos_exactly_with_17_keypoints(request, pose_detector, photo, expected):
+    frame = request.getfixturevalue(photo)
+    people = pose_detector.detect(frame)
+    assert len(people) == expected
+    height, width = frame.shape[:2]
+    clearly_seen = 0
+    for p in people:
+        assert p.keypoints.shape == (17, 3)
+        visible = p.keypoints[p.keypoints[:, 2] > 0.5]
+        clearly_seen += len(visible) >= 9
+        # Keypoints are in frame pixels, on the person's box.
+        assert (visible[:, 0] >= p.x1 - 0.1 * p.width).all() and (visible[:, 0] <= p.x2 + 0.1 * p.width).all()
+        assert (visible[:, 1] >= p.y1 - 0.1 * p.height).all() and (visible[:, 1] <= p.y2 + 0.1 * p.height).all()
+        assert 0 <= p.x1 < p.x2 <= width and 0 <= p.y1 < p.y2 <= height
+    assert clearly_seen >= 2  # the others are cut by the frame edge or seen from behind
+
+
+def test_boxes_are_in_frame_pixels_whatever_the_input_size(box_detector, bus):
+    big = box_detector.detect(bus)
+    half = box_detector.detect(cv2.resize(bus, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    assert len(half) == len(big) == 4
+    big_centres = sorted((p.x1 + p.x2) / 2 for p in big)
+    half_centres = sorted((p.x1 + p.x2) / 2 * 2 for p in half)
+    assert np.allclose(big_centres, half_centres, atol=0.05 * bus.shape[1])
+
+
+def test_level_5_finds_more_low_confidence_people_than_level_1(box_detector, bus, zidane):
+    for frame in (bus, zidane):
+        counts = [len(box_detector.detect(frame, level=level)) for level in range(1, 6)]
+        assert counts == sorted(counts), counts  # never fewer people at a higher level
+        assert counts[4] > counts[0], counts
+    scores = [p.score for p in box_detector.detect(bus, level=5)]
+    assert min(scores) < LEVEL_CONFIDENCE[1]
+
+
+def test_the_detector_level_is_used_when_none_is_passed(box_detector, bus):
+    assert len(box_detector.detect(bus)) == len(box_detector.detect(bus, level=3)) == 4
+    assert box_detector.level == 3
+
+
+@pytest.mark.parametrize("level", [0, 6, "3"])
+def test_an_unknown_level_is_refused(level, box_detector, bus):
+    with pytest.raises(ValueError, match="1 to 5"):
+        confidence_for_level(level)
+    with pytest.raises(ValueError, match="1 to 5"):
+        box_detector.detect(bus, level=level)
+
+
+def _crowd(bus: np.ndarray, box_detector, *, size=(1280, 720), person_height=44) -> tuple[np.ndarray, int]:
+    """A wide view of a dense, distant crowd: bus.jpg's people shrunk and pasted 40 times."""
+    crops = [bus[int(p.y1) : int(p.y2), int(p.x1) : int(p.x2)] for p in box_detector.detect(bus, level=1)]
+    width, height = size
+    canvas = np.full((height, width, 3), (120, 128, 124), dtype=np.uint8)
+    placed = 0
+    for row in range(4):
+        for col in range(10):
+            crop = crops[(row + col) % len(crops)]
+            w = max(1, round(crop.shape[1] * person_height / crop.shape[0]))
+            x, y = 40 + col * 120 + (row % 2) * 30, 60 + row * 165
+            canvas[y : y + person_height, x : x + w] = cv2.resize(
+                crop, (w, person_height), interpolation=cv2.INTER_AREA
+            )
+            placed += 1
+    return canvas, placed
+
+
+def test_tiled_wide_area_detection_finds_small_distant_people_that_plain_detection_misses(box_detector, bus):
+    crowd, placed = _crowd(bus, box_detector)
+    plain = box_detector.detect(crowd)
+    tiled = TiledDetector(box_detector).detect(crowd)
+    assert len(plain) <= placed // 4
+    assert len(tiled) >= placed // 2
+    assert len(tiled) >= len(plain) + 10
+    assert len(tiled) <= placed  # the overlaps are merged, nobody is counted twice
+
+
+@pytest.mark.parametrize(("photo", "expected"), [("bus", 4), ("zidane", 2)])
+def test_wide_area_mode_does_not_count_big_close_people_twice(request, photo, expected):
+    assert len(detector_for_mode("wide").detect(request.getfixturevalue(photo))) == expected
+
+
+def _red_blobs(frame: np.ndarray) -> list[Person]:
+    """A stand-in 'model': every pure red rectangle is a person."""
+    red = np.all(frame == (0, 0, 255), axis=2).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(red)
+    return [Person(x, y, x + w, y + h, 0.9) for x, y, w, h, area in stats[1:count] if area > 4]
+
+
+def test_tiled_detection_merges_people_cut_by_tile_edges_and_bigger_than_a_tile():
+    frame = np.zeros((1080, 1920, 3), dtype=np.uint8)
+    rectangles = [
+        (100, 100, 40, 90),  # inside one tile
+        (600, 150, 50, 120),  # across the first vertical tile edge, inside the overlap
+        (1040, 560, 60, 140),  # across both a vertical and a horizontal tile edge
+        (300, 380, 500, 650),  # bigger than a tile: only whole in the whole-frame pass
+        (1850, 1000, 50, 60),  # in the bottom-right corner
+    ]
+    for x, y, w, h in rectangles:
+        frame[y : y + h, x : x + w] = (0, 0, 255)
+    tiled = TiledDetector(FakeDetector(_red_blobs), tile=640, overlap=0.25)
+    people = tiled.detect(frame)
+    assert len(tiled.tiles(1920, 1080)) > 4
+    assert len(people) == len(rectangles)
+    found = sorted((round(p.x1), round(p.y1), round(p.width), round(p.height)) for p in people)
+    assert found == sorted(rectangles)
+
+
+def test_fake_detector_filters_by_level_and_records_its_calls():
+    fake = FakeDetector([Person(0, 0, 10, 20, 0.9), Person(5, 5, 15, 25, 0.2), Person(1, 1, 2, 2, 0.1)])
+    frame = np.zeros((30, 40, 3), dtype=np.uint8)
+    assert len(fake.detect(frame)) == 1
+    assert len(fake.detect(frame, level=4)) == 2
+    assert len(fake.detect(frame, level=5)) == 3
+    assert fake.calls == 3 and fake.shapes == [(30, 40, 3)] * 3
+
+
+def test_detector_for_mode_builds_each_detector_once():
+    assert detector_for_mode("standard") is detector_for_mode("standard")
+    assert type(detector_for_mode("detailed")).__name__ == "PoseDetector"
+    with pytest.raises(ValueError, match="unknown mode"):
+        detector_for_mode("thermal")
