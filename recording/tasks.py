@@ -4,10 +4,11 @@ Retrying any of them is safe: the claim is made once (a retry finds it made) and
 only rows still pending, so a transient SMTP failure is retried with backoff and never doubles.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import mail
@@ -67,5 +68,7 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
     moment = at if isinstance(at, datetime) else parse_datetime(at)
     if moment is None:
         raise ValueError(f"not an ISO date-time: {at!r}")
+    if timezone.is_naive(moment):  # the pipeline's clock is UTC; a bare time is read as such
+        moment = moment.replace(tzinfo=UTC)
     mail.motion_claim(device=device, at=moment, clip_path=clip_path)
     return mail.deliver_pending(device=device)

@@ -224,3 +224,14 @@ def test_api_viewer_403_and_outsider_404(alpha, bravo):
             == 404
         )
     assert not NotificationSetting.objects.exists()
+
+
+def test_pages_speak_japanese(alpha, site):
+    client = client_for(alpha.admin)
+    client.cookies["django_language"] = "ja"
+    building_page = client.get(reverse("recording:notification_building", kwargs={"building_id": alpha.building.pk}))
+    assert "【推奨】トラブルのみ通知する" in building_page.content.decode()
+    bad = client.post(room_url(alpha.room), {"recipients": "nope", "notification_type": "all"})
+    assert "「nope」は正しいメールアドレスではありません。" in bad.content.decode()
+    confirm = client.post(bulk_url(alpha.building), {"recipients": "a@example.com", "notification_type": "all"})
+    assert "2部屋の通知設定を上書きします。" in confirm.content.decode()

@@ -1,6 +1,7 @@
 """`manage.py mail_sink`: the demo's SMTP server. Mails land as .eml files in a folder and are
 listed on the staff page /recording/staff/mails/. Point the portal at it with EMAIL_URL=smtp://127.0.0.1:1025."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, dir: str | None, **options) -> None:  # noqa: A002 (the option's name)
         folder = dir or mail_sink_dir()
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
         sink = MailSink(folder, host="127.0.0.1", port=port).start()
         self.stdout.write(f"mail sink on 127.0.0.1:{port}, storing into {folder}")
         try:
