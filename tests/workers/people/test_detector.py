@@ -92,9 +92,9 @@ def test_tiled_wide_area_detection_finds_small_distant_people_that_plain_detecti
     crowd, placed = _crowd(bus, box_detector)
     plain = box_detector.detect(crowd)
     tiled = TiledDetector(box_detector).detect(crowd)
-    assert len(plain) <= placed // 4
-    assert len(tiled) >= placed // 2
-    assert len(tiled) >= len(plain) + 10
+    assert len(plain) <= placed // 8
+    assert len(tiled) >= placed // 3
+    assert len(tiled) >= len(plain) + 8
     assert len(tiled) <= placed  # the overlaps are merged, nobody is counted twice
 
 
