@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from buildings.selectors import access_room, room_list
 from buildings.views import GET_POST, RenamePage, delete_flow, rename_flow
+from recording.selectors import conditions_in_force
 from tenants.access import require_admin
 
 from .forms import DeviceAddForm, DeviceExchangeForm, DeviceRenameForm, StreamSettingsForm
@@ -45,6 +46,10 @@ def _device_url(device) -> str:
 def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
     context = {"device": device, "exchanges": device_exchange_list(operator=request.operator, device=device)}
+    if device.kind == DeviceKind.CAMERA and device.operator_id == request.operator.pk:
+        # Own cameras only: a shared camera's triggers would reveal the owner's rooms and sensors.
+        context["camera"] = device
+        context["conditions"] = conditions_in_force(operator=request.operator, camera=device)
     return render(request, "devices/device_detail.html", context)
 
 
