@@ -5,6 +5,7 @@ Objects come through `access_device` / the selectors: another operator's id is a
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -90,6 +91,8 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def stream(self, request: Request, device_id: str) -> Response:
         """Stream settings of a camera. Secrets are write-only; a blank one keeps the stored value."""
         device = self.get_object()
+        if device.shared_by is not None:  # the owner's settings, even to read: not the receiver's
+            raise Http404
         if request.method in SAFE_METHODS:
             return Response(StreamSettingsSerializer(device).data)
         partial = request.method == "PATCH"

@@ -86,3 +86,6 @@ class DeviceExchange(TenantModel):
 
     class Meta:
         ordering = ["-at"]
+
+
+from .models_sharing import CameraShare, ShareAuditEvent, UserCameraScope  # noqa: E402, F401  (sharing lives beside)

@@ -1,17 +1,69 @@
-"""Reads of devices, always scoped to one operator (and later to what a user may see)."""
+"""Reads of devices: the ONE place that decides which devices an operator's user can see.
 
-from django.db.models import QuerySet
+Visible to a user of `operator`:
+- the operator's own devices, and
+- cameras another operator shared to it (`CameraShare`, approved) — cameras only, never their
+  sensors, rooms or anything else of the owner; such a camera carries `shared_by` (the owner's
+  name; None on own devices),
+- narrowed, for a viewer / device operator with a `UserCameraScope`, to the chosen rooms and
+  cameras (an admin always sees everything of the operator).
 
-from tenants.access import get_scoped_or_404, require_admin
-from tenants.models import Operator, User
+The answer is computed per call from the database, so cancelling a share or changing a scope takes
+effect on the next request of every page, API call and media token.
+"""
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.http import Http404
+
+from tenants.access import require_admin
+from tenants.models import Operator, Role, User
 
 from .models import Device, DeviceExchange, DeviceKind
+from .models_sharing import CameraShare, ShareStatus, UserCameraScope
+
+SCOPED_ROLES = (Role.VIEWER, Role.DEVICE_OPERATOR)
+
+
+def shared_camera_ids(*, operator: Operator) -> QuerySet:
+    """Ids of the cameras other operators shared to `operator` and it approved (a subquery)."""
+    return CameraShare.objects.filter(receiver=operator, status=ShareStatus.APPROVED).values("camera_id")
+
+
+def user_scope(user: User | None) -> UserCameraScope | None:
+    """The camera limit in force for `user`, or None when the user sees everything of its operator."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role not in SCOPED_ROLES:
+        return None
+    return UserCameraScope.objects.filter(user=user).first()
+
+
+def _scope_q(scope: UserCameraScope) -> Q:
+    room_ids = list(scope.rooms.values_list("pk", flat=True))
+    camera_ids = list(scope.cameras.values_list("pk", flat=True))
+    # A sensor goes with its camera; every device of a chosen room is in.
+    return Q(room_id__in=room_ids) | Q(pk__in=camera_ids) | Q(parent_id__in=camera_ids)
+
+
+def _shared_by(operator: Operator) -> Case:
+    return Case(When(~Q(operator=operator), then=F("operator__name")), default=Value(None), output_field=CharField())
 
 
 def device_list(
     *, operator: Operator, user: User | None = None, room=None, kind: str | None = None
 ) -> QuerySet[Device]:
-    devices = Device.objects.for_operator(operator).select_related("room", "room__building", "parent")
+    """Devices `user` of `operator` may see (see the module docstring); `user=None` is the operator's
+    whole view, for background work acting for no user."""
+    visible = Q(operator=operator)
+    if kind in (None, "", DeviceKind.CAMERA):
+        visible |= Q(kind=DeviceKind.CAMERA, pk__in=shared_camera_ids(operator=operator))
+    devices = (
+        Device.objects.filter(visible)
+        .select_related("room", "room__building", "parent")
+        # NULL on own devices; the owner's name on a camera shared to `operator`.
+        .annotate(shared_by=_shared_by(operator))
+    )
+    scope = user_scope(user)
+    if scope is not None:
+        devices = devices.filter(_scope_q(scope))
     if room is not None:
         devices = devices.filter(room=room)
     if kind:
@@ -20,16 +72,34 @@ def device_list(
 
 
 def camera_list(*, operator: Operator, user: User | None = None, room=None) -> QuerySet[Device]:
+    """Cameras `user` may see: own (minus a per-user limit) and approved shared ones, marked `shared_by`."""
     return device_list(operator=operator, user=user, room=room, kind=DeviceKind.CAMERA)
 
 
 def access_device(*, operator: Operator, user: User, pk, write: bool = False) -> Device:
-    """A device of `operator`. Security guarantee: 404 for another operator's device or a
-    missing one; 403 when `write` and the user is not an admin."""
-    device = get_scoped_or_404(Device.objects.select_related("room", "room__building"), operator=operator, pk=pk)
+    """A device `user` of `operator` may see.
+
+    Security guarantee: 404 for a device of another operator unless it is a camera shared to
+    `operator` and approved; 404 for a device outside the user's camera limit; 404 for ANY write
+    (rename, delete, exchange, stream settings, license, re-share, retention …) on a shared camera,
+    because it is not the receiver's; 403 when `write` and the user is not an admin.
+    """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    device = device_list(operator=operator, user=user).filter(pk=pk).first()
+    if device is None:
+        raise Http404
     if write:
+        if device.shared_by is not None:
+            raise Http404
         require_admin(user)
     return device
+
+
+def device_is_owned(device: Device, *, operator: Operator) -> bool:
+    return device.operator_id == operator.pk
 
 
 def device_exchange_list(*, operator: Operator, device: Device) -> QuerySet[DeviceExchange]:

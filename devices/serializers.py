@@ -17,6 +17,9 @@ class DeviceSerializer(serializers.ModelSerializer):
     trouble_label = serializers.CharField(source="get_trouble_state_display", read_only=True)
     sensor = serializers.SerializerMethodField(help_text=_("The built-in motion sensor registered with a camera."))
     has_stream_settings = serializers.BooleanField(read_only=True)
+    shared_by = serializers.SerializerMethodField(
+        help_text=_("For a camera another operator shared to you: the owner's name. Null for your own devices.")
+    )
 
     class Meta:
         model = Device
@@ -36,8 +39,21 @@ class DeviceSerializer(serializers.ModelSerializer):
             "stream_source",
             "has_stream_settings",
             "created_at",
+            "shared_by",
         ]
         read_only_fields = fields
+
+    # A shared camera's place and hardware are the owner's business (seed 000): the receiver gets none.
+    OWNER_ONLY = ("mac", "room", "building", "parent", "sensor", "stream_source", "has_stream_settings")
+
+    def get_shared_by(self, obj: Device) -> str | None:
+        return getattr(obj, "shared_by", None)
+
+    def to_representation(self, instance: Device) -> dict:
+        data = super().to_representation(instance)
+        if data.get("shared_by"):
+            data.update(dict.fromkeys(self.OWNER_ONLY))
+        return data
 
     def get_sensor(self, obj: Device) -> int | None:
         if obj.kind != DeviceKind.CAMERA:

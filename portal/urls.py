@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("tenants.api_urls")),
     path("", include("buildings.api_urls")),
     path("", include("devices.api_urls")),
+    path("", include("devices.sharing_api")),
     path("", include("licensing.api_urls")),
     path("", include("recording.api_urls")),
 ]
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("tenants.urls")),
     path("buildings/", include("buildings.urls")),
     path("devices/", include("devices.urls")),
+    path("sharing/", include("devices.sharing_urls")),
     path("licensing/", include("licensing.urls")),
     path("recording/", include("recording.urls")),
     path("api/v1/", include(api_v1)),

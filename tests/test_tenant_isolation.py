@@ -26,6 +26,7 @@ ENTITY_IDS: dict[str, Callable[[Tenant], object]] = {
     "user_id": lambda t: t.admin.pk,
     "customer_id": lambda t: t.operator.pk,  # the outsider as another partner's customer
     "license_id": lambda t: _license_of(t),
+    "share_id": lambda t: __import__("tests.sharing.factories", fromlist=["share_of"]).share_of(t),
 }
 
 
