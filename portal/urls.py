@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("devices.sharing_api")),
     path("", include("licensing.api_urls")),
     path("", include("recording.api_urls")),
+    path("", include("pos_link.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("sharing/", include("devices.sharing_urls")),
     path("licensing/", include("licensing.urls")),
     path("recording/", include("recording.urls")),
+    path("pos/", include("pos_link.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

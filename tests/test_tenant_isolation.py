@@ -27,6 +27,8 @@ ENTITY_IDS: dict[str, Callable[[Tenant], object]] = {
     "customer_id": lambda t: t.operator.pk,  # the outsider as another partner's customer
     "license_id": lambda t: _license_of(t),
     "share_id": lambda t: __import__("tests.sharing.factories", fromlist=["share_of"]).share_of(t),
+    "link_id": lambda t: __import__("tests.pos_link.factories", fromlist=["link_of"]).link_of(t).pk,
+    "transaction_id": lambda t: __import__("tests.pos_link.factories", fromlist=["x"]).transaction_of(t).pk,
 }
 
 

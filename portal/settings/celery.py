@@ -39,4 +39,5 @@ CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["licensing-send-expiry-reminders"] = {"task": "licensing.send_expiry_reminders", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["licensing-process-expiries"] = {"task": "licensing.process_expiries", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["pos-link-poll-due"] = {"task": "pos_link.poll_due", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["tenants-purge-login-history"] = {"task": "tenants.purge_login_history", "schedule": 6 * 3600.0}

@@ -1,0 +1,197 @@
+"""REST API of the POS link (`/api/v1/pos/links/`, `/api/v1/pos/transactions/`).
+
+Links: list / retrieve for every role; create (Smaregi: contract ID + token + terminal, checked
+with Smaregi first; Ubiregi: a connected account + terminal), update (camera, terminal) and
+delete for admins. Tokens are write-only: responses only say whether one is set. Transactions
+are read-only, filtered by camera, kind and a search over receipt / register / staff.
+Objects come through the selectors: another operator's id is a 404.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+
+from buildings.serializers import OperatorScopedPKField
+from devices.selectors import camera_list
+
+from . import services
+from .models import PosLink, PosTransaction, Provider, TransactionKind
+from .selectors import access_link, access_transaction, connection_list, link_list, transaction_list
+from .thumbnails import thumbnail_for
+
+
+def _api_error(exc: ValidationError) -> ApiValidationError:
+    if hasattr(exc, "error_dict"):
+        return ApiValidationError(
+            {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+        )
+    return ApiValidationError({"non_field_errors": exc.messages})
+
+
+def _cameras(*, operator):
+    return camera_list(operator=operator)
+
+
+def _ubiregi_connections(*, operator):
+    return connection_list(operator=operator, provider=Provider.UBIREGI)
+
+
+class PosLinkSerializer(serializers.ModelSerializer):
+    provider = serializers.CharField(source="connection.provider", read_only=True)
+    contract_id = serializers.CharField(source="connection.contract_id", read_only=True)
+    has_token = serializers.SerializerMethodField()
+    camera_name = serializers.CharField(source="camera.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = PosLink
+        fields = [
+            "id", "provider", "contract_id", "has_token", "terminal_id", "camera", "camera_name", "status",
+            "status_label", "status_detail", "last_success_at", "last_attempt_at", "next_attempt_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_token(self, obj: PosLink) -> bool:
+        return bool(obj.connection.access_token)
+
+
+class PosLinkCreateSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=Provider.choices)
+    terminal_id = serializers.CharField(max_length=32)
+    camera = OperatorScopedPKField(selector=_cameras)
+    contract_id = serializers.CharField(max_length=64, required=False, help_text=_("Smaregi only."))
+    access_token = serializers.CharField(
+        max_length=512, required=False, write_only=True, help_text=_("Smaregi only. Never returned.")
+    )
+    connection = OperatorScopedPKField(
+        selector=_ubiregi_connections, required=False, help_text=_("Ubiregi only: a connected account (its id).")
+    )
+
+
+class PosLinkUpdateSerializer(serializers.Serializer):
+    terminal_id = serializers.CharField(max_length=32, required=False)
+    camera = OperatorScopedPKField(selector=_cameras, required=False)
+
+
+class PosTransactionSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PosTransaction
+        fields = [
+            "id", "camera", "link", "provider", "contract_id", "provider_transaction_id", "occurred_at", "kind",
+            "kind_label", "receipt_no", "register_no", "staff", "total", "deposit", "change", "entered_at",
+            "payment_method", "thumbnail_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_thumbnail_url(self, obj: PosTransaction) -> str | None:
+        return thumbnail_for(obj.camera, obj.occurred_at)
+
+
+@extend_schema_view(
+    create=extend_schema(request=PosLinkCreateSerializer, responses={201: PosLinkSerializer}),
+    partial_update=extend_schema(request=PosLinkUpdateSerializer, responses=PosLinkSerializer),
+    update=extend_schema(request=PosLinkUpdateSerializer, responses=PosLinkSerializer),
+)
+class PosLinkViewSet(viewsets.ModelViewSet):
+    serializer_class = PosLinkSerializer
+    lookup_url_kwarg = "link_id"
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        return link_list(operator=self.request.operator)
+
+    def get_object(self):
+        return access_link(
+            operator=self.request.operator,
+            user=self.request.user,
+            pk=self.kwargs["link_id"],
+            write=self.request.method not in SAFE_METHODS,
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = PosLinkCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            if v["provider"] == Provider.SMAREGI:
+                link = services.smaregi_link_create(
+                    operator=request.operator, user=request.user, contract_id=v.get("contract_id", ""),
+                    access_token=v.get("access_token", ""), terminal_id=v["terminal_id"], camera=v["camera"],
+                )  # fmt: skip
+            else:
+                if "connection" not in v:
+                    raise ApiValidationError({"connection": [_("Choose a connected Ubiregi account.")]})
+                link = services.ubiregi_link_create(
+                    operator=request.operator, user=request.user, connection=v["connection"],
+                    terminal_id=v["terminal_id"], camera=v["camera"],
+                )  # fmt: skip
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(PosLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        link = self.get_object()
+        data = PosLinkUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            link = services.link_update(
+                user=request.user, link=link, camera=v.get("camera", link.camera),
+                terminal_id=v.get("terminal_id", link.terminal_id),
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(PosLinkSerializer(link).data)
+
+    def destroy(self, request, *args, **kwargs):
+        link = self.get_object()
+        services.links_delete(user=request.user, links=[link])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("camera", int, description="Only this camera's transactions (an id)."),
+            OpenApiParameter("kind", str, enum=TransactionKind.values),
+            OpenApiParameter("q", str, description="Search in receipt no., register no. and staff."),
+            OpenApiParameter("since", str, description="ISO 8601 time, inclusive."),
+            OpenApiParameter("until", str, description="ISO 8601 time, exclusive."),
+        ]
+    )
+)
+class PosTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PosTransactionSerializer
+    lookup_url_kwarg = "transaction_id"
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        params = self.request.query_params
+        camera = params.get("camera")
+        if camera is not None and not camera.isdigit():
+            raise ApiValidationError({"camera": [_("Enter the id as a number.")]})
+        kind = params.get("kind")
+        if kind and kind not in TransactionKind.values:
+            raise ApiValidationError({"kind": [_("Choose one of: payment, cancel, modify, delete.")]})
+        times = {}
+        for name in ("since", "until"):
+            if params.get(name):
+                times[name] = parse_datetime(params[name])
+                if times[name] is None:
+                    raise ApiValidationError({name: [_("Enter an ISO 8601 time.")]})
+        rows = transaction_list(operator=self.request.operator, kind=kind, q=params.get("q"), **times)
+        # Filtering by id inside the operator's own rows: another operator's camera id gives nothing.
+        return rows.filter(camera_id=int(camera)) if camera else rows
+
+    def get_object(self):
+        return access_transaction(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["transaction_id"]
+        )

@@ -1,0 +1,29 @@
+"""Ingestion tasks. `poll_due` runs every minute (celery beat) and queues one `poll_link` per link
+whose backoff has passed; `poll_link` takes an id only and calls the service.
+
+Nothing is lost or doubled across retries and worker restarts: a poll claims its link with a
+lease (a second worker finds it busy), each page of rows is stored with its cursor in one
+database transaction, and rows are upserted by the provider's transaction ID. Provider errors are
+not Celery retries: the link's own backoff (next_attempt_at, kept in the database) decides when
+the next minute's `poll_due` picks it up again, so a worker restart forgets nothing.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .selectors import links_due
+from .services import link_poll
+
+
+@shared_task(name="pos_link.poll_due")
+def poll_due() -> int:
+    now = timezone.now()
+    ids = list(links_due(now=now).values_list("id", flat=True))
+    for link_id in ids:
+        poll_link.delay(link_id)
+    return len(ids)
+
+
+@shared_task(name="pos_link.poll_link", acks_late=True)
+def poll_link(link_id: int) -> str:
+    return link_poll(link_id=link_id).outcome
