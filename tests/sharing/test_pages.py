@@ -67,7 +67,7 @@ def test_the_receiver_watches_the_shared_camera_page_without_owner_details(alpha
     assert page.status_code == 200
     text = html(page)
     assert "shared by Alpha" in text
-    assert alpha.camera.mac not in text and "Alpha Tower" not in text
+    assert alpha.camera.mac not in text and "Alpha Tower" not in text and "Stream source" not in text
     assert url("devices:rename", device_id=alpha.camera.pk) not in text
 
 
