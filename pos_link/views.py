@@ -196,7 +196,7 @@ def ubiregi_callback_view(request: HttpRequest) -> HttpResponse:
         bool(expected.get("state"))
         and hmac.compare_digest(str(expected["state"]), request.GET.get("state", ""))
         and started is not None
-        and timezone.now() - started <= STATE_MAX_AGE
+        and timedelta(0) <= timezone.now() - started <= STATE_MAX_AGE
     )
     if not state_ok:
         messages.error(request, _("The answer from Ubiregi did not match this session. Start the connection again."))
