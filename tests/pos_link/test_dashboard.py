@@ -117,3 +117,12 @@ def test_dashboards_of_other_operators_are_404(pos_alpha, bravo):
     assert client.get(_url(bravo)).status_code == 404
     assert "BRAVO-RECEIPT" not in client.get(_url(pos_alpha, q="BRAVO")).content.decode()
     assert "Bravo Cam" not in client.get(reverse("pos_link:dashboard")).content.decode()
+
+
+def test_dashboard_and_links_page_in_japanese(pos_alpha, sales):
+    client = client_for(pos_alpha.admin)
+    page = client.get(_url(pos_alpha), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    for text in ("支払い", "キャンセル", "レシートNo.", "預かり金", "釣り銭", "入店時間", "レシートNo/レジNo/担当"):
+        assert text in page
+    links = client.get(reverse("pos_link:links"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "POSレジ連携設定" in links and "スマレジの端末を追加" in links

@@ -198,12 +198,18 @@ def ubiregi_link(pos_alpha, ubiregi):
     from pos_link.providers import UbiregiClient, http
 
     client = UbiregiClient()
-    location = http.call("GET", client.authorize_url(state="s", redirect_uri="http://x/cb"), timeout=2).headers["Location"]
+    location = http.call("GET", client.authorize_url(state="s", redirect_uri="http://x/cb"), timeout=2).headers[
+        "Location"
+    ]
     code = location.split("code=")[1].split("&")[0]
     services.ubiregi_connect(operator=pos_alpha.operator, user=pos_alpha.admin, code=code, redirect_uri="http://x/cb")
     connection = PosConnection.objects.get(provider="ubiregi")
     return services.ubiregi_link_create(
-        operator=pos_alpha.operator, user=pos_alpha.admin, connection=connection, terminal_id="31", camera=pos_alpha.camera
+        operator=pos_alpha.operator,
+        user=pos_alpha.admin,
+        connection=connection,
+        terminal_id="31",
+        camera=pos_alpha.camera,
     )
 
 
@@ -255,11 +261,17 @@ def test_webhook_stores_pushed_rows_with_the_link_secret(smaregi, smaregi_link):
     wrong = client.post(url, {"transactions": rows}, content_type="application/json", HTTP_X_POS_WEBHOOK_SECRET="no")
     assert wrong.status_code == 404 and not PosTransaction.objects.exists()
     ok = client.post(
-        url, {"transactions": rows}, content_type="application/json", HTTP_X_POS_WEBHOOK_SECRET=smaregi_link.webhook_secret
+        url,
+        {"transactions": rows},
+        content_type="application/json",
+        HTTP_X_POS_WEBHOOK_SECRET=smaregi_link.webhook_secret,
     )
     assert ok.status_code == 200 and ok.json() == {"stored": 1}
     client.post(
-        url, {"transactions": rows}, content_type="application/json", HTTP_X_POS_WEBHOOK_SECRET=smaregi_link.webhook_secret
+        url,
+        {"transactions": rows},
+        content_type="application/json",
+        HTTP_X_POS_WEBHOOK_SECRET=smaregi_link.webhook_secret,
     )
     _poll(smaregi_link)  # polling sees the same transaction: still one row
     assert PosTransaction.objects.count() == 1

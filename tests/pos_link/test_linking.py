@@ -44,7 +44,9 @@ def test_smaregi_link_is_saved_after_smaregi_accepts_it(pos_alpha, smaregi):
         ({"access_token": "wrong-token"}, "アクセストークンが正しくありません"),
     ],
 )
-def test_wrong_contract_or_token_is_refused_with_smaregi_reason_and_nothing_saved(pos_alpha, smaregi, overrides, reason):
+def test_wrong_contract_or_token_is_refused_with_smaregi_reason_and_nothing_saved(
+    pos_alpha, smaregi, overrides, reason
+):
     response = client_for(pos_alpha.admin).post(ADD_SMAREGI, _smaregi_form(pos_alpha.camera, **overrides))
     assert response.status_code == 200
     assert reason in response.content.decode()
@@ -153,7 +155,8 @@ def test_ubiregi_oauth_flow_stores_encrypted_tokens_and_offers_terminals(pos_alp
     assert connection.access_token.startswith("ubi-at-") and connection.refresh_token.startswith("ubi-rt-")
     assert connection.access_token not in response.content.decode()
     response = admin.post(
-        reverse("pos_link:ubiregi_add"), {"connection": connection.pk, "terminal_id": "32", "camera": pos_alpha.camera.pk}
+        reverse("pos_link:ubiregi_add"),
+        {"connection": connection.pk, "terminal_id": "32", "camera": pos_alpha.camera.pk},
     )
     assert response.status_code == 302
     assert PosLink.objects.get().terminal_id == "32"
@@ -172,7 +175,9 @@ def test_ubiregi_callback_with_a_forged_state_is_refused(pos_alpha, ubiregi):
 
 
 def test_ubiregi_callback_without_starting_is_refused(pos_alpha, ubiregi):
-    response = client_for(pos_alpha.admin).get(reverse("pos_link:ubiregi_callback") + "?code=abc&state=abc", follow=True)
+    response = client_for(pos_alpha.admin).get(
+        reverse("pos_link:ubiregi_callback") + "?code=abc&state=abc", follow=True
+    )
     assert "did not match this session" in response.content.decode()
     assert not PosConnection.objects.exists()
 
@@ -278,7 +283,10 @@ def test_non_admins_cannot_change_links(pos_alpha, smaregi, role):
     assert client.post(reverse("pos_link:ubiregi_connect")).status_code == 403
     assert client.post(reverse("pos_link:links_delete"), {"link": [link.pk], "confirm": "1"}).status_code == 403
     update = reverse("pos_link:link_update", kwargs={"link_id": link.pk})
-    assert client.post(update, {f"link{link.pk}-terminal_id": "5", f"link{link.pk}-camera": link.camera_id}).status_code == 403
+    assert (
+        client.post(update, {f"link{link.pk}-terminal_id": "5", f"link{link.pk}-camera": link.camera_id}).status_code
+        == 403
+    )
     assert PosLink.objects.filter(pk=link.pk, terminal_id="1").exists()
     assert PosLink.objects.count() == 1
 

@@ -36,7 +36,12 @@ def test_ubiregi_authorize_url_carries_client_redirect_and_state(ubiregi):
     url = UbiregiClient().authorize_url(state="xyz", redirect_uri=REDIRECT)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(ubiregi.url + "/oauth2/authorize?")
-    assert query == {"response_type": ["code"], "client_id": ["portal-dev"], "redirect_uri": [REDIRECT], "state": ["xyz"]}
+    assert query == {
+        "response_type": ["code"],
+        "client_id": ["portal-dev"],
+        "redirect_uri": [REDIRECT],
+        "state": ["xyz"],
+    }
 
 
 def test_ubiregi_code_is_exchanged_once_and_refresh_rotates_tokens(ubiregi):
