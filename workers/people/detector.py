@@ -88,7 +88,10 @@ def letterbox(frame_bgr: np.ndarray, size: int) -> tuple[np.ndarray, _Letterbox]
     scale = min(size / h, size / w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     pad_w, pad_h = (-new_w) % 32, (-new_h) % 32
-    resized = frame_bgr if (new_w, new_h) == (w, h) else cv2.resize(frame_bgr, (new_w, new_h), cv2.INTER_LINEAR)
+    if (new_w, new_h) == (w, h):
+        resized = frame_bgr
+    else:
+        resized = cv2.resize(frame_bgr, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     left, top = pad_w // 2, pad_h // 2
     padded = cv2.copyMakeBorder(
         resized, top, pad_h - top, left, pad_w - left, cv2.BORDER_CONSTANT, value=(LETTERBOX_GREY,) * 3
