@@ -10,7 +10,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - the shared Playwright fixtures
+from tests.browser.conftest import page, screenshot  # noqa: F401 - shared fixtures; `browser` is in conftest.py
 from tests.conftest import build_tenant
 from tests.factories import PASSWORD
 
@@ -22,7 +22,7 @@ def operators(transactional_db):
     return build_tenant("Alpha", "alpha"), build_tenant("Bravo", "bravo")
 
 
-def logged_in(browser, live_server, email: str):  # noqa: F811 - `browser` is the fixture's value
+def logged_in(browser, live_server, email: str):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(15_000)
@@ -34,7 +34,7 @@ def logged_in(browser, live_server, email: str):  # noqa: F811 - `browser` is th
     return context, tab
 
 
-def test_two_operators_share_a_camera_end_to_end(browser, live_server, operators, screenshot):  # noqa: F811
+def test_two_operators_share_a_camera_end_to_end(browser, live_server, operators, screenshot):  # noqa: F811 - fixtures
     alpha, bravo = operators
     owner_ctx, owner = logged_in(browser, live_server, alpha.admin.email)
     receiver_ctx, receiver = logged_in(browser, live_server, bravo.admin.email)
