@@ -3,6 +3,7 @@
 import pytest
 
 from pos_link.fakes import FakeSmaregi, FakeUbiregi
+from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - Chromium fixtures for test_browser.py
 from tests.pos_link.factories import give_pos_options
 
 SMAREGI_CONTRACT = "sk-alpha-001"
