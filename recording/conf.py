@@ -8,3 +8,80 @@ from django.conf import settings
 def mail_sink_dir() -> Path:
     """Where the demo SMTP sink stores received mails (and the staff page reads them)."""
     return Path(getattr(settings, "RECORDING_MAIL_SINK_DIR", settings.BASE_DIR / "var" / "mail-sink"))
+
+
+# ----------------------------------------------------------------------------- recording pipeline
+# Every value has a production default; tests shorten the durations through settings overrides.
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def segment_seconds() -> int:
+    """Length of a continuous-recording segment (60 in production: ~1-minute files on clock minutes)."""
+    return int(_setting("RECORDING_SEGMENT_SECONDS", 60))
+
+
+def default_quota_bytes() -> int:
+    return int(_setting("RECORDING_QUOTA_BYTES", 128 * 10**9))
+
+
+def spool_dir() -> Path:
+    """Local folder where ffmpeg writes the segment being recorded, before it goes to storage."""
+    return Path(_setting("RECORDING_SPOOL_DIR", settings.BASE_DIR / "var" / "spool"))
+
+
+def live_dir() -> Path:
+    """Folder of the live HLS playlists; shared by the ingest workers and the web (same machine or volume)."""
+    return Path(_setting("RECORDING_LIVE_DIR", settings.BASE_DIR / "var" / "live"))
+
+
+def lease_seconds() -> float:
+    """How long a worker's claim on a camera lasts without a renewal; another worker may take it after."""
+    return float(_setting("RECORDING_LEASE_SECONDS", 30))
+
+
+def tick_seconds() -> float:
+    return float(_setting("RECORDING_TICK_SECONDS", 5))
+
+
+def stall_seconds() -> float:
+    return float(_setting("RECORDING_STALL_SECONDS", 10))
+
+
+def pre_roll_seconds() -> float:
+    return float(_setting("RECORDING_PRE_ROLL_SECONDS", 6))
+
+
+def post_roll_seconds() -> float:
+    return float(_setting("RECORDING_POST_ROLL_SECONDS", 5))
+
+
+def clip_days() -> int:
+    return int(_setting("RECORDING_CLIP_DAYS", 30))
+
+
+def export_max_count() -> int:
+    return int(_setting("RECORDING_EXPORT_MAX_COUNT", 10))
+
+
+def export_days() -> int:
+    return int(_setting("RECORDING_EXPORT_DAYS", 7))
+
+
+def export_max_minutes() -> int:
+    return int(_setting("RECORDING_EXPORT_MAX_MINUTES", 60))
+
+
+def motion_fps() -> float:
+    return float(_setting("RECORDING_MOTION_FPS", 4))
+
+
+def live_idle_seconds() -> float:
+    """A live HLS stream stops this long after the last viewer's request."""
+    return float(_setting("RECORDING_LIVE_IDLE_SECONDS", 60))
+
+
+def ingest_worker_stale_seconds() -> float:
+    return float(_setting("RECORDING_WORKER_STALE_SECONDS", 60))

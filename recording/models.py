@@ -107,3 +107,166 @@ class RecordingCondition(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.sensor_id} → {self.camera_id}"
+
+
+# ----------------------------------------------------------------------------- media: recording and ingest
+
+
+class MotionSource(models.TextChoices):
+    SERVER = "server", _("Server-side motion detection")
+    SENSOR = "sensor", _("The camera's own motion sensor")
+
+
+class CameraRecording(TenantModel):
+    """Per-camera recording settings and the camera-list thumbnail. A camera without a row records
+    with the defaults (settings RECORDING_QUOTA_BYTES, server-side motion)."""
+
+    camera = models.OneToOneField("devices.Device", on_delete=models.CASCADE, related_name="recording")
+    quota_bytes = models.BigIntegerField(_("continuous recording quota (bytes)"), null=True, blank=True)
+    motion_source = models.CharField(
+        _("motion detection"), max_length=8, choices=MotionSource.choices, default=MotionSource.SERVER
+    )
+    thumbnail = models.CharField(max_length=300, blank=True, default="")  # storage name of a JPEG
+    thumbnail_at = models.DateTimeField(null=True, blank=True)  # capture time shown under it
+
+
+class SegmentKind(models.TextChoices):
+    CONTINUOUS = "continuous", _("Continuous recording")
+    EVENT = "event", _("Event recording")
+
+
+class RecordingSegment(TenantModel):
+    """One ~1-minute MP4 of continuous recording in the default storage. A row exists only for a file
+    that was probed playable and stored; deleting goes file first, then the row."""
+
+    camera = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="segments")
+    start = models.DateTimeField(db_index=True)
+    duration = models.FloatField()
+    size = models.BigIntegerField()
+    storage_name = models.CharField(max_length=300, unique=True)
+    kind = models.CharField(max_length=12, choices=SegmentKind.choices, default=SegmentKind.CONTINUOUS)
+    complete = models.BooleanField(default=True)  # False: cut short by an outage or a stop (still playable)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["camera", "start"], name="recording_segment_cam_start")]
+
+    @property
+    def end(self):
+        from datetime import timedelta
+
+        return self.start + timedelta(seconds=self.duration)
+
+
+class MotionEvent(TenantModel):
+    """A detection on a camera (its own sensor, server-side detection, or a recording condition on
+    another room's sensor). `clip_state` is claimed by a conditional UPDATE: one clip per event."""
+
+    class Source(models.TextChoices):
+        SENSOR = "sensor", _("Motion sensor")
+        SERVER = "server", _("Server-side detection")
+
+    class ClipState(models.TextChoices):
+        PENDING = "pending", _("Waiting for the recording")
+        MAKING = "making", _("Being cut")
+        DONE = "done", _("Clip stored")
+        FAILED = "failed", _("No recording to cut from")
+
+    camera = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="motion_events")
+    triggered_by = models.ForeignKey(
+        "devices.Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the sensor (or camera) that fired; another room's for a recording condition
+    source = models.CharField(max_length=8, choices=Source.choices)
+    at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField()
+    thumbnail = models.CharField(max_length=300, blank=True, default="")
+    clip_state = models.CharField(max_length=8, choices=ClipState.choices, default=ClipState.PENDING, db_index=True)
+    clip_claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class EventClip(TenantModel):
+    """An event recording: pre-roll + motion + post-roll cut out of the segments by stream copy."""
+
+    camera = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="event_clips")
+    motion = models.OneToOneField(MotionEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="clip")
+    motion_at = models.DateTimeField(db_index=True)
+    start = models.DateTimeField()
+    duration = models.FloatField()
+    size = models.BigIntegerField()
+    storage_name = models.CharField(max_length=300, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["motion_at", "id"]
+
+
+class Export(TenantModel):
+    """A span of continuous recording converted to one MP4 for download. A user keeps at most 10, each
+    for 7 days (the oldest goes when an 11th is made)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Converting")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    camera = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="exports")
+    user = models.ForeignKey("tenants.User", on_delete=models.CASCADE, related_name="recording_exports")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    storage_name = models.CharField(max_length=300, blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class IngestLease(TenantModel):
+    """Which ingest worker records a camera. Taking it is a conditional UPDATE (free or expired →
+    mine), renewing one requires still holding it, so two workers never record the same camera."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for a worker")
+        STARTING = "starting", _("Starting")
+        RECORDING = "recording", _("Recording")
+        OUTAGE = "outage", _("Camera unreachable")
+        STOPPED = "stopped", _("Stopped")
+
+    camera = models.OneToOneField("devices.Device", on_delete=models.CASCADE, related_name="ingest_lease")
+    worker_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.WAITING)
+    message = models.CharField(max_length=300, blank=True, default="")
+    enabled = models.BooleanField(default=True)  # False: the supervisor found the camera ineligible
+    disabled_reason = models.CharField(max_length=100, blank=True, default="")
+    last_segment_at = models.DateTimeField(null=True, blank=True)
+    bitrate_bps = models.FloatField(default=0.0)
+    restarts = models.PositiveIntegerField(default=0)
+    live_requested_at = models.DateTimeField(null=True, blank=True)  # a viewer wants live HLS
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class IngestWorker(models.Model):
+    """Heartbeat of one `manage.py run_ingest` process (system-wide; no operator)."""
+
+    worker_id = models.CharField(max_length=100, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    cameras = models.PositiveIntegerField(default=0)
+    capacity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["worker_id"]

@@ -9,7 +9,6 @@ from buildings.models import Building, Room
 from buildings.selectors import access_room, room_list
 from devices.models import Device, DeviceKind
 from devices.selectors import access_device, camera_list, device_list
-from tenants.access import require_admin
 from tenants.models import Operator, User
 
 from .models import DEFAULT_NOTIFICATION_TYPE, NotificationLog, NotificationSetting, RecordingCondition
@@ -72,13 +71,13 @@ class ConditionInForce:
 
 
 def access_camera(*, operator: Operator, user: User, pk, write: bool = False) -> Device:
-    """A camera of `operator`. Security guarantee: 404 for another operator's device, a missing one,
-    or a device that is not a camera; 403 when `write` and the user is not an admin."""
-    device = access_device(operator=operator, user=user, pk=pk)
+    """A camera `user` may see (own, or shared to `operator`). Security guarantee: 404 for another
+    operator's device, a missing one, a device that is not a camera, and any write to a shared camera;
+    403 when `write` and the user is not an admin."""
+    # write= goes to access_device: a camera shared to `operator` is a 404 for every write.
+    device = access_device(operator=operator, user=user, pk=pk, write=write)
     if device.kind != DeviceKind.CAMERA:
         raise Http404
-    if write:
-        require_admin(user)
     return device
 
 

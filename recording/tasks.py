@@ -11,7 +11,8 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import mail
+from . import mail, media_services
+from .media_selectors import media_blocked_reason
 from .selectors import device_for_notification
 
 RETRY = {
@@ -49,7 +50,7 @@ def notify_trouble_state(device_id: int) -> int:
     """Mail whatever the device's current trouble state calls for: trouble, recovery or nothing.
     Safe to call after every probe: unchanged states send nothing."""
     device = device_for_notification(device_id=device_id)
-    if device is None:
+    if device is None or media_blocked_reason(device):  # an expired license stops remote notification
         return 0
     if device.trouble_state:
         mail.trouble_claim(device=device, state=device.trouble_state)
@@ -63,7 +64,7 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
     """Mail a motion detection (type "all"), or a recorded clip when `clip_path` (a storage name)
     is given (types "all", "video", "video + troubles"): attached when small, else a signed link."""
     device = device_for_notification(device_id=device_id)
-    if device is None:
+    if device is None or media_blocked_reason(device):
         return 0
     moment = at if isinstance(at, datetime) else parse_datetime(at)
     if moment is None:
@@ -72,3 +73,36 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
         moment = moment.replace(tzinfo=UTC)
     mail.motion_claim(device=device, at=moment, clip_path=clip_path)
     return mail.deliver_pending(device=device)
+
+
+# ----------------------------------------------------------------------------- recording pipeline
+
+
+@shared_task(name="recording.supervise_ingest")
+def supervise_ingest() -> dict:
+    """Beat, every 30 s: one lease per camera with a stream, enabled only while it may record (the
+    `run_ingest` workers claim and run them), and any event clip still waiting for its recording."""
+    from .ingest import ingest_sync
+
+    counts = ingest_sync()
+    counts["clips"] = media_services.clips_due()
+    return counts
+
+
+@shared_task(name="recording.make_event_clip", autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+def make_event_clip(motion_id: int) -> bool:
+    """Cut one motion event's clip (a no-op when already made or claimed by another worker)."""
+    return media_services.clip_make(motion_id=motion_id) is not None
+
+
+@shared_task(name="recording.export_run", acks_late=True)
+def export_run(export_id: int) -> str:
+    """Convert one export to an MP4; progress is written to the row as it goes."""
+    export = media_services.export_run(export_id=export_id)
+    return export.status if export is not None else "skipped"
+
+
+@shared_task(name="recording.expire_media")
+def expire_media() -> dict:
+    """Beat, hourly: event clips past the plan's days and exports past 7 days go (files first)."""
+    return media_services.media_expire()

@@ -41,3 +41,5 @@ CELERY_BEAT_SCHEDULE["licensing-send-expiry-reminders"] = {"task": "licensing.se
 CELERY_BEAT_SCHEDULE["licensing-process-expiries"] = {"task": "licensing.process_expiries", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["pos-link-poll-due"] = {"task": "pos_link.poll_due", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["tenants-purge-login-history"] = {"task": "tenants.purge_login_history", "schedule": 6 * 3600.0}
+CELERY_BEAT_SCHEDULE["recording-supervise-ingest"] = {"task": "recording.supervise_ingest", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["recording-expire-media"] = {"task": "recording.expire_media", "schedule": 3600.0}

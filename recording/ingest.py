@@ -1,0 +1,427 @@
+"""The ingest side of recording: which worker records which camera, and the per-camera pipeline.
+
+Deployment: each ingest worker is a long-running `manage.py run_ingest` process (one per machine or
+container, scaled by adding more), not a Celery task. A camera is recorded for hours, which does not
+fit a task: a broker redelivers a task that outlives its visibility timeout (two recorders), and a
+killed worker's task would wait for that timeout. Instead each camera has an `IngestLease` row:
+
+- the `recording.supervise_ingest` beat task (and each worker, every few ticks) keeps one lease row per
+  camera with a stream, enabled only while the camera may record (license not expired);
+- a worker *claims* a free or expired lease with one conditional UPDATE (so two workers can never
+  take the same camera), renews the leases it holds on every tick, and stops a camera the moment a
+  renewal fails or the lease is disabled;
+- a worker that dies simply stops renewing: after `RECORDING_LEASE_SECONDS` any worker (or the same
+  one restarted) takes the camera over. A worker stopping cleanly releases its leases at once.
+
+Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy, restarts with backoff),
+server-side motion on a small low-rate frame stream for cameras without their own sensor, and, while
+somebody watches, an HLS stream by stream copy for live view.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+from django.db import IntegrityError, close_old_connections, connection
+from django.db.models import F, Q
+from django.utils import timezone
+
+from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
+from workers.hls import HlsStream
+from workers.motion import MotionDetector
+from workers.probe_camera import probe_camera
+from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
+
+from . import conf, media_services
+from .media_selectors import camera_by_id, camera_stream_url, recordable_cameras, recording_settings_for
+from .models import IngestLease, IngestWorker, MotionEvent, MotionSource
+
+logger = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- leases (database side)
+
+
+def ingest_sync() -> dict[str, int]:
+    """One lease row per camera with a stream; enabled while it may record. Returns counts."""
+    counts = {"created": 0, "enabled": 0, "disabled": 0}
+    seen = []
+    for camera, blocked in recordable_cameras():
+        seen.append(camera.pk)
+        try:
+            lease, created = IngestLease.objects.get_or_create(
+                camera=camera, defaults={"operator_id": camera.operator_id}
+            )
+        except IntegrityError:  # another worker created it at the same moment
+            lease, created = IngestLease.objects.get(camera=camera), False
+        counts["created"] += created
+        enabled = not blocked
+        if lease.enabled != enabled or lease.disabled_reason != blocked:
+            IngestLease.objects.filter(pk=lease.pk).update(
+                enabled=enabled, disabled_reason=blocked, updated_at=timezone.now()
+            )
+        counts["enabled" if enabled else "disabled"] += 1
+    gone = IngestLease.objects.filter(enabled=True).exclude(camera_id__in=seen)
+    counts["disabled"] += gone.update(enabled=False, disabled_reason="no_stream", updated_at=timezone.now())
+    return counts
+
+
+def lease_claim(*, camera_id: int, worker_id: str, now: datetime | None = None) -> bool:
+    """Take the camera's lease if it is enabled and free (or its holder stopped renewing it).
+    The conditional UPDATE is the lock: of two workers racing, exactly one updates a row."""
+    now = now or timezone.now()
+    return bool(
+        IngestLease.objects.filter(camera_id=camera_id, enabled=True)
+        .filter(Q(worker_id="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+        .update(
+            worker_id=worker_id,
+            lease_until=now + timedelta(seconds=conf.lease_seconds()),
+            heartbeat_at=now,
+            state=IngestLease.State.STARTING,
+            restarts=F("restarts") + 1,
+            updated_at=now,
+        )
+    )
+
+
+def lease_renew(*, camera_ids: list[int], worker_id: str, now: datetime | None = None) -> set[int]:
+    """Extend the leases this worker still holds (and that are still enabled); returns their camera ids."""
+    now = now or timezone.now()
+    held = IngestLease.objects.filter(camera_id__in=camera_ids, worker_id=worker_id, enabled=True)
+    held.update(lease_until=now + timedelta(seconds=conf.lease_seconds()), heartbeat_at=now)
+    return set(held.values_list("camera_id", flat=True))
+
+
+def lease_release(*, camera_ids: list[int] | None, worker_id: str) -> int:
+    leases = IngestLease.objects.filter(worker_id=worker_id)
+    if camera_ids is not None:
+        leases = leases.filter(camera_id__in=camera_ids)
+    return leases.update(worker_id="", lease_until=None, state=IngestLease.State.STOPPED, updated_at=timezone.now())
+
+
+def claimable_camera_ids(*, exclude: set[int], limit: int, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    if limit <= 0:
+        return []
+    free = (
+        IngestLease.objects.filter(enabled=True)
+        .filter(Q(worker_id="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+        .exclude(camera_id__in=exclude)
+        .order_by("lease_until", "pk")
+    )
+    return list(free.values_list("camera_id", flat=True)[:limit])
+
+
+# ----------------------------------------------------------------------------- one camera
+
+
+def _aware(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+@dataclass
+class CameraIngest:
+    """Everything one worker does for one camera. Callbacks run in the segmenter / motion threads."""
+
+    camera_id: int
+    url: str
+    spool: Path
+    server_motion: bool = True
+    segment_time: int = 60
+    stall_timeout: float = 10.0
+    worker_id: str = ""
+    segmenter: Segmenter = field(init=False)
+    stop_event: threading.Event = field(default_factory=threading.Event, init=False)
+    threads: list[threading.Thread] = field(default_factory=list, init=False)
+    hls: HlsStream | None = field(default=None, init=False)
+    unstored: list[Segment] = field(default_factory=list, init=False)  # storage failed; retried
+
+    def __post_init__(self) -> None:
+        self.segmenter = Segmenter(
+            url=self.url,
+            out_dir=self.spool,
+            on_segment=self._guard(self.on_segment),
+            on_state=self._guard(self.on_state),
+            segment_time=self.segment_time,
+            stall_timeout=self.stall_timeout,
+            connect_timeout=max(self.stall_timeout, 10.0),
+        )
+
+    # Lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> CameraIngest:
+        self.spool.mkdir(parents=True, exist_ok=True)
+        self._recover_spool()
+        self._spawn(self.segmenter.run, self.stop_event, name=f"rec-{self.camera_id}")
+        if self.server_motion:
+            self._spawn(self.run_motion, name=f"motion-{self.camera_id}")
+        return self
+
+    def alive(self) -> bool:
+        return bool(self.threads) and self.threads[0].is_alive()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self.stop_event.set()
+        self.live(False)
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+
+    def _spawn(self, target: Callable, *args: object, name: str) -> None:
+        def run() -> None:
+            try:
+                target(*args)
+            except Exception:  # a pipeline bug must not take the worker down; the tick restarts it
+                logger.exception("camera %s: %s crashed", self.camera_id, name)
+            finally:
+                connection.close()  # threads own their database connection
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _guard(self, callback: Callable) -> Callable:
+        def guarded(arg: object) -> None:
+            close_old_connections()
+            try:
+                callback(arg)
+            except Exception:
+                logger.exception("camera %s: callback failed", self.camera_id)
+
+        return guarded
+
+    def _recover_spool(self) -> None:
+        """Files a killed worker left in the spool: store those that play (as partial), drop the rest."""
+        for path in sorted(self.spool.glob("*.mp4")):
+            info = probe(path)
+            if not info.ok:
+                from workers.segmenter import repair_fragmented_mp4
+
+                if path.stat().st_size and repair_fragmented_mp4(path):
+                    info = probe(path)
+            if not info.ok:
+                path.unlink(missing_ok=True)
+                continue
+            try:
+                start = parse_segment_start(path)
+            except ValueError:
+                path.unlink(missing_ok=True)
+                continue
+            self.on_segment(
+                Segment(path=path, start=start, duration=info.duration, size=path.stat().st_size, complete=False)
+            )
+
+    # Callbacks ---------------------------------------------------------------------------------
+
+    def camera(self):
+        camera = camera_by_id(self.camera_id)
+        if camera is None:
+            self.stop_event.set()
+        return camera
+
+    def on_segment(self, segment: Segment) -> None:
+        camera = self.camera()
+        if camera is None:
+            segment.path.unlink(missing_ok=True)
+            return
+        for waiting in [*self.unstored, segment]:
+            try:
+                media_services.segment_store(camera=camera, segment=waiting)
+            except OSError as exc:
+                logger.warning("camera %s: storing %s failed: %s", self.camera_id, waiting.path.name, exc)
+                if waiting not in self.unstored:
+                    self.unstored.append(waiting)
+                media_services.trouble_set(camera=camera, state="storage")
+                return
+            if waiting in self.unstored:
+                self.unstored.remove(waiting)
+        if camera.trouble_state == "storage":
+            media_services.trouble_set(camera=camera, state="")
+        media_services.quota_enforce(camera=camera)
+        media_services.clips_due(camera=camera)
+
+    def on_state(self, change: StateChange) -> None:
+        state = {
+            RecorderState.STARTING: IngestLease.State.STARTING,
+            RecorderState.RECORDING: IngestLease.State.RECORDING,
+            RecorderState.OUTAGE: IngestLease.State.OUTAGE,
+            RecorderState.STOPPED: IngestLease.State.STOPPED,
+        }[change.state]
+        IngestLease.objects.filter(camera_id=self.camera_id, worker_id=self.worker_id).update(
+            state=state, message=change.message[:300], updated_at=timezone.now()
+        )
+        camera = self.camera()
+        if camera is None:
+            return
+        if change.state == RecorderState.RECORDING:
+            media_services.trouble_set(camera=camera, state="")
+            if not recording_settings_for(camera).thumbnail:
+                self._snapshot_thumbnail(camera, at=change.at)
+        elif change.state == RecorderState.OUTAGE:
+            result = probe_camera(self.url, timeout=8.0)
+            # The stream failed even though a quick probe passed: a fault we cannot name.
+            media_services.trouble_set(camera=camera, state=result.trouble or "unknown")
+
+    def _snapshot_thumbnail(self, camera, *, at: datetime) -> None:
+        try:
+            jpeg = grab_snapshot(self.url, width=480, timeout=8.0)
+        except SnapshotError:
+            return
+        media_services.thumbnail_update(camera=camera, jpeg=jpeg, at=at)
+
+    # Server-side motion ------------------------------------------------------------------------
+
+    def run_motion(self) -> None:
+        """Low-rate small grey frames → frame differencing; each finished event → motion_record.
+        The only decoding in recording, at a few frames a second on a 320-pixel frame."""
+        backoff = 1.0
+        while not self.stop_event.is_set():
+            detector = MotionDetector()
+            try:
+                with FrameSource(self.url, fps=conf.motion_fps(), width=320, height=240) as frames:
+                    for frame in frames:
+                        if self.stop_event.is_set():
+                            break
+                        backoff = 1.0
+                        for event in detector.update(frame.image, frame.time):
+                            self._motion(event.start, event.end, event.thumbnail)
+            except FrameSourceError as exc:
+                logger.info("camera %s: motion frames stopped: %s", self.camera_id, exc)
+            for event in detector.flush():
+                self._motion(event.start, event.end, event.thumbnail)
+            self.stop_event.wait(backoff)
+            backoff = min(30.0, backoff * 2)
+
+    def _motion(self, start: float, end: float, image) -> None:
+        close_old_connections()
+        camera = self.camera()
+        if camera is None:
+            return
+        try:
+            jpeg = grab_snapshot(self.url, width=480, timeout=5.0)
+        except SnapshotError:
+            ok, buffer = cv2.imencode(".jpg", image) if image is not None else (False, None)
+            jpeg = buffer.tobytes() if ok else None
+        media_services.motion_record(
+            trigger=camera, at=_aware(start), ended_at=_aware(end), source=MotionEvent.Source.SERVER, thumbnail=jpeg
+        )
+
+    # Live view ---------------------------------------------------------------------------------
+
+    def live(self, wanted: bool) -> None:
+        """Run the HLS stream while somebody watches; stop it when nobody has asked for a while."""
+        if wanted and (self.hls is None or not self.hls.running):
+            self.hls = HlsStream(url=self.url, out_dir=conf.live_dir() / str(self.camera_id)).start()
+        elif not wanted and self.hls is not None:
+            self.hls.stop()
+            self.hls = None
+
+
+# ----------------------------------------------------------------------------- the worker loop
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class IngestSupervisor:
+    """One ingest worker: claims camera leases up to `capacity`, keeps their pipelines running."""
+
+    worker_id: str = field(default_factory=new_worker_id)
+    capacity: int = 50
+    sync_every: int = 6  # ticks between ingest_sync calls (the beat task also runs it)
+    factory: Callable[..., CameraIngest] = CameraIngest
+    ingests: dict[int, CameraIngest] = field(default_factory=dict)
+    ticks: int = 0
+
+    def tick(self, now: datetime | None = None) -> None:
+        close_old_connections()
+        now = now or timezone.now()
+        if self.ticks % self.sync_every == 0:
+            ingest_sync()
+        self.ticks += 1
+        held = lease_renew(camera_ids=list(self.ingests), worker_id=self.worker_id, now=now)
+        for camera_id in [c for c in self.ingests if c not in held]:
+            # Lease lost (disabled: license expired, stream removed; or taken after we were stale): stop now.
+            logger.info("worker %s: stopping camera %s (lease gone)", self.worker_id, camera_id)
+            self.ingests.pop(camera_id).stop()
+            lease_release(camera_ids=[camera_id], worker_id=self.worker_id)
+        for camera_id, ingest in list(self.ingests.items()):
+            if not ingest.alive():  # the pipeline thread died: restart it (the segmenter backs off itself)
+                ingest.stop(timeout=2)
+                self._start(camera_id)
+        for camera_id in claimable_camera_ids(exclude=set(self.ingests), limit=self.capacity - len(self.ingests)):
+            if lease_claim(camera_id=camera_id, worker_id=self.worker_id, now=now):
+                if not self._start(camera_id):
+                    lease_release(camera_ids=[camera_id], worker_id=self.worker_id)
+        self._live(now)
+        self._heartbeat(now)
+
+    def _start(self, camera_id: int) -> bool:
+        camera = camera_by_id(camera_id)
+        url = camera_stream_url(camera) if camera else ""
+        if not url:
+            self.ingests.pop(camera_id, None)
+            return False
+        settings_row = recording_settings_for(camera)
+        self.ingests[camera_id] = self.factory(
+            camera_id=camera_id,
+            url=url,
+            spool=conf.spool_dir() / str(camera_id),
+            server_motion=settings_row.motion_source == MotionSource.SERVER,
+            segment_time=conf.segment_seconds(),
+            stall_timeout=conf.stall_seconds(),
+            worker_id=self.worker_id,
+        ).start()
+        return True
+
+    def _live(self, now: datetime) -> None:
+        since = now - timedelta(seconds=conf.live_idle_seconds())
+        wanted = set(
+            IngestLease.objects.filter(
+                camera_id__in=list(self.ingests), worker_id=self.worker_id, live_requested_at__gte=since
+            ).values_list("camera_id", flat=True)
+        )
+        for camera_id, ingest in self.ingests.items():
+            ingest.live(camera_id in wanted)
+
+    def _heartbeat(self, now: datetime) -> None:
+        IngestWorker.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "heartbeat_at": now,
+                "cameras": len(self.ingests),
+                "capacity": self.capacity,
+            },
+        )
+
+    def shutdown(self) -> None:
+        for ingest in self.ingests.values():
+            ingest.stop()
+        lease_release(camera_ids=None, worker_id=self.worker_id)
+        self.ingests.clear()
+        IngestWorker.objects.filter(worker_id=self.worker_id).delete()
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    self.tick()
+                except Exception:  # the database blinked: keep the cameras running, retry next tick
+                    logger.exception("worker %s: tick failed", self.worker_id)
+                stop.wait(max(0.0, conf.tick_seconds() - (time.monotonic() - started)))
+        finally:
+            self.shutdown()

@@ -1,0 +1,29 @@
+"""`manage.py run_ingest`: one ingest worker (see recording/ingest.py for why a process, not a task)."""
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from recording.ingest import IngestSupervisor, new_worker_id
+
+
+class Command(BaseCommand):
+    help = "Record cameras: claim camera leases, run their segmenters, motion detection and live view."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--capacity", type=int, default=50, help="most cameras this worker records")
+        parser.add_argument("--worker-id", default="", help="stable name for logs (default host:pid:random)")
+
+    def handle(self, *args, capacity: int, worker_id: str, **options) -> None:
+        if capacity < 1:
+            self.stderr.write("--capacity must be at least 1")
+            raise SystemExit(2)
+        supervisor = IngestSupervisor(worker_id=worker_id or new_worker_id(), capacity=capacity)
+        stop = threading.Event()
+        # SIGTERM (systemd, docker stop, bin/demo's Ctrl+C) finishes the open segments and releases the
+        # leases at once, so another worker can take the cameras without waiting for them to expire.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        self.stdout.write(f"ingest worker {supervisor.worker_id}: up to {capacity} cameras")
+        supervisor.run(stop)

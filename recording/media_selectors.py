@@ -1,0 +1,240 @@
+"""Reads of recorded media (segments, motion, clips, exports, ingest state), scoped to what a user may see.
+
+Every request-facing lookup goes through `camera_list` / `access_device` of devices.selectors, so an
+approved shared camera is playable by the receiver, and another operator's media is a 404. The
+functions marked "system-side" are for the ingest workers and beat tasks, which act for no user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from devices.models import Device, DeviceKind, StreamSource
+from devices.selectors import camera_list
+from licensing.selectors import camera_license_state
+from tenants.models import Operator, User
+from workers.retention import StoredSegment, bitrate_bps, days_quota_holds
+
+from . import conf
+from .models import (
+    CameraRecording,
+    EventClip,
+    Export,
+    IngestLease,
+    IngestWorker,
+    MotionEvent,
+    RecordingSegment,
+)
+
+# ----------------------------------------------------------------------------- license and stream
+
+
+def media_blocked_reason(camera: Device) -> str:
+    """Why `camera` may not record, stream live, play back or notify right now ("" when it may).
+
+    An *expired* license stops all remote media (SPEC §7). A camera that never had a license is
+    left alone here: registration already requires one, and licensing owns that rule.
+    """
+    if camera_license_state(camera) == "expired":
+        return "license_expired"
+    return ""
+
+
+def camera_stream_url(camera: Device) -> str:
+    """The RTSP URL to record `camera` from; "" when none is configured.
+
+    A channel of an edge recorder without its own URL takes the recorder's, with "{channel}"
+    replaced by its channel number (per-channel RTSP paths of the recorder).
+    """
+    if camera.stream_source == StreamSource.RTSP and camera.rtsp_url:
+        return camera.rtsp_url
+    parent = camera.parent
+    if (
+        parent is not None
+        and parent.kind == DeviceKind.RECORDER
+        and parent.rtsp_url
+        and camera.channel is not None
+        and "{channel}" in parent.rtsp_url
+    ):
+        return parent.rtsp_url.replace("{channel}", str(camera.channel))
+    return ""
+
+
+# ----------------------------------------------------------------------------- request-facing
+
+
+def _visible_camera_ids(*, operator: Operator, user: User) -> QuerySet:
+    return camera_list(operator=operator, user=user).values("pk")
+
+
+def _scoped(model, *, operator: Operator, user: User, pk) -> object:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    obj = (
+        model.objects.filter(pk=pk, camera_id__in=_visible_camera_ids(operator=operator, user=user))
+        .select_related("camera")
+        .first()
+    )
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def access_segment(*, operator: Operator, user: User, pk) -> RecordingSegment:
+    """A continuous-recording segment of a camera `user` may see. Security guarantee: 404 for a
+    segment of a camera outside the user's view (another operator's, an ended share, a user limit)."""
+    return _scoped(RecordingSegment, operator=operator, user=user, pk=pk)
+
+
+def access_clip(*, operator: Operator, user: User, pk) -> EventClip:
+    """An event clip of a camera `user` may see. Security guarantee: as `access_segment`."""
+    return _scoped(EventClip, operator=operator, user=user, pk=pk)
+
+
+def access_export(*, operator: Operator, user: User, pk) -> Export:
+    """One of `user`'s own exports. Security guarantee: 404 for anybody else's export, even in the
+    same operator (an export is a personal download), and when the camera left the user's view."""
+    export = _scoped(Export, operator=operator, user=user, pk=pk)
+    if export.user_id != user.pk:
+        raise Http404
+    return export
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The day in the portal's time zone, as an aware [start, end)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, start + timedelta(days=1)
+
+
+def segment_list(*, camera: Device, start: datetime, end: datetime) -> QuerySet[RecordingSegment]:
+    """Segments of `camera` overlapping [start, end) (the caller got `camera` from an access function)."""
+    return RecordingSegment.objects.for_operator(camera.operator_id).filter(
+        camera=camera, start__lt=end, start__gte=start - timedelta(seconds=conf.segment_seconds() * 2)
+    )
+
+
+def motion_list(*, camera: Device, start: datetime, end: datetime) -> QuerySet[MotionEvent]:
+    return MotionEvent.objects.for_operator(camera.operator_id).filter(camera=camera, at__gte=start, at__lt=end)
+
+
+def clip_list(*, camera: Device, start: datetime, end: datetime) -> QuerySet[EventClip]:
+    return EventClip.objects.for_operator(camera.operator_id).filter(
+        camera=camera, motion_at__gte=start, motion_at__lt=end
+    )
+
+
+def recording_days(*, camera: Device, month_start: date) -> set[date]:
+    """Days of the month with any continuous segment or event clip (for the calendar)."""
+    first = timezone.make_aware(datetime.combine(month_start, time.min))
+    next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = timezone.make_aware(datetime.combine(next_month, time.min))
+    days: set[date] = set()
+    for model, field in ((RecordingSegment, "start"), (EventClip, "motion_at")):
+        stamps = (
+            model.objects.for_operator(camera.operator_id)
+            .filter(camera=camera, **{f"{field}__gte": first, f"{field}__lt": last})
+            .values_list(field, flat=True)
+        )
+        days |= {timezone.localtime(s).date() for s in stamps}
+    return days
+
+
+def export_list(*, operator: Operator, user: User) -> QuerySet[Export]:
+    """`user`'s exports of cameras still in their view, newest first."""
+    return (
+        Export.objects.for_operator(operator)
+        .filter(user=user, camera_id__in=_visible_camera_ids(operator=operator, user=user))
+        .select_related("camera")
+    )
+
+
+def recording_settings_for(camera: Device) -> CameraRecording:
+    """The camera's recording row, or an unsaved default one."""
+    row = CameraRecording.objects.filter(camera=camera).first()
+    return row or CameraRecording(operator_id=camera.operator_id, camera=camera)
+
+
+def quota_for(camera: Device) -> int:
+    row = CameraRecording.objects.filter(camera=camera).only("quota_bytes").first()
+    return (row.quota_bytes if row and row.quota_bytes else None) or conf.default_quota_bytes()
+
+
+def camera_bitrate(camera: Device, *, last: int = 30) -> float:
+    """Recorded bits per second over the last `last` segments (0 when nothing is recorded yet)."""
+    rows = RecordingSegment.objects.filter(camera=camera).order_by("-start")[:last]
+    return bitrate_bps([StoredSegment(key=r.pk, start=r.start, size=r.size, duration=r.duration) for r in rows])
+
+
+@dataclass(frozen=True)
+class RetentionFigure:
+    quota_bytes: int
+    used_bytes: int
+    bitrate_bps: float
+    days: float | None  # how many days the quota holds at the current bitrate; None before any recording
+
+
+def retention_figure(camera: Device) -> RetentionFigure:
+    quota = quota_for(camera)
+    bitrate = camera_bitrate(camera)
+    used = RecordingSegment.objects.filter(camera=camera).aggregate(total=Sum("size"))["total"] or 0
+    return RetentionFigure(
+        quota_bytes=quota,
+        used_bytes=used,
+        bitrate_bps=bitrate,
+        days=days_quota_holds(quota_bytes=quota, bitrate=bitrate),
+    )
+
+
+def lease_for(camera: Device) -> IngestLease | None:
+    return IngestLease.objects.filter(camera=camera).first()
+
+
+# ----------------------------------------------------------------------------- system-side
+
+
+def camera_by_id(camera_id: int) -> Device | None:
+    """System-side: a camera by id (workers and tasks act for no user); None when gone."""
+    return (
+        Device.objects.select_related("room", "room__building", "operator", "parent")
+        .filter(pk=camera_id, kind=DeviceKind.CAMERA)
+        .first()
+    )
+
+
+def recordable_cameras() -> list[tuple[Device, str]]:
+    """System-side: every camera with a stream, and why it may not record ("" when it may)."""
+    cameras = Device.objects.filter(kind=DeviceKind.CAMERA).select_related("parent", "operator", "room")
+    result = []
+    for camera in cameras:
+        url = camera_stream_url(camera)
+        if not url:
+            continue
+        result.append((camera, media_blocked_reason(camera)))
+    return result
+
+
+def motion_pending() -> QuerySet[MotionEvent]:
+    """System-side: motion events whose clip is still to be cut."""
+    return MotionEvent.objects.filter(clip_state=MotionEvent.ClipState.PENDING).select_related("camera")
+
+
+def segments_for_clip(*, camera: Device, start: datetime, end: datetime) -> list[RecordingSegment]:
+    """System-side: stored segments of `camera` overlapping [start, end), in time order."""
+    window = timedelta(seconds=max(conf.segment_seconds(), 1) * 2 + 5)
+    rows = RecordingSegment.objects.filter(camera=camera, start__lt=end, start__gte=start - window).order_by("start")
+    return [r for r in rows if r.end > start]
+
+
+def ingest_overview() -> tuple[QuerySet[IngestLease], QuerySet[IngestWorker]]:
+    """System-side, for platform staff: every ingest and every worker heartbeat."""
+    leases = IngestLease.objects.select_related("camera", "camera__room", "operator").order_by(
+        "operator__name", "camera__name", "pk"
+    )
+    return leases, IngestWorker.objects.all()
