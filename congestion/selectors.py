@@ -1,0 +1,217 @@
+"""Reads of congestion data, always scoped to the operator asking.
+
+Congestion cameras are the operator's OWN cameras only (a camera shared to it cannot be analysed by
+it: only the owner enables congestion). Another operator's camera, group or hours line is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from devices.models import Device
+from devices.selectors import camera_list
+from licensing.models import LicenseKind
+from licensing.selectors import camera_is_licensed, option_license_count
+from tenants.access import get_scoped_or_404, require_admin
+from tenants.models import Operator, User
+
+from . import rules
+from .models import (
+    AlertSetting,
+    AlertState,
+    Analysis,
+    CongestionCamera,
+    Group,
+    HoursRule,
+    MonitoringFrame,
+    Prediction,
+    PublicImage,
+)
+
+
+def _require(user: User, write: bool) -> None:
+    if write:
+        require_admin(user)
+
+
+# ----------------------------------------------------------------------------- cameras
+
+
+def congestion_camera_list(*, operator: Operator) -> QuerySet[CongestionCamera]:
+    return CongestionCamera.objects.for_operator(operator).select_related("camera", "camera__room")
+
+
+def access_congestion_camera(*, operator: Operator, user: User, pk, write: bool = False) -> CongestionCamera:
+    """A congestion camera of `operator`. Security guarantee: 404 for another operator's camera or a
+    missing id; 403 when `write` and the user is not an admin."""
+    cc = get_scoped_or_404(congestion_camera_list(operator=operator), operator=operator, pk=pk)
+    _require(user, write)
+    return cc
+
+
+def addable_cameras(*, operator: Operator, user: User) -> list[Device]:
+    """Cameras an admin may add: owned by `operator` (never a shared one), licensed, not yet added."""
+    cameras = (
+        camera_list(operator=operator, user=user)
+        .filter(operator=operator)
+        .exclude(pk__in=CongestionCamera.objects.for_operator(operator).values("camera_id"))
+    )
+    return [c for c in cameras if camera_is_licensed(c)]
+
+
+def access_addable_camera(*, operator: Operator, user: User, pk) -> Device:
+    """Security guarantee: 404 unless the device is one of `addable_cameras` (own cameras only)."""
+    require_admin(user)
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    camera = next((c for c in addable_cameras(operator=operator, user=user) if c.pk == pk), None)
+    if camera is None or camera.operator_id != operator.pk:
+        raise Http404
+    return camera
+
+
+# ----------------------------------------------------------------------------- licenses
+
+
+def license_block(*, operator: Operator) -> tuple[int, int] | None:
+    """(registered, licensed) when the operator registered more cameras than it holds congestion
+    option licenses: then analysis stops for ALL its cameras. None when within its licenses."""
+    registered = CongestionCamera.objects.for_operator(operator).count()
+    licensed = option_license_count(operator, LicenseKind.CONGESTION_OPTION)
+    if registered > licensed:
+        return registered, licensed
+    return None
+
+
+def option_licenses(*, operator: Operator) -> int:
+    return option_license_count(operator, LicenseKind.CONGESTION_OPTION)
+
+
+# ----------------------------------------------------------------------------- for tasks (no user)
+
+
+def congestion_camera_for_task(*, congestion_camera_id: int) -> CongestionCamera | None:
+    """Background work acts for the camera's own operator; the row carries it."""
+    return (
+        CongestionCamera.objects.select_related("camera", "operator", "camera__room")
+        .filter(pk=congestion_camera_id)
+        .first()
+    )
+
+
+def enabled_cameras_for_schedule() -> QuerySet[CongestionCamera]:
+    return CongestionCamera.objects.filter(enabled=True).select_related("operator")
+
+
+def hours_lines(*, congestion_camera: CongestionCamera) -> list[rules.HoursLine]:
+    if not congestion_camera.hours_enabled:
+        return []
+    return [
+        rules.HoursLine(
+            kind=r.kind,
+            start=r.start,
+            end=r.end,
+            weekdays=tuple(r.weekdays),
+            holiday=r.holiday,
+            repeat=r.repeat,
+            date=r.date,
+            nth=r.nth,
+            weekday=r.weekday,
+        )
+        for r in HoursRule.objects.for_operator(congestion_camera.operator_id).filter(
+            congestion_camera=congestion_camera
+        )
+    ]
+
+
+def is_open_now(*, congestion_camera: CongestionCamera, at: datetime | None = None) -> bool:
+    moment = timezone.localtime(at or timezone.now())
+    return rules.is_open(hours_lines(congestion_camera=congestion_camera), moment)
+
+
+# ----------------------------------------------------------------------------- related rows
+
+
+def public_image_of(*, congestion_camera: CongestionCamera) -> PublicImage | None:
+    return PublicImage.objects.filter(congestion_camera=congestion_camera).first()
+
+
+def latest_monitoring_frame(*, congestion_camera: CongestionCamera) -> MonitoringFrame | None:
+    return MonitoringFrame.objects.filter(congestion_camera=congestion_camera).order_by("-captured_at").first()
+
+
+def alert_setting_for(*, congestion_camera: CongestionCamera | None = None, group: Group | None = None):
+    if congestion_camera is not None:
+        return AlertSetting.objects.filter(congestion_camera=congestion_camera).first()
+    return AlertSetting.objects.filter(group=group).first()
+
+
+def alert_state_for(*, congestion_camera: CongestionCamera | None = None, group: Group | None = None):
+    if congestion_camera is not None:
+        return AlertState.objects.filter(congestion_camera=congestion_camera).first()
+    return AlertState.objects.filter(group=group).first()
+
+
+def hours_rule_list(*, congestion_camera: CongestionCamera) -> QuerySet[HoursRule]:
+    return HoursRule.objects.for_operator(congestion_camera.operator_id).filter(congestion_camera=congestion_camera)
+
+
+def access_hours_rule(*, congestion_camera: CongestionCamera, user: User, pk, write: bool = False) -> HoursRule:
+    """Security guarantee: 404 unless the line belongs to this (already scoped) camera."""
+    rule = get_scoped_or_404(
+        hours_rule_list(congestion_camera=congestion_camera), operator=congestion_camera.operator, pk=pk
+    )
+    _require(user, write)
+    return rule
+
+
+def analyses_between(*, congestion_camera: CongestionCamera, start: datetime, end: datetime) -> QuerySet[Analysis]:
+    return Analysis.objects.filter(
+        congestion_camera=congestion_camera, status=Analysis.Status.DONE, minute__gte=start, minute__lt=end
+    ).order_by("minute")
+
+
+def samples_for(*, congestion_camera: CongestionCamera, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    rows = analyses_between(congestion_camera=congestion_camera, start=start, end=end).values_list(
+        "minute", "captured_at", "count"
+    )
+    return [(timezone.localtime(captured or minute), count) for minute, captured, count in rows]
+
+
+def day_range(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, start + timedelta(days=1)
+
+
+def predictions_of(*, congestion_camera: CongestionCamera) -> dict[tuple[int, int], float]:
+    return {(p.weekday, p.slot): p.average for p in Prediction.objects.filter(congestion_camera=congestion_camera)}
+
+
+# ----------------------------------------------------------------------------- groups
+
+
+def group_list(*, operator: Operator) -> QuerySet[Group]:
+    return Group.objects.for_operator(operator).select_related("default_camera").prefetch_related("cameras")
+
+
+def access_group(*, operator: Operator, user: User, pk, write: bool = False) -> Group:
+    """A group of `operator`. Security guarantee: 404 for another operator's group; 403 on a
+    non-admin write."""
+    group = get_scoped_or_404(group_list(operator=operator), operator=operator, pk=pk)
+    _require(user, write)
+    return group
+
+
+def groups_of_camera(*, congestion_camera: CongestionCamera) -> QuerySet[Group]:
+    return Group.objects.for_operator(congestion_camera.operator_id).filter(cameras=congestion_camera)
+
+
+def group_count(*, group: Group) -> int:
+    """The sum of the latest counts of the group's cameras."""
+    return sum(PublicImage.objects.filter(congestion_camera__in=group.cameras.all()).values_list("count", flat=True))
