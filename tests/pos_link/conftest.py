@@ -3,7 +3,11 @@
 import pytest
 
 from pos_link.fakes import FakeSmaregi, FakeUbiregi
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - Chromium fixtures for test_browser.py
+
+try:  # Chromium fixtures for test_browser.py, wherever the shared conftest keeps them
+    from tests.browser.conftest import browser, page, screenshot  # noqa: F401
+except ImportError:  # moved to tests/conftest.py: visible here already
+    pass
 from tests.pos_link.factories import give_pos_options
 
 SMAREGI_CONTRACT = "sk-alpha-001"
