@@ -50,26 +50,3 @@ def second_room(tenant: Tenant, name: str = "Garage"):
     room = RoomFactory(building=tenant.building, name=f"{tenant.operator.name} {name}")
     camera = CameraFactory(room=room, name=f"{tenant.operator.name} {name} Cam")
     return room, camera
-
-
-@pytest.fixture(scope="module")
-def browser(request):
-    """Chromium for tests/sharing/test_browser.py.
-
-    Playwright's sync API allows one running instance per thread, and tests/browser keeps its own
-    session-wide browser open: when that one is already running, reuse it; otherwise start one just
-    for this module (closed at its end, so tests/browser can start its own afterwards).
-    """
-    for fixturedef in request._fixturemanager._arg2fixturedefs.get("browser", ()):
-        cached = getattr(fixturedef, "cached_result", None)
-        if fixturedef.baseid.startswith("tests/browser") and cached is not None and cached[0] is not None:
-            yield cached[0]
-            return
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        own = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield own
-        own.close()

@@ -10,7 +10,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import page, screenshot  # noqa: F401 - shared fixtures; `browser` is in conftest.py
 from tests.conftest import build_tenant
 from tests.factories import PASSWORD
 

@@ -26,10 +26,6 @@ def _call(client, method: str, url: str):
 
 # POST routes that only read, open to every role that may see the camera.
 READ_ONLY_POSTS = {"devices:trouble_refresh": "re-reads the stored trouble state; changes nothing"}
-# Known hole, outside this app: recording.selectors.access_camera asks access_device for a READ and then
-# checks the admin role itself, so a shared camera passes it for writes. The fix is one argument there
-# (`access_device(..., write=write)`); strict xfail so this list must shrink when it lands.
-RECORDING_WRITE_HOLE = {"recording:condition_add", "recording:conditions_delete_all", "camera-recording-conditions"}
 
 CAMERA_ROUTES = [r for r in ID_ROUTES if set(r.params) <= set(CAMERA_IDS)]
 OTHER_ROUTES = [r for r in ID_ROUTES if r not in CAMERA_ROUTES and all(p in ENTITY_IDS for p in r.params)]
@@ -40,11 +36,9 @@ def test_the_walk_has_camera_routes_and_others():
 
 
 @pytest.mark.parametrize("route", CAMERA_ROUTES, ids=lambda r: r.name)
-def test_the_receiver_never_writes_through_a_shared_camera_route(route, alpha, bravo, shared, request):
+def test_the_receiver_never_writes_through_a_shared_camera_route(route, alpha, bravo, shared):
     if route.name in READ_ONLY_POSTS:
         pytest.skip(READ_ONLY_POSTS[route.name])
-    if route.name in RECORDING_WRITE_HOLE:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="recording.selectors.access_camera: see above"))
     url = _url(route, alpha)
     client = client_for(bravo.admin)
     before = _snapshot(alpha)
@@ -77,7 +71,6 @@ def test_after_cancel_every_shared_camera_route_is_404(route, alpha, bravo, shar
     assert 404 in answers.values()
 
 
-@pytest.mark.xfail(strict=True, reason="recording.selectors.access_camera does not pass write= to access_device")
 def test_the_receiver_cannot_delete_the_owners_recording_conditions(alpha, bravo, shared):
     from recording.models import RecordingCondition
     from recording.services import condition_add
