@@ -145,6 +145,7 @@ class CameraIngest:
     threads: list[threading.Thread] = field(default_factory=list, init=False)
     hls: HlsStream | None = field(default=None, init=False)
     unstored: list[Segment] = field(default_factory=list, init=False)  # storage failed; retried
+    outages: int = field(default=0, init=False)  # consecutive, since the last good recording
 
     def __post_init__(self) -> None:
         self.segmenter = Segmenter(
@@ -263,13 +264,20 @@ class CameraIngest:
         if camera is None:
             return
         if change.state == RecorderState.RECORDING:
+            self.outages = 0
             media_services.trouble_set(camera=camera, state="")
             if not recording_settings_for(camera).thumbnail:
                 self._snapshot_thumbnail(camera, at=change.at)
         elif change.state == RecorderState.OUTAGE:
+            self.outages += 1
             result = probe_camera(self.url, timeout=8.0)
-            # The stream failed even though a quick probe passed: a fault we cannot name.
-            media_services.trouble_set(camera=camera, state=result.trouble or "unknown")
+            logger.info("camera %s: outage (%s); probe: %s", self.camera_id, change.message, result.message)
+            if result.trouble:
+                media_services.trouble_set(camera=camera, state=result.trouble)
+            elif self.outages >= 3:
+                # The camera answers a probe yet the recording keeps failing: a fault we cannot name.
+                # One blip (a stall the restart cures) is not worth a trouble mail.
+                media_services.trouble_set(camera=camera, state="unknown")
 
     def _snapshot_thumbnail(self, camera, *, at: datetime) -> None:
         try:

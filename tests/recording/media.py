@@ -1,0 +1,82 @@
+"""Helpers for the recording pipeline tests: short segments, a private media root, real RTSP cameras."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+
+from devices.models import StreamSource
+from recording.ingest import IngestSupervisor
+from recording.models import CameraRecording, IngestLease, MotionSource, RecordingSegment
+from workers.segmenter import probe
+
+ROOT = Path(__file__).resolve().parents[2]
+VTEST = ROOT / "var" / "media-fixtures" / "vtest.mp4"
+SEGMENT_SECONDS = 2  # the footage has a 2 s GOP: every segment starts on a keyframe
+
+
+def media_settings(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.RECORDING_SPOOL_DIR = tmp_path / "spool"
+    settings.RECORDING_LIVE_DIR = tmp_path / "live"
+    settings.RECORDING_SEGMENT_SECONDS = SEGMENT_SECONDS
+    settings.RECORDING_STALL_SECONDS = 5
+    settings.RECORDING_LEASE_SECONDS = 5
+    settings.RECORDING_PRE_ROLL_SECONDS = 5
+    settings.RECORDING_POST_ROLL_SECONDS = 2
+
+
+def point_at(camera, url: str, *, motion: str = MotionSource.SENSOR) -> None:
+    """Configure `camera` to record from `url`; sensor motion unless asked (no decoding in most tests)."""
+    camera.stream_source = StreamSource.RTSP
+    camera.rtsp_url = url
+    camera.save(update_fields=["stream_source", "rtsp_url"])
+    CameraRecording.objects.update_or_create(
+        camera=camera, defaults={"operator_id": camera.operator_id, "motion_source": motion}
+    )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def segments(camera) -> list[RecordingSegment]:
+    return list(RecordingSegment.objects.filter(camera=camera).order_by("start"))
+
+
+def assert_index_matches_playable_files(camera) -> None:
+    """Every indexed segment is a stored file that plays; no stored file is missing from the index."""
+    rows = segments(camera)
+    for row in rows:
+        assert default_storage.exists(row.storage_name), row.storage_name
+        info = probe(default_storage.path(row.storage_name))
+        assert info.ok, (row.storage_name, info.error)
+    folder = Path(default_storage.path(f"recordings/{camera.operator_id}/{camera.pk}/continuous"))
+    on_disk = {p for p in folder.rglob("*.mp4")} if folder.exists() else set()
+    assert on_disk == {Path(default_storage.path(r.storage_name)) for r in rows}
+
+
+def lease(camera) -> IngestLease | None:
+    return IngestLease.objects.filter(camera=camera).first()
+
+
+class Running:
+    """A supervisor ticking in the test thread on demand (deterministic) and shut down at the end."""
+
+    def __init__(self, worker_id: str, capacity: int = 10) -> None:
+        self.supervisor = IngestSupervisor(worker_id=worker_id, capacity=capacity, sync_every=1)
+
+    def tick(self) -> IngestSupervisor:
+        self.supervisor.tick()
+        return self.supervisor
+
+    def close(self) -> None:
+        self.supervisor.shutdown()
