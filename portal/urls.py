@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("licensing.api_urls")),
     path("", include("recording.api_urls")),
     path("", include("pos_link.api_urls")),
+    path("", include("congestion.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("licensing/", include("licensing.urls")),
     path("recording/", include("recording.urls")),
     path("pos/", include("pos_link.urls")),
+    path("congestion/", include("congestion.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

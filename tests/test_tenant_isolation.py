@@ -29,6 +29,9 @@ ENTITY_IDS: dict[str, Callable[[Tenant], object]] = {
     "share_id": lambda t: __import__("tests.sharing.factories", fromlist=["share_of"]).share_of(t),
     "link_id": lambda t: __import__("tests.pos_link.factories", fromlist=["link_of"]).link_of(t).pk,
     "transaction_id": lambda t: __import__("tests.pos_link.factories", fromlist=["x"]).transaction_of(t).pk,
+    "congestion_camera_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).cc_of(t).pk,
+    "group_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).group_of(t).pk,
+    "hours_rule_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).hours_rule_of(t).pk,
 }
 
 

@@ -1,0 +1,305 @@
+"""Reads behind the public embed pages and generated sites, and the embed admin pages.
+
+Public pages have no user and no operator: the unguessable key IS the permission. A key that is
+malformed, unknown, or whose camera / group / site was deleted gives None (the views answer a bare
+404). What a public page may learn is only what the operator chose to show: the image, its analysis
+time, the status label, the count when `show_count`, and the prediction ratios. Never a name, id or
+anything else of the operator.
+
+The image endpoint is the hot path (every embed view, every minute): one query resolves the key
+with everything it needs joined in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from tenants.models import Operator, User
+
+from . import rules, selectors
+from .models import AlertSetting, CongestionCamera, Group, Prediction, PublicImage
+from .models_embed import CallCount, EmbedSetting, GroupSite, QuotaNoticeDismissal, View
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+STATIC_IMAGES = Path(__file__).resolve().parent / "static" / "congestion"
+LIMIT_IMAGE = Path(settings.BASE_DIR) / "static" / "congestion" / "embed" / "limit-reached.png"
+TEMPLATE = "template"
+WINDOW_SLOTS = 24  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
+
+
+@lru_cache(maxsize=16)
+def static_bytes(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def default_image(name: str) -> bytes:
+    return static_bytes(str(STATIC_IMAGES / name))
+
+
+def limit_image() -> bytes:
+    return static_bytes(str(LIMIT_IMAGE))
+
+
+# ----------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class Options:
+    show_visualization: bool = True
+    show_prediction: bool = True
+    initial_view: str = View.VISUALIZATION
+    size_mode: str = "fixed"
+    auto_refresh: bool = True
+    show_count: bool = True
+
+    @property
+    def views(self) -> list[str]:
+        out = []
+        if self.show_visualization:
+            out.append(View.VISUALIZATION.value)
+        if self.show_prediction:
+            out.append(View.PREDICTION.value)
+        return out or [View.VISUALIZATION.value]
+
+    @property
+    def first_view(self) -> str:
+        return self.initial_view if self.initial_view in self.views else self.views[0]
+
+
+def options_of(setting: EmbedSetting | GroupSite | None, *, show_count: bool | None = None) -> Options:
+    if setting is None:
+        return Options()
+    return Options(
+        show_visualization=setting.show_visualization,
+        show_prediction=setting.show_prediction,
+        initial_view=setting.initial_view,
+        size_mode=getattr(setting, "size_mode", "fixed"),
+        auto_refresh=setting.auto_refresh,
+        show_count=getattr(setting, "show_count", True) if show_count is None else show_count,
+    )
+
+
+# ----------------------------------------------------------------------------- public targets
+
+
+@dataclass
+class Target:
+    """What one public embed (or one camera of a generated site) shows."""
+
+    operator_id: int
+    camera: CongestionCamera  # the camera whose image and hours are used (a group's default camera)
+    group: Group | None
+    options: Options
+
+    @property
+    def owner(self):
+        return self.group or self.camera
+
+
+def _valid(key: str) -> bool:
+    return bool(KEY_RE.match(key or ""))
+
+
+def _one_to_one(obj, name: str):
+    try:
+        return getattr(obj, name)
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist of a reverse one-to-one: "none set"
+        return None
+
+
+def embed_target(key: str) -> Target | None:
+    """The camera or group whose embed key is `key`, or None (malformed, unknown or deleted)."""
+    if not _valid(key):
+        return None
+    cc = CongestionCamera.objects.select_related("public_image", "embed_setting", "alert").filter(embed_key=key).first()
+    if cc is not None:
+        return Target(cc.operator_id, cc, None, options_of(_one_to_one(cc, "embed_setting")))
+    group = (
+        Group.objects.select_related(
+            "default_camera", "default_camera__public_image", "default_camera__alert", "embed_setting", "alert"
+        )
+        .filter(embed_key=key)
+        .first()
+    )
+    if group is None:
+        return None
+    return Target(group.operator_id, group.default_camera, group, options_of(_one_to_one(group, "embed_setting")))
+
+
+def site_by_key(key: str) -> GroupSite | None:
+    if not _valid(key):
+        return None
+    return GroupSite.objects.select_related("group").filter(key=key).first()
+
+
+def site_cameras(site: GroupSite) -> list[CongestionCamera]:
+    """The group's cameras, in a stable order, each with what its own embed needs."""
+    return list(
+        site.group.cameras.select_related("public_image", "alert").order_by("display_name", "id")  # type: ignore[attr-defined]
+    )
+
+
+def site_target(site: GroupSite, index: int) -> Target | None:
+    """Camera number `index` of a site. Each camera behaves as its own embed (its own hours and alerts)."""
+    cameras = site_cameras(site)
+    if not 0 <= index < len(cameras):
+        return None
+    return Target(site.operator_id, cameras[index], None, options_of(site, show_count=True))
+
+
+# ----------------------------------------------------------------------------- what is shown now
+
+
+@dataclass
+class Shown:
+    image: bytes
+    count: int | None
+    label: str
+    analysed_at: datetime | None
+    open: bool
+
+
+def _alert_image_bytes(setting: AlertSetting | None, step: int) -> bytes | None:
+    if setting is None or not setting.image_enabled or step > len(setting.images):
+        return None
+    name = setting.images[step - 1]
+    if not name:
+        return None
+    if name == TEMPLATE:
+        # 3 steps: 空 / やや混雑 / 混雑 templates; 2 steps: 空 / 混雑.
+        return default_image(f"alert-template-{step if setting.steps == 3 else (1 if step == 1 else 3)}.jpg")
+    return _read(name)
+
+
+def _read(name: str) -> bytes | None:
+    from django.core.files.storage import default_storage
+
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def _group_count(group: Group) -> int:
+    total = PublicImage.objects.filter(congestion_camera__groups=group).aggregate(n=Sum("count"))["n"]
+    return int(total or 0)
+
+
+def shown_now(target: Target, *, at: datetime | None = None) -> Shown:
+    """The image a public embed shows now, with its count, label and analysis time.
+
+    Outside the camera's business hours: its off-hours image. Otherwise the alert image of the
+    current step when alert images are on (a group uses its own alert settings and its summed count,
+    with the default camera's image and hours), else the latest public image."""
+    cc = target.camera
+    public = _one_to_one(cc, "public_image")
+    if target.group is not None:
+        setting = _one_to_one(target.group, "alert")
+        count: int | None = _group_count(target.group)
+    else:
+        setting = _one_to_one(cc, "alert")
+        count = public.count if public else None
+    step = rules.step_for(count, setting.thresholds) if setting else 1
+    label = rules.status_label(step, setting.steps) if setting else ""
+    is_open = not cc.hours_enabled or selectors.is_open_now(congestion_camera=cc, at=at)
+    if not is_open:
+        image = _read(cc.offhours_image) or default_image("offhours.jpg")
+        label = ""
+    else:
+        image = _alert_image_bytes(setting, step) or (_read(public.image) if public else None)
+        image = image or default_image("waiting.jpg")
+    return Shown(
+        image=image,
+        count=count if target.options.show_count else None,
+        label=label,
+        analysed_at=public.analysed_at if public else None,
+        open=is_open,
+    )
+
+
+def prediction_payload(target: Target) -> dict:
+    """Ratios per weekday and 15-minute slot (never the counts: the public sees shares of the y-max),
+    the step of each slot, and the labels. Y-max = max(highest average, highest threshold)."""
+    if target.group is not None:
+        cameras = list(target.group.cameras.all())
+        per_camera = [_averages(c) for c in cameras]
+        enough = bool(per_camera) and all(per_camera)
+        averages = rules.sum_predictions(per_camera) if enough else {}
+        setting = _one_to_one(target.group, "alert")
+    else:
+        averages = _averages(target.camera)
+        enough = bool(averages)
+        setting = _one_to_one(target.camera, "alert")
+    thresholds = list(setting.thresholds) if setting else []
+    steps = setting.steps if setting else 0
+    if not enough:
+        return {"enough": False}
+    top = max([*averages.values(), *thresholds, 1])
+    days = []
+    for weekday in range(7):
+        ratios, step_of = [], []
+        for slot in range(rules.SLOTS_PER_DAY):
+            value = averages.get((weekday, slot), 0.0)
+            ratios.append(round(value / top, 4))
+            step_of.append(rules.step_for(round(value), thresholds) if steps else 0)
+        days.append({"ratios": ratios, "steps": step_of})
+    labels = [rules.status_label(s, steps) for s in range(1, steps + 1)] if steps else []
+    local = timezone.localtime()
+    return {"enough": True, "days": days, "labels": labels, "today": local.weekday(), "now_slot": rules.slot_of(local)}
+
+
+def _averages(cc: CongestionCamera) -> dict[tuple[int, int], float]:
+    rows = Prediction.objects.filter(congestion_camera=cc).values_list("weekday", "slot", "average")
+    return {(w, s): a for w, s, a in rows}
+
+
+# ----------------------------------------------------------------------------- admin pages (scoped)
+
+
+def embed_setting_of(*, congestion_camera: CongestionCamera | None = None, group: Group | None = None):
+    owner = {"congestion_camera": congestion_camera} if congestion_camera is not None else {"group": group}
+    return EmbedSetting.objects.filter(**owner).first()
+
+
+def site_of(*, group: Group) -> GroupSite | None:
+    return GroupSite.objects.filter(operator_id=group.operator_id, group=group).first()
+
+
+def call_count_rows(*, operator: Operator) -> QuerySet[CallCount]:
+    return CallCount.objects.for_operator(operator).order_by("-month")
+
+
+def notice_dismissed(*, user: User, month) -> bool:
+    return QuotaNoticeDismissal.objects.filter(operator_id=user.operator_id, user=user, month=month).exists()
+
+
+def license_summary(*, operator: Operator, at: datetime | None = None) -> dict:
+    """The license page section (seed 003 §2-5): option licenses, their expiry (monthly terms), embed
+    add-on ("API") licenses, calls this month and calls left."""
+    from licensing.models import License, LicenseKind
+    from licensing.selectors import option_license_count, today
+
+    from . import quota
+
+    day = today(at)
+    options = License.objects.filter(
+        customer=operator, kind=LicenseKind.CONGESTION_OPTION, starts_on__lte=day, ends_on__gte=day
+    )
+    usage = quota.usage(operator.pk, at=at)
+    return {
+        "licenses": option_license_count(operator, LicenseKind.CONGESTION_OPTION, at),
+        "expires_on": options.order_by("ends_on").values_list("ends_on", flat=True).first(),
+        "addons": option_license_count(operator, LicenseKind.EMBED_CALLS_ADDON, at),
+        "usage": usage,
+    }

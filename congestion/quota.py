@@ -1,0 +1,276 @@
+"""The monthly embed call quota and the per-IP rate limit (SPEC §6 "Call quota").
+
+Every image an embed or generated site shows is one call, counted per operator and calendar month
+in Asia/Tokyo. Counting must be exact under concurrency and must not make the image request wait
+on a database write lock, so with Redis:
+
+* the live, authoritative count of (operator, month) is one Redis integer; a Lua script checks the
+  quota and increments in one atomic step (no lost or double counts, never past the quota);
+* `flush()` (Celery beat, every minute) COPIES each counter into PostgreSQL with
+  `count = GREATEST(count, redis value)`. It never moves or resets anything in Redis, so a flusher
+  killed at any point loses nothing and running it twice changes nothing;
+* a counter missing from Redis (first call of the month, or Redis restarted empty) is seeded from
+  the PostgreSQL row (`SET NX` inside the script), so counting resumes from the last flush.
+
+Without Redis (the embedded demo) the request updates the PostgreSQL / SQLite row itself with one
+conditional `UPDATE … SET count = count + 1 WHERE count < quota`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+KEY_PREFIX = "embed:calls:"
+RATE_PREFIX = "embed:rate:"
+LOW_REMAINING = 5_000  # fewer than this many calls left: the login notice (SPEC §6)
+QUOTA_CACHE_SECONDS = 60.0
+KEY_TTL_SECONDS = 62 * 24 * 3600  # a month's counter outlives its month; the row keeps it for good
+
+
+# ----------------------------------------------------------------------------- pure rules
+
+
+def month_of(moment: datetime | None = None) -> date:
+    """The 1st of the calendar month in Asia/Tokyo that `moment` falls in (whatever TIME_ZONE says)."""
+    local = (moment or timezone.now()).astimezone(TOKYO)
+    return local.date().replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Usage:
+    month: date
+    used: int
+    quota: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.quota - self.used, 0)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.quota
+
+    @property
+    def low(self) -> bool:
+        return self.remaining < LOW_REMAINING
+
+
+def counter_key(operator_id: int, month: date) -> str:
+    return f"{KEY_PREFIX}{operator_id}:{month:%Y%m}"
+
+
+def parse_counter_key(key: str) -> tuple[int, date] | None:
+    try:
+        operator_id, yyyymm = key.removeprefix(KEY_PREFIX).split(":")
+        return int(operator_id), date(int(yyyymm[:4]), int(yyyymm[4:6]), 1)
+    except ValueError:
+        return None
+
+
+# ----------------------------------------------------------------------------- Redis
+
+# KEYS[1] counter; ARGV[1] quota, ARGV[2] seed (the PostgreSQL count) or "" when unknown, ARGV[3] n, ARGV[4] ttl.
+# Returns the new count when charged, -1 when the quota is used up, -2 when the counter needs a seed.
+CHARGE_LUA = """
+local v = redis.call('GET', KEYS[1])
+if not v then
+  if ARGV[2] == '' then return -2 end
+  redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[4])
+  v = redis.call('GET', KEYS[1])
+end
+v = tonumber(v)
+local n = tonumber(ARGV[3])
+if v + n > tonumber(ARGV[1]) then return -1 end
+return redis.call('INCRBY', KEYS[1], n)
+"""
+
+# KEYS[1] the IP's bucket for this window; ARGV[1] window seconds. Returns the hits in the window.
+RATE_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+_local = threading.local()
+_scripts: dict[str, object] = {}
+_quota_cache: dict[int, tuple[float, int]] = {}
+
+
+def redis_client():
+    """One client per thread (redis-py clients are thread-safe, but a pool per URL is what we want)."""
+    import redis
+
+    url = settings.REDIS_URL
+    client = getattr(_local, "client", None)
+    if client is None or getattr(_local, "url", None) != url:
+        client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        _local.client, _local.url = client, url
+    return client
+
+
+def uses_redis() -> bool:
+    return bool(getattr(settings, "REDIS_URL", ""))
+
+
+def _script(name: str, source: str):
+    client = redis_client()
+    key = f"{name}:{id(client)}"
+    if key not in _scripts:
+        _scripts[key] = client.register_script(source)
+    return _scripts[key]
+
+
+# ----------------------------------------------------------------------------- quota per operator
+
+
+def quota_for(operator_id: int) -> int:
+    """Calls allowed per month, cached a minute per process (it changes only with license changes)."""
+    now = time.monotonic()
+    hit = _quota_cache.get(operator_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    from licensing.selectors import embed_call_quota
+    from tenants.models import Operator
+
+    value = embed_call_quota(Operator(pk=operator_id))
+    _quota_cache[operator_id] = (now + QUOTA_CACHE_SECONDS, value)
+    return value
+
+
+def forget_quota_cache() -> None:
+    _quota_cache.clear()
+
+
+def _db_count(operator_id: int, month: date) -> int:
+    from .models_embed import CallCount
+
+    row = CallCount.objects.filter(operator_id=operator_id, month=month).values_list("count", flat=True).first()
+    return int(row or 0)
+
+
+def charge(operator_id: int, n: int = 1, *, at: datetime | None = None, quota: int | None = None) -> bool:
+    """Count `n` calls for this month if they fit in the quota. False (nothing counted) when they do not."""
+    month = month_of(at)
+    quota = quota_for(operator_id) if quota is None else quota
+    if n <= 0:
+        return True
+    if uses_redis():
+        script = _script("charge", CHARGE_LUA)
+        key = counter_key(operator_id, month)
+        result = int(script(keys=[key], args=[quota, "", n, KEY_TTL_SECONDS]))
+        if result == -2:
+            result = int(script(keys=[key], args=[quota, _db_count(operator_id, month), n, KEY_TTL_SECONDS]))
+        return result >= 0
+    return _charge_db(operator_id, month, n, quota)
+
+
+def _charge_db(operator_id: int, month: date, n: int, quota: int) -> bool:
+    from .models_embed import CallCount
+
+    rows = CallCount.objects.filter(operator_id=operator_id, month=month, count__lte=quota - n)
+    if rows.update(count=F("count") + n, updated_at=timezone.now()):
+        return True
+    if CallCount.objects.filter(operator_id=operator_id, month=month).exists():
+        return False  # the row exists and the calls do not fit
+    try:
+        with transaction.atomic():
+            CallCount.objects.create(operator_id=operator_id, month=month, count=0)
+    except IntegrityError:
+        pass  # another request created it first
+    return bool(rows.update(count=F("count") + n, updated_at=timezone.now()))
+
+
+def used(operator_id: int, *, at: datetime | None = None) -> int:
+    """Calls counted this month: the live Redis counter when there is one, else the row."""
+    month = month_of(at)
+    db = _db_count(operator_id, month)
+    if uses_redis():
+        value = redis_client().get(counter_key(operator_id, month))
+        if value is not None:
+            return max(int(value), db)
+    return db
+
+
+def usage(operator_id: int, *, at: datetime | None = None) -> Usage:
+    return Usage(month_of(at), used(operator_id, at=at), quota_for(operator_id))
+
+
+# ----------------------------------------------------------------------------- flusher
+
+
+def flush(*, on_each=None) -> int:
+    """Copy every Redis counter into PostgreSQL (`GREATEST`, so it is idempotent and never goes back).
+
+    `on_each(operator_id, month)` is called after each row is written (tests use it to kill the
+    flusher half-way). Returns how many counters were copied."""
+    if not uses_redis():
+        return 0
+    from .models_embed import CallCount
+
+    client = redis_client()
+    done = 0
+    for raw in client.scan_iter(match=f"{KEY_PREFIX}*", count=500):
+        key = raw.decode() if isinstance(raw, bytes) else raw
+        parsed = parse_counter_key(key)
+        value = client.get(key)
+        if parsed is None or value is None:
+            continue
+        operator_id, month = parsed
+        value = int(value)
+        with transaction.atomic():
+            updated = CallCount.objects.filter(operator_id=operator_id, month=month).update(
+                count=Greatest(F("count"), value), updated_at=timezone.now()
+            )
+            if not updated:
+                try:
+                    with transaction.atomic():
+                        CallCount.objects.create(operator_id=operator_id, month=month, count=value)
+                except IntegrityError:
+                    CallCount.objects.filter(operator_id=operator_id, month=month).update(
+                        count=Greatest(F("count"), value), updated_at=timezone.now()
+                    )
+        done += 1
+        if on_each is not None:
+            on_each(operator_id, month)
+    return done
+
+
+# ----------------------------------------------------------------------------- per-IP rate limit
+
+
+def rate_limited(ip: str, *, now: float | None = None) -> bool:
+    """True when this IP made more than EMBED_RATE_LIMIT_PER_MINUTE image calls in the current minute.
+
+    A fixed one-minute window per IP; 0 turns the limit off. Without Redis the Django cache counts
+    (per machine, good enough for the embedded demo)."""
+    limit = settings.EMBED_RATE_LIMIT_PER_MINUTE
+    if not limit:
+        return False
+    window = int((now if now is not None else time.time()) // 60)
+    key = f"{RATE_PREFIX}{ip}:{window}"
+    if uses_redis():
+        hits = int(_script("rate", RATE_LUA)(keys=[key], args=[60]))
+    else:
+        from django.core.cache import cache
+
+        cache.add(key, 0, 120)
+        try:
+            hits = cache.incr(key)
+        except ValueError:
+            hits = 1
+    return hits > limit
