@@ -1,0 +1,13 @@
+"""The embed call-count flusher: copies the live Redis counters into PostgreSQL every minute.
+
+Idempotent and safe to kill at any point (see congestion/quota.py): it only copies, with GREATEST.
+"""
+
+from celery import shared_task
+
+from . import quota
+
+
+@shared_task(name="congestion.flush_embed_calls", ignore_result=True)
+def flush_embed_calls() -> int:
+    return quota.flush()
