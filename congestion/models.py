@@ -220,3 +220,6 @@ class Prediction(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["congestion_camera", "weekday", "slot"], name="congestion_one_prediction")
         ]
+
+
+from .models_embed import *  # noqa: E402,F401,F403

@@ -72,3 +72,6 @@ def recompute_prediction(congestion_camera_id: int) -> bool:
 @shared_task(name="congestion.purge", ignore_result=True)
 def purge() -> dict:
     return {"monitoring": services.purge_monitoring(), "analyses": services.purge_analyses()}
+
+
+from . import embed_tasks  # noqa: E402,F401  (the embed call flusher; autodiscovery reads tasks.py only)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from congestion.embed_urls import public_patterns as embed_public_patterns
+
 from . import views
 
 api_v1 = [
@@ -27,6 +29,8 @@ urlpatterns = [
     path("recording/", include("recording.urls")),
     path("pos/", include("pos_link.urls")),
     path("congestion/", include("congestion.urls")),
+    path("congestion/", include("congestion.embed_urls")),
+    path("", include(embed_public_patterns)),  # e/<key>/ and s/<key>/: public, framable
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

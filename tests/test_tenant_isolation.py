@@ -46,6 +46,10 @@ PUBLIC_ROUTES = {
     "tenants:invitation_accept": "signed single-use token, carries no operator id",
     "tenants:password_reset_confirm": "Django's signed reset token",
     "tenants:two_factor_verify": "only the pending login's own session",
+    **{
+        f"embed_public:{name}": "unguessable key (192 bits), 404 without detail"
+        for name in ("page", "image", "prediction", "site", "site_image", "site_prediction")
+    },
 }
 SKIPPED_PREFIXES = ("staff/admin/", "i18n/", "api/schema", "api/docs", "static/", "media/")
 MARKERS = ("Bravo Tower", "Bravo Entrance", "Bravo Cam", "bravo-admin@example.com", "Bravo admin")

@@ -53,3 +53,5 @@ CELERY_BEAT_SCHEDULE["congestion-predictions"] = {
     "schedule": crontab(hour=3, minute=0),
 }
 CELERY_BEAT_SCHEDULE["congestion-purge"] = {"task": "congestion.purge", "schedule": crontab(minute=17)}
+# Public embeds: copy the live call counters from Redis into PostgreSQL (idempotent, safe to kill).
+CELERY_BEAT_SCHEDULE["congestion-flush-embed-calls"] = {"task": "congestion.flush_embed_calls", "schedule": 60.0}
