@@ -48,9 +48,12 @@ class AlertSerializer(serializers.Serializer):
     image_enabled = serializers.BooleanField(default=False)
     images = serializers.ListField(child=serializers.CharField(allow_blank=True), read_only=True)
     template_images = serializers.ListField(
-        child=serializers.BooleanField(), write_only=True, required=False, max_length=3,
+        child=serializers.BooleanField(),
+        write_only=True,
+        required=False,
+        max_length=3,
         help_text="Per step: true = the built-in template image, false = no image. Uploads use the web page.",
-    )  # fmt: skip
+    )
     mail_enabled = serializers.BooleanField(default=False)
     recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True, default=list)
 
@@ -120,8 +123,10 @@ class CongestionCameraView(GenericAPIView):
         cc = _camera(request, congestion_camera_id, write=True)
         body = CongestionCameraSerializer(cc, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        data = {f: body.validated_data.get(f, getattr(cc, f)) for f in
-                ("display_name", "mode", "level", "background_pattern", "enabled")}  # fmt: skip
+        data = {
+            f: body.validated_data.get(f, getattr(cc, f))
+            for f in ("display_name", "mode", "level", "background_pattern", "enabled")
+        }
         cc = _save(lambda: services.camera_update(user=request.user, congestion_camera=cc, **data))
         return Response(CongestionCameraSerializer(cc).data)
 
@@ -141,18 +146,28 @@ class CongestionCountView(GenericAPIView):
         count = public.count if public else None
         step = rules.step_for(count, setting.thresholds) if setting else 1
         data = {
-            "count": count, "captured_at": public.captured_at if public else None,
+            "count": count,
+            "captured_at": public.captured_at if public else None,
             "analysed_at": public.analysed_at if public else None,
-            "open": selectors.is_open_now(congestion_camera=cc), "step": step,
+            "open": selectors.is_open_now(congestion_camera=cc),
+            "step": step,
             "label": rules.status_label(step, setting.steps) if setting else "",
-        }  # fmt: skip
+        }
         return Response(CountSerializer(data).data)
 
 
 def _alert_get(setting):
     if setting is None:
-        return Response({"steps": 2, "thresholds": [], "image_enabled": False, "images": [], "mail_enabled": False,
-                         "recipients": []})  # fmt: skip
+        return Response(
+            {
+                "steps": 2,
+                "thresholds": [],
+                "image_enabled": False,
+                "images": [],
+                "mail_enabled": False,
+                "recipients": [],
+            }
+        )
     return Response(AlertSerializer(setting).data)
 
 
@@ -208,8 +223,13 @@ class HoursRuleView(GenericAPIView):
 
 
 def _group_data(group) -> dict:
-    return {"id": group.pk, "name": group.name, "cameras": [c.pk for c in group.cameras.all()],
-            "default_camera": group.default_camera_id, "count": selectors.group_count(group=group)}  # fmt: skip
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "cameras": [c.pk for c in group.cameras.all()],
+        "default_camera": group.default_camera_id,
+        "count": selectors.group_count(group=group),
+    }
 
 
 def _group_args(request, body) -> dict:

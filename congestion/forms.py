@@ -37,9 +37,11 @@ class CameraSettingsForm(forms.Form):
         label=_("Detection level (detailed mode)"),
         choices=LEVEL_CHOICES,
         coerce=int,
-        help_text=_("Level 3 suits most places. Higher levels find more people in the dark or in crowds, "
-                    "and more false detections."),
-    )  # fmt: skip
+        help_text=_(
+            "Level 3 suits most places. Higher levels find more people in the dark or in crowds, "
+            "and more false detections."
+        ),
+    )
     background_pattern = forms.ChoiceField(label=_("Background"), choices=BackgroundPattern.choices)
 
 
@@ -53,8 +55,9 @@ class BackgroundForm(forms.Form):
         initial="capture",
         widget=forms.RadioSelect,
     )
-    blur_level = forms.TypedChoiceField(label=_("Blur level (captured image)"), choices=LEVEL_CHOICES, coerce=int,
-                                        initial=3)  # fmt: skip
+    blur_level = forms.TypedChoiceField(
+        label=_("Blur level (captured image)"), choices=LEVEL_CHOICES, coerce=int, initial=3
+    )
     image = forms.FileField(label=_("Image (JPEG)"), required=False)
 
     def clean(self):
@@ -112,9 +115,12 @@ class AlertForm(forms.Form):
 class HoursRuleForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=HoursRule.Kind.choices)
     weekdays = forms.TypedMultipleChoiceField(
-        label=_("Weekdays (base hours)"), choices=WEEKDAYS, coerce=int, required=False,
+        label=_("Weekdays (base hours)"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     holiday = forms.BooleanField(label=_("Public holidays (base hours)"), required=False)
     start = forms.TimeField(label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(
@@ -123,15 +129,22 @@ class HoursRuleForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}),
         help_text=_("Days start at 06:00: Monday 23:00 until 05:00 means Monday 23:00 to Tuesday 05:00."),
     )
-    repeat = forms.ChoiceField(label=_("Repeat (special hours and closed days)"),
-                               choices=[("", "—"), *HoursRule.Repeat.choices], required=False)  # fmt: skip
+    repeat = forms.ChoiceField(
+        label=_("Repeat (special hours and closed days)"),
+        choices=[("", "—"), *HoursRule.Repeat.choices],
+        required=False,
+    )
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     nth = forms.TypedChoiceField(
-        label=_("Week of the month"), choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)], coerce=int,
-        required=False, empty_value=None,
-    )  # fmt: skip
-    weekday = forms.TypedChoiceField(label=_("Weekday"), choices=[("", "—"), *WEEKDAYS], coerce=int, required=False,
-                                     empty_value=None)  # fmt: skip
+        label=_("Week of the month"),
+        choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Weekday"), choices=[("", "—"), *WEEKDAYS], coerce=int, required=False, empty_value=None
+    )
 
 
 class OffhoursImageForm(forms.Form):
@@ -145,9 +158,10 @@ class GroupForm(forms.Form):
         label=_("Cameras (at most 50)"), coerce=int, widget=forms.CheckboxSelectMultiple, required=False
     )
     default_camera = forms.TypedChoiceField(
-        label=_("Default camera"), coerce=int,
+        label=_("Default camera"),
+        coerce=int,
         help_text=_("Its image and business hours are used by the group's embed."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, cameras=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,8 +171,9 @@ class GroupForm(forms.Form):
 
 
 class MonthForm(forms.Form):
-    month = forms.RegexField(label=_("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-                             widget=forms.TextInput(attrs={"type": "month"}))  # fmt: skip
+    month = forms.RegexField(
+        label=_("Month"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", widget=forms.TextInput(attrs={"type": "month"})
+    )
 
     def year_month(self) -> tuple[int, int]:
         year, month = self.cleaned_data["month"].split("-")

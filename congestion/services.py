@@ -145,9 +145,15 @@ def camera_remove(*, user: User, congestion_camera: CongestionCamera) -> None:
 
 @transaction.atomic
 def camera_update(
-    *, user: User, congestion_camera: CongestionCamera, display_name: str, mode: str, level: int,
-    background_pattern: str, enabled: bool,
-) -> CongestionCamera:  # fmt: skip
+    *,
+    user: User,
+    congestion_camera: CongestionCamera,
+    display_name: str,
+    mode: str,
+    level: int,
+    background_pattern: str,
+    enabled: bool,
+) -> CongestionCamera:
     require_admin(user)
     errors = {}
     display_name = display_name.strip()
@@ -413,17 +419,33 @@ def alerts_after_analysis(*, congestion_camera: CongestionCamera, count: int) ->
 
 def _line(rule: HoursRule) -> rules.HoursLine:
     return rules.HoursLine(
-        kind=rule.kind, start=rule.start, end=rule.end, weekdays=tuple(rule.weekdays), holiday=rule.holiday,
-        repeat=rule.repeat, date=rule.date, nth=rule.nth, weekday=rule.weekday,
-    )  # fmt: skip
+        kind=rule.kind,
+        start=rule.start,
+        end=rule.end,
+        weekdays=tuple(rule.weekdays),
+        holiday=rule.holiday,
+        repeat=rule.repeat,
+        date=rule.date,
+        nth=rule.nth,
+        weekday=rule.weekday,
+    )
 
 
 @transaction.atomic
 def hours_rule_add(
-    *, user: User, congestion_camera: CongestionCamera, kind: str, weekdays: list[int] | None = None,
-    holiday: bool = False, start: time | None = None, end: time | None = None, repeat: str = "",
-    date: date | None = None, nth: int | None = None, weekday: int | None = None,
-) -> HoursRule:  # fmt: skip
+    *,
+    user: User,
+    congestion_camera: CongestionCamera,
+    kind: str,
+    weekdays: list[int] | None = None,
+    holiday: bool = False,
+    start: time | None = None,
+    end: time | None = None,
+    repeat: str = "",
+    date: date | None = None,
+    nth: int | None = None,
+    weekday: int | None = None,
+) -> HoursRule:
     require_admin(user)
     weekdays = sorted({int(d) for d in weekdays or [] if 0 <= int(d) <= 6})
     errors: list[str] = []
@@ -462,9 +484,18 @@ def hours_rule_add(
             % {"start": clash.start.strftime("%H:%M"), "end": clash.end.strftime("%H:%M")}  # type: ignore[union-attr]
         )
     return HoursRule.objects.create(
-        operator_id=congestion_camera.operator_id, congestion_camera=congestion_camera, kind=kind, weekdays=weekdays,
-        holiday=holiday, start=start, end=end, repeat=repeat, date=date, nth=nth, weekday=weekday,
-    )  # fmt: skip
+        operator_id=congestion_camera.operator_id,
+        congestion_camera=congestion_camera,
+        kind=kind,
+        weekdays=weekdays,
+        holiday=holiday,
+        start=start,
+        end=end,
+        repeat=repeat,
+        date=date,
+        nth=nth,
+        weekday=weekday,
+    )
 
 
 @transaction.atomic
@@ -560,21 +591,27 @@ def analysis_run(
 def analysis_store(*, cc: CongestionCamera, claim: Analysis, result, frame_jpeg: bytes, captured_at, now) -> None:
     analysed_at = now()
     prefix = f"{cc.operator_id}/{cc.pk}"
-    public_name = default_storage.save(f"congestion/{prefix}/public-{captured_at:%Y%m%d%H%M%S}.jpg",
-                                       ContentFile(result.image_jpeg))  # fmt: skip
+    public_name = default_storage.save(
+        f"congestion/{prefix}/public-{captured_at:%Y%m%d%H%M%S}.jpg", ContentFile(result.image_jpeg)
+    )
     old = PublicImage.objects.select_for_update().filter(congestion_camera=cc).first()
     if old is None:
         PublicImage.objects.create(
-            operator_id=cc.operator_id, congestion_camera=cc, image=public_name, count=result.count,
-            captured_at=captured_at, analysed_at=analysed_at,
-        )  # fmt: skip
+            operator_id=cc.operator_id,
+            congestion_camera=cc,
+            image=public_name,
+            count=result.count,
+            captured_at=captured_at,
+            analysed_at=analysed_at,
+        )
     else:
         _delete_later(old.image)
         old.image, old.count, old.captured_at, old.analysed_at = public_name, result.count, captured_at, analysed_at
         old.save()
     raw_name = default_storage.save(f"congestion/{prefix}/raw-{captured_at:%Y%m%d%H%M%S}.jpg", ContentFile(frame_jpeg))
-    MonitoringFrame.objects.create(operator_id=cc.operator_id, congestion_camera=cc, image=raw_name,
-                                   captured_at=captured_at)  # fmt: skip
+    MonitoringFrame.objects.create(
+        operator_id=cc.operator_id, congestion_camera=cc, image=raw_name, captured_at=captured_at
+    )
     Analysis.objects.filter(pk=claim.pk).update(
         status=Analysis.Status.DONE, captured_at=captured_at, analysed_at=analysed_at, count=result.count
     )
@@ -601,7 +638,7 @@ def prediction_recompute(*, congestion_camera: CongestionCamera, now: datetime |
                 weekday=weekday,
                 slot=slot,
                 average=round(avg, 3),
-            )  # fmt: skip
+            )
             for (weekday, slot), avg in result.averages.items()
         )
     CongestionCamera.objects.filter(pk=congestion_camera.pk).update(

@@ -157,9 +157,12 @@ def camera_settings_view(request: HttpRequest, congestion_camera_id: int) -> Htt
         operator=request.operator, user=request.user, pk=congestion_camera_id, write=True
     )
     initial = {
-        "display_name": cc.display_name, "enabled": cc.enabled, "mode": cc.mode, "level": cc.level,
+        "display_name": cc.display_name,
+        "enabled": cc.enabled,
+        "mode": cc.mode,
+        "level": cc.level,
         "background_pattern": cc.background_pattern,
-    }  # fmt: skip
+    }
     form = CameraSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,8 +190,9 @@ def camera_background_view(request: HttpRequest, congestion_camera_id: int) -> H
                 jpeg, blur = data["image"].read(), None
             else:
                 jpeg, blur = services.grab_frame(cc.camera), data["blur_level"]
-            services.background_set(user=request.user, congestion_camera=cc, which=data["which"], jpeg=jpeg,
-                                    blur_level=blur)  # fmt: skip
+            services.background_set(
+                user=request.user, congestion_camera=cc, which=data["which"], jpeg=jpeg, blur_level=blur
+            )
         except SnapshotError:
             form.add_error(None, _("The camera did not answer. Check that it is online, or upload an image."))
         except ValidationError as exc:
@@ -196,9 +200,15 @@ def camera_background_view(request: HttpRequest, congestion_camera_id: int) -> H
         else:
             messages.success(request, _("The background image was registered."))
             return redirect("congestion:camera_settings", congestion_camera_id=cc.pk)
-    settings_form = CameraSettingsForm(initial={"display_name": cc.display_name, "enabled": cc.enabled,
-                                                "mode": cc.mode, "level": cc.level,
-                                                "background_pattern": cc.background_pattern})  # fmt: skip
+    settings_form = CameraSettingsForm(
+        initial={
+            "display_name": cc.display_name,
+            "enabled": cc.enabled,
+            "mode": cc.mode,
+            "level": cc.level,
+            "background_pattern": cc.background_pattern,
+        }
+    )
     context = {"cc": cc, "form": settings_form, "background_form": form}
     return _render(request, "congestion/camera_settings.html", context, status=400)
 
@@ -262,10 +272,12 @@ def _alert_page(request: HttpRequest, *, cc: CongestionCamera | None = None, gro
     initial = {"steps": 2}
     if setting:
         initial = {
-            "steps": setting.steps, "image_enabled": setting.image_enabled, "mail_enabled": setting.mail_enabled,
+            "steps": setting.steps,
+            "image_enabled": setting.image_enabled,
+            "mail_enabled": setting.mail_enabled,
             "recipients": "\n".join(setting.recipients),
             **{f"threshold_{i + 1}": t for i, t in enumerate(setting.thresholds)},
-        }  # fmt: skip
+        }
     form = AlertForm(request.POST or None, request.FILES or None, initial=initial)
     back = (
         reverse("congestion:camera_detail", kwargs={"congestion_camera_id": cc.pk})
@@ -370,9 +382,12 @@ def camera_hours_view(request: HttpRequest, congestion_camera_id: int) -> HttpRe
         status = 400
     rules_ = [(r, _rule_text(r)) for r in selectors.hours_rule_list(congestion_camera=cc)]
     context = {
-        "cc": cc, "form": form, "offhours_form": offhours_form, "rules": rules_,
+        "cc": cc,
+        "form": form,
+        "offhours_form": offhours_form,
+        "rules": rules_,
         "open_now": selectors.is_open_now(congestion_camera=cc),
-    }  # fmt: skip
+    }
     return _render(request, "congestion/hours.html", context, status=status)
 
 
@@ -423,11 +438,14 @@ def camera_prediction_view(request: HttpRequest, congestion_camera_id: int) -> H
         return redirect("congestion:camera_prediction", congestion_camera_id=cc.pk)
     averages = selectors.predictions_of(congestion_camera=cc)
     context = {
-        "cc": cc, "owner": cc, "enough": bool(averages),
+        "cc": cc,
+        "owner": cc,
+        "enough": bool(averages),
         "series": json.dumps(_prediction_series(averages)),
         "thresholds": json.dumps(_thresholds(selectors.alert_setting_for(congestion_camera=cc))),
-        "days": cc.prediction_days, "computed_at": cc.prediction_computed_at,
-    }  # fmt: skip
+        "days": cc.prediction_days,
+        "computed_at": cc.prediction_computed_at,
+    }
     return _render(request, "congestion/prediction.html", context)
 
 
@@ -438,10 +456,12 @@ def group_prediction_view(request: HttpRequest, group_id: int) -> HttpResponse:
     per_camera = [selectors.predictions_of(congestion_camera=c) for c in group.cameras.all()]
     enough = bool(per_camera) and all(per_camera)
     context = {
-        "group": group, "owner": group, "enough": enough,
+        "group": group,
+        "owner": group,
+        "enough": enough,
         "series": json.dumps(_prediction_series(rules.sum_predictions(per_camera) if enough else {})),
         "thresholds": json.dumps(_thresholds(selectors.alert_setting_for(group=group))),
-    }  # fmt: skip
+    }
     return _render(request, "congestion/prediction.html", context)
 
 
@@ -473,9 +493,15 @@ def camera_history_view(request: HttpRequest, congestion_camera_id: int) -> Http
         for r in rows
     ]
     context = {
-        "cc": cc, "day": day, "days": days, "data": json.dumps(data), "has_data": bool(data),
-        "prev": day - timedelta(days=days), "next": day + timedelta(days=days), "month_form": MonthForm(),
-    }  # fmt: skip
+        "cc": cc,
+        "day": day,
+        "days": days,
+        "data": json.dumps(data),
+        "has_data": bool(data),
+        "prev": day - timedelta(days=days),
+        "next": day + timedelta(days=days),
+        "month_form": MonthForm(),
+    }
     return _render(request, "congestion/history.html", context)
 
 
@@ -521,8 +547,13 @@ def group_status(group: Group) -> dict:
     setting = selectors.alert_setting_for(group=group)
     count = selectors.group_count(group=group)
     step = rules.step_for(count, setting.thresholds) if setting else 1
-    return {"group": group, "count": count, "setting": setting, "step": step,
-            "label": rules.status_label(step, setting.steps) if setting else ""}  # fmt: skip
+    return {
+        "group": group,
+        "count": count,
+        "setting": setting,
+        "step": step,
+        "label": rules.status_label(step, setting.steps) if setting else "",
+    }
 
 
 @login_required
@@ -557,8 +588,11 @@ def _group_form_page(request: HttpRequest, group: Group | None) -> HttpResponse:
     cameras = list(selectors.congestion_camera_list(operator=request.operator))
     initial = {}
     if group:
-        initial = {"name": group.name, "cameras": [c.pk for c in group.cameras.all()],
-                   "default_camera": group.default_camera_id}  # fmt: skip
+        initial = {
+            "name": group.name,
+            "cameras": [c.pk for c in group.cameras.all()],
+            "default_camera": group.default_camera_id,
+        }
     form = GroupForm(request.POST or None, initial=initial, cameras=cameras)
     if request.method == "POST" and form.is_valid():
         by_id = {c.pk: c for c in cameras}
@@ -567,13 +601,21 @@ def _group_form_page(request: HttpRequest, group: Group | None) -> HttpResponse:
         try:
             if group is None:
                 group = services.group_create(
-                    user=request.user, operator=request.operator, name=form.cleaned_data["name"], cameras=chosen,
+                    user=request.user,
+                    operator=request.operator,
+                    name=form.cleaned_data["name"],
+                    cameras=chosen,
                     default_camera=default,
-                )  # fmt: skip
+                )
                 messages.success(request, _("The group %(name)s was created.") % {"name": group.name})
             else:
-                services.group_update(user=request.user, group=group, name=form.cleaned_data["name"], cameras=chosen,
-                                      default_camera=default)  # fmt: skip
+                services.group_update(
+                    user=request.user,
+                    group=group,
+                    name=form.cleaned_data["name"],
+                    cameras=chosen,
+                    default_camera=default,
+                )
                 messages.success(request, _("The group %(name)s was saved.") % {"name": group.name})
         except ValidationError as exc:
             for errors in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:

@@ -136,9 +136,15 @@ def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha):
     cc.display_name = "入口カメラ"
     cc.save()
     services.alert_update(
-        user=alpha.admin, congestion_camera=cc, steps=2, thresholds=[3], image_enabled=False, images=[],
-        mail_enabled=True, recipients=["guard@example.com"],
-    )  # fmt: skip
+        user=alpha.admin,
+        congestion_camera=cc,
+        steps=2,
+        thresholds=[3],
+        image_enabled=False,
+        images=[],
+        mail_enabled=True,
+        recipients=["guard@example.com"],
+    )
     for i, n in enumerate([1, 4, 5, 6, 2, 3]):
         run(cc, minute=MINUTE + timedelta(minutes=i), detector=fake(n))
     assert len(mail.outbox) == 2  # 1→4 crossed, stayed over, fell to 2, crossed again at 3
@@ -151,10 +157,19 @@ def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha):
 
 def test_group_alert_uses_the_sum_of_its_cameras(cc, alpha, second_camera):
     other = register(second_camera)
-    group = services.group_create(user=alpha.admin, operator=alpha.operator, name="Floor", cameras=[cc, other],
-                                  default_camera=cc)  # fmt: skip
-    services.alert_update(user=alpha.admin, group=group, steps=2, thresholds=[5], image_enabled=False, images=[],
-                          mail_enabled=True, recipients=["floor@example.com"])  # fmt: skip
+    group = services.group_create(
+        user=alpha.admin, operator=alpha.operator, name="Floor", cameras=[cc, other], default_camera=cc
+    )
+    services.alert_update(
+        user=alpha.admin,
+        group=group,
+        steps=2,
+        thresholds=[5],
+        image_enabled=False,
+        images=[],
+        mail_enabled=True,
+        recipients=["floor@example.com"],
+    )
     run(cc, detector=fake(3))
     assert mail.outbox == []
     run(other, detector=fake(3))
