@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from buildings.selectors import building_list, room_list
 from devices.selectors import camera_list
+from recording.media_selectors import camera_list_with_thumbnails
 
 
 @login_required
@@ -15,7 +16,8 @@ def home(request):
     context = {
         "buildings": building_list(operator=operator),
         "rooms": room_list(operator=operator),
-        "cameras": camera_list(operator=operator, user=request.user),
+        # Each camera with its latest motion thumbnail and capture time (recording app).
+        "cameras": camera_list_with_thumbnails(camera_list(operator=operator, user=request.user)),
     }
     return render(request, "portal/home.html", context)
 

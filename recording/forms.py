@@ -1,6 +1,9 @@
 """Forms of the notification settings and the recording-condition steps."""
 
+from datetime import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import DEFAULT_NOTIFICATION_TYPE, NotificationType
@@ -49,3 +52,24 @@ class ConditionSensorForm(forms.Form):
     def __init__(self, *args, sensors, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["sensor"].choices = [(s.pk, s.name) for s in sensors]
+
+
+class ExportForm(forms.Form):
+    """A span of one day to convert to one MP4."""
+
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time", "step": 1}))
+    end_time = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time", "step": 1}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+            self.add_error("end_time", _("The end must be after the start."))
+        return data
+
+    def span(self):
+        """The span as aware datetimes in the portal's time zone."""
+        day = self.cleaned_data["day"]
+        start = timezone.make_aware(datetime.combine(day, self.cleaned_data["start_time"]))
+        end = timezone.make_aware(datetime.combine(day, self.cleaned_data["end_time"]))
+        return start, end

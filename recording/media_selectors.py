@@ -238,3 +238,25 @@ def ingest_overview() -> tuple[QuerySet[IngestLease], QuerySet[IngestWorker]]:
         "operator__name", "camera__name", "pk"
     )
     return leases, IngestWorker.objects.all()
+
+
+def device_for_motion(*, device_id: int) -> Device | None:
+    """System-side, for the motion endpoint (authenticated by the device's own secret, not a user):
+    a sensor or camera by id, None when missing."""
+    return (
+        Device.objects.select_related("room", "parent", "operator")
+        .filter(pk=device_id, kind__in=[DeviceKind.SENSOR, DeviceKind.CAMERA])
+        .first()
+    )
+
+
+def camera_list_with_thumbnails(cameras) -> list[Device]:
+    """`cameras` (already scoped by the caller) as a list, each with `.thumbnail_at` (None when no
+    picture yet) and `.media_blocked` (the license reason, "" when fine), in two queries."""
+    cameras = list(cameras)
+    rows = {r.camera_id: r for r in CameraRecording.objects.filter(camera__in=cameras).exclude(thumbnail="")}
+    for camera in cameras:
+        row = rows.get(camera.pk)
+        camera.thumbnail_at = row.thumbnail_at if row else None
+        camera.media_blocked = media_blocked_reason(camera)
+    return cameras

@@ -446,3 +446,15 @@ def media_expire(*, now: datetime | None = None) -> dict[str, int]:
         storage_delete(export.storage_name)
     Export.objects.filter(pk__in=[e.pk for e in exports]).delete()
     return {"clips": len(clips), "exports": len(exports)}
+
+
+# ----------------------------------------------------------------------------- live view
+
+
+def live_request(*, camera: Device, now: datetime | None = None) -> None:
+    """Somebody watches `camera` live: the worker recording it runs its HLS stream while these keep
+    coming (the playlist requests renew it). Throttled to one write per 10 s per camera."""
+    now = now or timezone.now()
+    IngestLease.objects.filter(camera=camera).filter(
+        Q(live_requested_at__isnull=True) | Q(live_requested_at__lt=now - timedelta(seconds=10))
+    ).update(live_requested_at=now)

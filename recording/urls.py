@@ -19,4 +19,22 @@ urlpatterns = [
     ),
     path("clips/download/", views.clip_download_view, name="clip_download"),
     path("staff/mails/", views.staff_mails_view, name="staff_mails"),
+    # Media: live view, player, files, exports, ingest status, the sensors' motion endpoint.
+    path("cameras/<int:camera_id>/live/", views.live_view, name="live"),
+    path("cameras/<int:camera_id>/live/token/", views.live_token_view, name="live_token"),
+    path("live/<str:media_token>/<str:filename>", views.live_media_view, name="live_media"),
+    path("cameras/<int:camera_id>/snapshot.jpg", views.snapshot_view, name="snapshot"),
+    path("cameras/<int:camera_id>/thumbnail.jpg", views.thumbnail_view, name="thumbnail"),
+    path("cameras/<int:camera_id>/player/", views.player_view, name="player"),
+    path("segments/<int:segment_id>/video.mp4", views.segment_file_view, name="segment_file"),
+    path("clips/<int:clip_id>/video.mp4", views.clip_file_view, name="clip_file"),
+    path("exports/", views.export_list_view, name="exports"),
+    # The camera comes in the form: exporting reads a camera's video (a receiver of a shared camera may
+    # download it too) and writes only the user's own converted file.
+    path("exports/new/", views.export_create_view, name="export_create"),
+    path("exports/<int:export_id>/progress/", views.export_progress_view, name="export_progress"),
+    path("exports/<int:export_id>/download/", views.export_download_view, name="export_download"),
+    path("exports/<int:export_id>/delete/", views.export_delete_view, name="export_delete"),
+    path("staff/ingest/", views.staff_ingest_view, name="staff_ingest"),
+    path("devices/<int:device_id>/motion/", views.motion_endpoint_view, name="motion_endpoint"),
 ]

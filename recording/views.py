@@ -5,28 +5,58 @@ are admin-only even to read (403 for viewers); a camera's conditions are readabl
 (they are shown beside its live view) and changed by admins only.
 """
 
+import json
+import re
+from datetime import UTC, date, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from buildings.selectors import access_building, access_room, building_list
 from devices.selectors import camera_list
+from devices.sharing_selectors import camera_access_token, camera_access_valid
 from tenants.access import require_admin
+from workers.frames import SnapshotError, grab_snapshot
+from workers.hls import PLAYLIST
 
-from . import mail_sink, services
-from .conf import mail_sink_dir
-from .forms import ConditionRoomForm, ConditionSensorForm, NotificationSettingForm
+from . import mail_sink, media_services, services
+from .calendar import month_calendar
+from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir
+from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, NotificationSettingForm
 from .mail import clip_from_link
-from .models import NotificationType
+from .media_selectors import (
+    access_clip,
+    access_export,
+    access_segment,
+    camera_stream_url,
+    clip_list,
+    day_bounds,
+    device_for_motion,
+    export_list,
+    ingest_overview,
+    media_blocked_reason,
+    motion_list,
+    recording_days,
+    recording_settings_for,
+    retention_figure,
+    segment_list,
+)
+from .models import MotionEvent, NotificationType
 from .selectors import (
     access_camera,
     access_notification_room,
@@ -282,3 +312,297 @@ def staff_mails_view(request: HttpRequest) -> HttpResponse:
         body = part.get_content() if part is not None else ""
     page = paginate(request, mail_sink.list_mails(folder))
     return render(request, "recording/staff_mails.html", {"page": page, "shown": shown, "body": body, "folder": folder})
+
+
+# ----------------------------------------------------------------------------- media: live, player, files
+# Every file is served by a view that re-checks access (or by a short-lived signed token that is
+# re-checked on each request); nothing is reachable at a public media URL.
+
+
+def _camera_for_media(request: HttpRequest, camera_id: int):
+    """The camera, and why its media is blocked ("" when it is not)."""
+    camera = access_camera(operator=request.operator, user=request.user, pk=camera_id)
+    return camera, media_blocked_reason(camera)
+
+
+def _require_media(camera) -> None:
+    if media_blocked_reason(camera):
+        raise PermissionDenied(_("The camera's license has expired: live view and playback are stopped."))
+
+
+RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def _stored_file_response(request: HttpRequest, name: str, content_type: str, download: str = "") -> HttpResponse:
+    """A stored file, with HTTP Range support so that browsers can seek in videos."""
+    try:
+        size = default_storage.size(name)
+        handle = default_storage.open(name, "rb")
+    except (OSError, ValueError):
+        raise Http404 from None
+    match = RANGE.match(request.headers.get("Range", ""))
+    if match and (match.group(1) or match.group(2)):
+        if match.group(1):
+            first = int(match.group(1))
+            last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+        else:  # "bytes=-N": the last N bytes
+            first, last = max(0, size - int(match.group(2))), size - 1
+        if first > last or first >= size:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(first)
+        body = handle.read(last - first + 1)
+        handle.close()
+        response = HttpResponse(body, status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    else:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=300"
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{download}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def live_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """Live view: hls.js on an HLS stream by stream copy, with a snapshot fallback."""
+    camera, blocked = _camera_for_media(request, camera_id)
+    context = {"camera": camera, "blocked": blocked, "stream_url": camera_stream_url(camera) != ""}
+    if not blocked:
+        media_services.live_request(camera=camera)
+        token = camera_access_token(camera, request.operator, user=request.user)
+        context["playlist_url"] = reverse("recording:live_media", kwargs={"media_token": token, "filename": PLAYLIST})
+        context["token"] = token
+    if camera.operator_id == request.operator.pk:
+        context["conditions"] = conditions_in_force(operator=request.operator, camera=camera)
+    context["settings_row"] = recording_settings_for(camera)
+    return render(request, "recording/live.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def live_token_view(request: HttpRequest, camera_id: int) -> JsonResponse:
+    """A fresh media token for a page that stays open longer than a token lives."""
+    camera, blocked = _camera_for_media(request, camera_id)
+    if blocked:
+        raise Http404
+    media_services.live_request(camera=camera)
+    return JsonResponse({"token": camera_access_token(camera, request.operator, user=request.user)})
+
+
+LIVE_FILE = re.compile(r"^(index\.m3u8|seg\d{1,9}\.ts)$")
+
+
+@require_http_methods(["GET"])
+def live_media_view(request: HttpRequest, media_token: str, filename: str) -> HttpResponse:
+    """HLS playlist and segments. The signed token (camera_access_token) is the authorization and is
+    re-checked against the camera's visibility and license on every request; a bad one is a 404."""
+    access = camera_access_valid(media_token)
+    if access is None or media_blocked_reason(access.camera) or not LIVE_FILE.match(filename):
+        raise Http404
+    path = live_dir() / str(access.camera.pk) / filename
+    if not path.is_file():
+        raise Http404
+    if filename == PLAYLIST:
+        media_services.live_request(camera=access.camera)
+        response = HttpResponse(path.read_bytes(), content_type="application/vnd.apple.mpegurl")
+        response["Cache-Control"] = "no-store"
+        return response
+    return FileResponse(path.open("rb"), content_type="video/mp2t")
+
+
+@login_required
+@require_http_methods(["GET"])
+def snapshot_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """A JPEG of the camera now (the live view's fallback where HLS cannot play), cached 2 s."""
+    camera, blocked = _camera_for_media(request, camera_id)
+    url = camera_stream_url(camera)
+    if blocked or not url:
+        raise Http404
+    key = f"recording:snapshot:{camera.pk}"
+    jpeg = cache.get(key)
+    if jpeg is None:
+        try:
+            jpeg = grab_snapshot(url, width=640, timeout=5.0)
+        except SnapshotError:
+            raise Http404 from None
+        cache.set(key, jpeg, 2)
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def thumbnail_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """The camera-list thumbnail (updated on motion)."""
+    camera, blocked = _camera_for_media(request, camera_id)
+    row = recording_settings_for(camera)
+    if blocked or not row.thumbnail:
+        raise Http404
+    return _stored_file_response(request, row.thumbnail, "image/jpeg")
+
+
+def _parse_day(raw: str | None) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+@login_required
+@require_http_methods(["GET"])
+def player_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """The player: a calendar day's 1-minute files (continuous) or event clips, with motion marks."""
+    camera, blocked = _camera_for_media(request, camera_id)
+    day = _parse_day(request.GET.get("day"))
+    view = "event" if request.GET.get("view") == "event" else "continuous"
+    start, end = day_bounds(day)
+    context = {"camera": camera, "blocked": blocked, "day": day, "view": view}
+    context["calendar"] = month_calendar(day, recording_days(camera=camera, month_start=day.replace(day=1)))
+    context["prev_day"], context["next_day"] = day - timedelta(days=1), day + timedelta(days=1)
+    if not blocked:
+        segs = list(segment_list(camera=camera, start=start, end=end))
+        motions = list(motion_list(camera=camera, start=start, end=end))
+        clips = list(clip_list(camera=camera, start=start, end=end))
+        context.update(segments=segs, clips=clips, motions=motions)
+        context["player_data"] = {
+            "dayStart": start.timestamp(),
+            "segments": [
+                {"id": s.pk, "start": s.start.timestamp(), "duration": s.duration,
+                 "url": reverse("recording:segment_file", kwargs={"segment_id": s.pk})}
+                for s in segs
+            ],
+            "clips": [
+                {"id": c.pk, "start": c.start.timestamp(), "duration": c.duration, "motion": c.motion_at.timestamp(),
+                 "url": reverse("recording:clip_file", kwargs={"clip_id": c.pk})}
+                for c in clips
+            ],
+            "motions": [m.at.timestamp() for m in motions],
+            "leadSeconds": 2,
+            "view": view,
+        }  # fmt: skip
+        if camera.operator_id == request.operator.pk:  # SPEC §4: a receiver does not see the retention
+            context["retention"] = retention_figure(camera)
+        context["export_form"] = ExportForm(initial={"day": day})
+    return render(request, "recording/player.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def segment_file_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    segment = access_segment(operator=request.operator, user=request.user, pk=segment_id)
+    _require_media(segment.camera)
+    return _stored_file_response(request, segment.storage_name, "video/mp4")
+
+
+@login_required
+@require_http_methods(["GET"])
+def clip_file_view(request: HttpRequest, clip_id: int) -> HttpResponse:
+    clip = access_clip(operator=request.operator, user=request.user, pk=clip_id)
+    _require_media(clip.camera)
+    download = f"{clip.motion_at:%Y%m%d-%H%M%S}.mp4" if request.GET.get("download") else ""
+    return _stored_file_response(request, clip.storage_name, "video/mp4", download)
+
+
+@login_required
+@require_http_methods(["POST"])
+def export_create_view(request: HttpRequest) -> HttpResponse:
+    camera, _blocked = _camera_for_media(request, request.POST.get("camera"))
+    form = ExportForm(request.POST)
+    player_url = reverse("recording:player", kwargs={"camera_id": camera.pk})
+    if form.is_valid():
+        start, end = form.span()
+        try:
+            media_services.export_create(user=request.user, camera=camera, start=start, end=end)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(f"{player_url}?day={form.cleaned_data['day']}")
+        messages.success(request, _("The export was started. It appears in the converted files when ready."))
+        return redirect("recording:exports")
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, message)
+    return redirect(player_url)
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_list_view(request: HttpRequest) -> HttpResponse:
+    exports = export_list(operator=request.operator, user=request.user)
+    return render(request, "recording/exports.html", {"exports": exports})
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_progress_view(request: HttpRequest, export_id: int) -> JsonResponse:
+    export = access_export(operator=request.operator, user=request.user, pk=export_id)
+    return JsonResponse(
+        {"status": export.status, "status_label": export.get_status_display(), "progress": export.progress}
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_download_view(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = access_export(operator=request.operator, user=request.user, pk=export_id)
+    _require_media(export.camera)
+    if export.status != export.Status.DONE:
+        raise Http404
+    return _stored_file_response(request, export.storage_name, "video/mp4", f"{export.start:%Y%m%d-%H%M}.mp4")
+
+
+@login_required
+@GET_POST
+def export_delete_view(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = access_export(operator=request.operator, user=request.user, pk=export_id)
+    if request.method == "POST":
+        media_services.export_delete(user=request.user, export=export)
+        messages.success(request, _("The converted file was deleted."))
+        return redirect("recording:exports")
+    return render(request, "recording/export_delete_confirm.html", {"export": export})
+
+
+@login_required
+@require_http_methods(["GET"])
+def staff_ingest_view(request: HttpRequest) -> HttpResponse:
+    """Every ingest (camera, worker, state, last segment, bitrate) and every worker's heartbeat. Staff only."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    leases, workers = ingest_overview()
+    stale = timezone.now() - timedelta(seconds=ingest_worker_stale_seconds())
+    return render(
+        request,
+        "recording/staff_ingest.html",
+        {"page": paginate(request, leases), "workers": workers, "stale_before": stale},
+    )
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def motion_endpoint_view(request: HttpRequest, device_id: int) -> JsonResponse:
+    """A camera's own motion sensor reports a detection. Machine-to-machine: the device's secret in
+    `Authorization: Device <secret>` is the only authorization; any mismatch is the same 404 as an
+    unknown device, so the endpoint tells nothing about which ids exist."""
+    device = device_for_motion(device_id=device_id)
+    secret = request.headers.get("Authorization", "").removeprefix("Device ").strip()
+    if device is None or not secret or not constant_time_compare(secret, device.ingest_secret):
+        raise Http404
+    try:
+        body = json.loads(request.body or b"{}")
+        at = parse_datetime(body["at"]) if body.get("at") else timezone.now()
+        ended = parse_datetime(body["ended_at"]) if body.get("ended_at") else at
+        if at is None or ended is None:
+            raise ValueError
+    except (ValueError, TypeError, KeyError):
+        return JsonResponse({"error": "at / ended_at must be ISO 8601 date-times"}, status=400)
+    at = at if timezone.is_aware(at) else at.replace(tzinfo=UTC)
+    ended = ended if timezone.is_aware(ended) else ended.replace(tzinfo=UTC)
+    events = media_services.motion_record(trigger=device, at=at, ended_at=ended, source=MotionEvent.Source.SENSOR)
+    return JsonResponse({"events": len(events)}, status=202)

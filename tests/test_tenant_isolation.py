@@ -29,6 +29,9 @@ ENTITY_IDS: dict[str, Callable[[Tenant], object]] = {
     "share_id": lambda t: __import__("tests.sharing.factories", fromlist=["share_of"]).share_of(t),
     "link_id": lambda t: __import__("tests.pos_link.factories", fromlist=["link_of"]).link_of(t).pk,
     "transaction_id": lambda t: __import__("tests.pos_link.factories", fromlist=["x"]).transaction_of(t).pk,
+    "segment_id": lambda t: __import__("tests.recording.media", fromlist=["x"]).segment_of(t),
+    "clip_id": lambda t: __import__("tests.recording.media", fromlist=["x"]).clip_of(t),
+    "export_id": lambda t: __import__("tests.recording.media", fromlist=["x"]).export_of(t),
     "congestion_camera_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).cc_of(t).pk,
     "group_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).group_of(t).pk,
     "hours_rule_id": lambda t: __import__("tests.congestion.factories", fromlist=["x"]).hours_rule_of(t).pk,
@@ -46,6 +49,7 @@ PUBLIC_ROUTES = {
     "tenants:invitation_accept": "signed single-use token, carries no operator id",
     "tenants:password_reset_confirm": "Django's signed reset token",
     "tenants:two_factor_verify": "only the pending login's own session",
+    "recording:live_media": "signed short-lived camera_access_token, re-checked on every request (tests/recording)",
     **{
         f"embed_public:{name}": "unguessable key (192 bits), 404 without detail"
         for name in ("page", "image", "prediction", "site", "site_image", "site_prediction")

@@ -80,3 +80,59 @@ class Running:
 
     def close(self) -> None:
         self.supervisor.shutdown()
+
+
+# Objects in a tenant for the project-wide isolation walk (tests/test_tenant_isolation.py): rows only,
+# no files; the walk checks that another operator's ids answer 404 before any file is touched.
+
+
+def segment_of(tenant) -> int:
+    from django.utils import timezone
+
+    row = RecordingSegment.objects.create(
+        operator=tenant.operator,
+        camera=tenant.camera,
+        start=timezone.now(),
+        duration=60,
+        size=1000,
+        storage_name=f"recordings/walk/{tenant.camera.pk}/{time.monotonic_ns()}.mp4",
+    )
+    return row.pk
+
+
+def clip_of(tenant) -> int:
+    from django.utils import timezone
+
+    from recording.models import EventClip
+
+    now = timezone.now()
+    row = EventClip.objects.create(
+        operator=tenant.operator,
+        camera=tenant.camera,
+        motion_at=now,
+        start=now,
+        duration=10,
+        size=1000,
+        storage_name=f"recordings/walk/{tenant.camera.pk}/clip-{time.monotonic_ns()}.mp4",
+    )
+    return row.pk
+
+
+def export_of(tenant) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recording.models import Export
+
+    now = timezone.now()
+    row = Export.objects.create(
+        operator=tenant.operator,
+        camera=tenant.camera,
+        user=tenant.admin,
+        start=now - timedelta(minutes=1),
+        end=now,
+        status=Export.Status.DONE,
+        expires_at=now + timedelta(days=7),
+    )
+    return row.pk

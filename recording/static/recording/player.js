@@ -1,0 +1,100 @@
+// The player: one day of 1-minute files (continuous) or event clips, a timeline of the whole day
+// with motion in red, click to seek, previous / next file, play / pause, mute.
+(function () {
+  "use strict";
+  var video = document.getElementById("player-video");
+  var dataNode = document.getElementById("player-data");
+  if (!video || !dataNode) return;
+  var data = JSON.parse(dataNode.textContent);
+  var files = data.view === "event" ? data.clips : data.segments;
+  var timeline = document.getElementById("timeline");
+  var cursor = timeline.querySelector(".timeline-cursor");
+  var clock = document.getElementById("player-time");
+  var DAY = 86400;
+  var current = -1;
+
+  function pct(t) { return Math.max(0, Math.min(100, ((t - data.dayStart) / DAY) * 100)) + "%"; }
+
+  files.forEach(function (f) {
+    var bar = document.createElement("div");
+    bar.className = "timeline-file";
+    bar.style.left = pct(f.start);
+    bar.style.width = Math.max(0.05, (f.duration / DAY) * 100) + "%";
+    timeline.appendChild(bar);
+  });
+  data.motions.forEach(function (t) {
+    var mark = document.createElement("div");
+    mark.className = "timeline-motion";
+    mark.style.left = pct(t);
+    timeline.appendChild(mark);
+  });
+
+  function load(index, offset, play) {
+    if (index < 0 || index >= files.length) return;
+    current = index;
+    var f = files[index];
+    if (video.dataset.src !== f.url) { video.src = f.url; video.dataset.src = f.url; }
+    var seek = function () {
+      video.currentTime = Math.max(0, Math.min(offset || 0, (video.duration || f.duration) - 0.1));
+      if (play) video.play().catch(function () {});
+    };
+    if (video.readyState >= 1 && video.dataset.loaded === f.url) seek();
+    else video.addEventListener("loadedmetadata", function once() {
+      video.removeEventListener("loadedmetadata", once); video.dataset.loaded = f.url; seek();
+    });
+  }
+
+  function seekTo(t) {
+    // The file holding t, else the next one after it (a gap in the recording).
+    for (var i = 0; i < files.length; i++) {
+      if (t < files[i].start + files[i].duration) { load(i, Math.max(0, t - files[i].start), true); return; }
+    }
+  }
+
+  function playClip(index) {
+    var c = files[index];
+    load(index, Math.max(0, c.motion - c.start - data.leadSeconds), true);  // a little before the detection
+  }
+
+  timeline.addEventListener("click", function (e) {
+    var box = timeline.getBoundingClientRect();
+    var t = data.dayStart + ((e.clientX - box.left) / box.width) * DAY;
+    if (data.view === "event") {
+      var best = 0;
+      files.forEach(function (c, i) { if (Math.abs(c.motion - t) < Math.abs(files[best].motion - t)) best = i; });
+      playClip(best);
+    } else seekTo(t);
+  });
+  document.querySelectorAll("[data-clip]").forEach(function (b) {
+    b.addEventListener("click", function () { playClip(parseInt(b.dataset.clip, 10)); });
+  });
+  var playButton = document.querySelector('[data-action="play"]');
+  var muteButton = document.querySelector('[data-action="mute"]');
+  playButton.addEventListener("click", function () {
+    if (current < 0) { data.view === "event" ? playClip(0) : load(0, 0, true); return; }
+    if (video.paused) video.play(); else video.pause();
+  });
+  document.querySelector('[data-action="prev"]').addEventListener("click", function () {
+    data.view === "event" ? playClip(Math.max(0, current - 1)) : load(Math.max(0, current - 1), 0, true);
+  });
+  document.querySelector('[data-action="next"]').addEventListener("click", function () {
+    var n = Math.min(files.length - 1, current + 1);
+    data.view === "event" ? playClip(n) : load(n, 0, true);
+  });
+  muteButton.addEventListener("click", function () {
+    video.muted = !video.muted;
+    muteButton.textContent = video.muted ? muteButton.dataset.unmute : muteButton.dataset.mute;
+  });
+  video.addEventListener("play", function () { playButton.textContent = playButton.dataset.pause; });
+  video.addEventListener("pause", function () { playButton.textContent = playButton.dataset.play; });
+  video.addEventListener("ended", function () {
+    if (data.view !== "event" && current + 1 < files.length) load(current + 1, 0, true);  // continuous
+  });
+  video.addEventListener("timeupdate", function () {
+    if (current < 0) return;
+    var t = files[current].start + video.currentTime;
+    cursor.style.left = pct(t);
+    clock.textContent = new Date(t * 1000).toLocaleTimeString();
+  });
+  if (files.length) load(data.view === "event" ? 0 : files.length - 1, 0, false);
+})();
