@@ -302,9 +302,23 @@ def _serve_prediction(request: HttpRequest, target: embed_selectors.Target | Non
     return JsonResponse({"state": "ok", **payload})
 
 
+def _strings() -> dict:
+    """The texts the page script needs, in the visitor's language (Accept-Language)."""
+    return {
+        "people": _("%s people"),
+        "analysed": _("Analysed at %s"),
+        "prediction": _("Congestion prediction"),
+        "toPrediction": _("Show the prediction"),
+        "toImage": _("Show the congestion image"),
+        "earlier": _("Earlier hours"),
+        "later": _("Later hours"),
+        "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+    }
+
+
 def _page(template: str, context: dict) -> HttpResponse:
     # Rendered without the request: no context processor may touch the session, user or CSRF cookie.
-    context = {"lang": get_language(), **context}
+    context = {"lang": get_language(), "i18n": _strings(), "interval": 60, **context}
     return HttpResponse(render_to_string(template, context))
 
 

@@ -1,0 +1,66 @@
+"""Embed fixtures: alpha's registered congestion camera with a public image, a group, clean counters."""
+
+from datetime import datetime
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from congestion import quota
+from congestion.models import Group, PublicImage
+from tests.congestion.conftest import give_option, jpeg, register
+
+NOW = timezone.make_aware(datetime(2024, 6, 3, 10, 0))
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+
+
+@pytest.fixture(autouse=True)
+def clean_counters(settings):
+    """Each test starts with no embed counters in its Redis database and a fresh quota cache."""
+    settings.EMBED_RATE_LIMIT_PER_MINUTE = 0
+    quota.forget_quota_cache()
+    if quota.uses_redis():
+        client = quota.redis_client()
+        for pattern in (f"{quota.KEY_PREFIX}*", f"{quota.RATE_PREFIX}*"):
+            for key in client.scan_iter(match=pattern):
+                client.delete(key)
+    yield
+    quota.forget_quota_cache()
+
+
+def publish(cc, count: int = 3, colour=(10, 200, 10)) -> PublicImage:
+    name = default_storage.save(f"congestion/test/public-{cc.pk}.jpg", ContentFile(jpeg(colour=colour)))
+    return PublicImage.objects.update_or_create(
+        congestion_camera=cc,
+        defaults={"operator_id": cc.operator_id, "image": name, "count": count, "captured_at": NOW, "analysed_at": NOW},
+    )[0]
+
+
+@pytest.fixture
+def cc(alpha):
+    give_option(alpha.operator, 3)
+    cc = register(alpha)
+    publish(cc)
+    return cc
+
+
+@pytest.fixture
+def group(alpha, cc, second_cc):
+    group = Group.objects.create(operator=alpha.operator, name="Alpha Lobby", default_camera=cc)
+    group.cameras.set([cc, second_cc])
+    return group
+
+
+@pytest.fixture
+def second_cc(alpha, cc):
+    from tests.factories import CameraFactory
+
+    cc2 = register(CameraFactory(room=alpha.room, name="Alpha Cam 2"))
+    publish(cc2, count=4)
+    return cc2
