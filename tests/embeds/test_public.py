@@ -95,8 +95,10 @@ def test_the_public_page_shows_nothing_of_the_operator(alpha, cc):
 def test_the_count_is_hidden_when_the_operator_chose_so(alpha, cc):
     from congestion.embed_services import embed_setting_save
 
-    embed_setting_save(user=alpha.admin, congestion_camera=cc, show_visualization=True, show_prediction=False,
-                       initial_view="visualization", size_mode="fixed", auto_refresh=True, show_count=False)  # fmt: skip
+    embed_setting_save(
+        user=alpha.admin, congestion_camera=cc, show_visualization=True, show_prediction=False,
+        initial_view="visualization", size_mode="fixed", auto_refresh=True, show_count=False,
+    )  # fmt: skip
     response = Client().get(image_url(cc.embed_key))
     assert "X-Embed-Count" not in response
 
