@@ -58,6 +58,9 @@ class CongestionCamera(TenantModel):
     background_day = models.CharField(max_length=300, blank=True, default="")  # the fixed one too
     background_night = models.CharField(max_length=300, blank=True, default="")
     blur_level = models.PositiveSmallIntegerField(_("blur level"), default=3)
+    # A camera's still-image URL where it has one (http(s), or file: for the demo's recorded footage);
+    # without it one frame is taken from the camera's stream.
+    snapshot_url = models.CharField(_("snapshot URL"), max_length=500, blank=True, default="")
     hours_enabled = models.BooleanField(_("use business hours"), default=False)
     offhours_image = models.CharField(max_length=300, blank=True, default="")
     embed_key = models.CharField(max_length=64, unique=True, default=new_embed_key, editable=False)

@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -200,9 +201,32 @@ def background_set(
     return congestion_camera
 
 
+def grab_file_frame(path: str, at: datetime) -> bytes:
+    """A frame of a recorded file at a position that moves with the clock (the demo's "live" camera):
+    minute m of the hour shows second (m × 7) mod the file's length."""
+    capture = cv2.VideoCapture(path)
+    try:
+        if not capture.isOpened():
+            raise SnapshotError(f"cannot open {path}")
+        frames = capture.get(cv2.CAP_PROP_FRAME_COUNT) or 1
+        fps = capture.get(cv2.CAP_PROP_FPS) or 10
+        seconds = (at.minute * 7 + at.second // 10) % max(int(frames / fps), 1)
+        capture.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+        ok, frame = capture.read()
+        if not ok:
+            raise SnapshotError(f"no frame in {path}")
+        return encode_jpeg(frame, 90)
+    finally:
+        capture.release()
+
+
 def grab_frame(camera: Device) -> bytes:
-    """One JPEG from the camera: its snapshot URI where it has one, else one frame of its stream."""
-    url = getattr(camera, "snapshot_url", "") or camera.rtsp_url
+    """One JPEG from the camera: its snapshot URL where it has one, else one frame of its stream."""
+    congestion = getattr(camera, "congestion", None)
+    url = (congestion.snapshot_url if congestion is not None else "") or camera.rtsp_url
+    if url.startswith("file:"):
+        path = Path(url.removeprefix("file:"))
+        return grab_file_frame(str(path if path.is_absolute() else Path(settings.BASE_DIR) / path), timezone.now())
     if not url:
         raise SnapshotError("the camera has no stream address")
     return grab_snapshot(url, timeout=10.0)

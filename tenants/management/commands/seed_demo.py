@@ -68,4 +68,7 @@ class Command(BaseCommand):
         from licensing.demo import seed_licensing  # partner, stock, and licenses covering the demo cameras
 
         seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)
+        from congestion.demo import seed_congestion  # congestion cameras on the demo footage, 8 days of history
+
+        seed_congestion()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
