@@ -185,13 +185,14 @@ def _charge_db(operator_id: int, month: date, n: int, quota: int) -> bool:
     rows = CallCount.objects.filter(operator_id=operator_id, month=month, count__lte=quota - n)
     if rows.update(count=F("count") + n, updated_at=timezone.now()):
         return True
-    if CallCount.objects.filter(operator_id=operator_id, month=month).exists():
-        return False  # the row exists and the calls do not fit
-    try:
-        with transaction.atomic():
-            CallCount.objects.create(operator_id=operator_id, month=month, count=0)
-    except IntegrityError:
-        pass  # another request created it first
+    # No row yet, or the calls do not fit. Make sure the row exists, then the same conditional update
+    # decides (the row lock serialises concurrent requests; an "exists" check here would race).
+    if not CallCount.objects.filter(operator_id=operator_id, month=month).exists():
+        try:
+            with transaction.atomic():
+                CallCount.objects.create(operator_id=operator_id, month=month, count=0)
+        except IntegrityError:
+            pass  # another request created it first
     return bool(rows.update(count=F("count") + n, updated_at=timezone.now()))
 
 
