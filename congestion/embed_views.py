@@ -88,7 +88,9 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 def _initial(setting, defaults: dict) -> dict:
     if setting is None:
         return defaults
-    return {name: getattr(setting, name) for name in defaults} | {"auto_refresh": "1" if setting.auto_refresh else "0"}
+    return {name: getattr(setting, name, value) for name, value in defaults.items()} | {
+        "auto_refresh": "1" if setting.auto_refresh else "0"
+    }
 
 
 EMBED_DEFAULTS = {
