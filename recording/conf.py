@@ -85,3 +85,8 @@ def live_idle_seconds() -> float:
 
 def ingest_worker_stale_seconds() -> float:
     return float(_setting("RECORDING_WORKER_STALE_SECONDS", 60))
+
+
+def max_event_seconds() -> float:
+    """A longer motion is reported in parts, so event clips stay about a minute long with the rolls."""
+    return float(_setting("RECORDING_MAX_EVENT_SECONDS", 50))

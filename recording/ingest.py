@@ -294,6 +294,7 @@ class CameraIngest:
         backoff = 1.0
         while not self.stop_event.is_set():
             detector = MotionDetector()
+            since: float | None = None  # when the open event began, or the end of its last reported part
             try:
                 with FrameSource(self.url, fps=conf.motion_fps(), width=320, height=240) as frames:
                     for frame in frames:
@@ -301,11 +302,19 @@ class CameraIngest:
                             break
                         backoff = 1.0
                         for event in detector.update(frame.image, frame.time):
-                            self._motion(event.start, event.end, event.thumbnail)
+                            self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
+                            since = None
+                        if detector.in_motion and since is None:
+                            since = frame.time
+                        elif since is not None and frame.time - since >= conf.max_event_seconds():
+                            # Somebody keeps moving (a busy entrance): report the event in ~1-minute parts,
+                            # so clips stay about a minute long and arrive while it goes on.
+                            self._motion(since, frame.time, frame.image)
+                            since = frame.time
             except FrameSourceError as exc:
                 logger.info("camera %s: motion frames stopped: %s", self.camera_id, exc)
             for event in detector.flush():
-                self._motion(event.start, event.end, event.thumbnail)
+                self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
             self.stop_event.wait(backoff)
             backoff = min(30.0, backoff * 2)
 

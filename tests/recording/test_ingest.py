@@ -195,3 +195,30 @@ def test_an_expired_license_stops_the_ingest_and_a_new_one_restarts_it(alpha, me
 
 
 SEGMENT_WAIT = 3.0
+
+
+def test_server_side_motion_on_the_real_footage_makes_clips_with_pre_roll_and_thumbnails(
+    alpha, media, sim, worker, settings
+):
+    from recording.models import EventClip, MotionEvent, MotionSource
+
+    settings.RECORDING_MAX_EVENT_SECONDS = 3  # people walk all the time in the footage: report in parts
+    point_at(alpha.camera, sim.url("cam1"), motion=MotionSource.SERVER)
+    w = worker("w1")
+    w.tick()
+
+    def clip_with_history():  # a motion at least 6 s into the recording, so pre-roll exists to cut from
+        first = segments(alpha.camera)[:1]
+        later = first and EventClip.objects.filter(
+            camera=alpha.camera, motion_at__gte=first[0].start + timedelta(seconds=6)
+        )
+        return later.first() if later else None
+
+    assert wait_for(clip_with_history, timeout=50)
+    clip = clip_with_history()
+    event = MotionEvent.objects.filter(camera=alpha.camera, source="server").first()
+    assert clip.start <= clip.motion_at - timedelta(seconds=5) + timedelta(seconds=0.3)
+    assert clip.duration >= 5 + 2
+    assert event is not None
+    row = CameraRecording.objects.get(camera=alpha.camera)
+    assert row.thumbnail and row.thumbnail_at is not None

@@ -68,6 +68,9 @@ class Command(BaseCommand):
         from licensing.demo import seed_licensing  # partner, stock, and licenses covering the demo cameras
 
         seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)
+        from recording.demo import seed_recording  # demo cameras record from the simulated RTSP camera
+
+        seed_recording()
         from congestion.demo import seed_congestion  # congestion cameras on the demo footage, 8 days of history
 
         seed_congestion()
