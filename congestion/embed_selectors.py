@@ -12,6 +12,7 @@ with everything it needs joined in.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
@@ -32,7 +34,9 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STATIC_IMAGES = Path(__file__).resolve().parent / "static" / "congestion"
 LIMIT_IMAGE = Path(settings.BASE_DIR) / "static" / "congestion" / "embed" / "limit-reached.png"
 TEMPLATE = "template"
-WINDOW_SLOTS = 24  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
+WINDOW_SLOTS = 24
+CAMERA_FIELDS = ("id", "operator_id", "hours_enabled", "offhours_image", "embed_key")
+PUBLIC_FIELDS = ("id", "image", "count", "analysed_at", "congestion_camera_id")  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
 
 
 @lru_cache(maxsize=16)
@@ -115,11 +119,57 @@ def _one_to_one(obj, name: str):
         return None
 
 
+# The hot path: every embed view, every minute. One hand-written query instead of the ORM's
+# select_related (whose SQL compilation cost more than PostgreSQL's answer in bench/embed_bench.py).
+CAMERA_BY_KEY = """
+SELECT c.id, c.operator_id, c.hours_enabled, c.offhours_image, c.embed_key,
+       p.id, p.image, p.count, p.captured_at, p.analysed_at,
+       e.id, e.show_visualization, e.show_prediction, e.initial_view, e.size_mode, e.auto_refresh, e.show_count,
+       a.id, a.steps, a.thresholds, a.image_enabled, a.images
+FROM congestion_congestioncamera c
+LEFT JOIN congestion_publicimage p ON p.congestion_camera_id = c.id
+LEFT JOIN congestion_embedsetting e ON e.congestion_camera_id = c.id
+LEFT JOIN congestion_alertsetting a ON a.congestion_camera_id = c.id
+WHERE c.embed_key = %s
+"""
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value  # SQLite hands JSON back as text
+
+
+def _camera_by_key(key: str) -> CongestionCamera | None:
+    with connection.cursor() as cursor:
+        cursor.execute(CAMERA_BY_KEY, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    cc = CongestionCamera(id=row[0], operator_id=row[1], hours_enabled=row[2], offhours_image=row[3], embed_key=row[4])
+    cache = cc._state.fields_cache  # set directly: assigning None through the descriptor caches nothing
+    cache["public_image"] = (
+        PublicImage(id=row[5], operator_id=row[1], congestion_camera_id=row[0], image=row[6], count=row[7],
+                    captured_at=row[8], analysed_at=row[9])
+        if row[5] is not None else None
+    )  # fmt: skip
+    cache["embed_setting"] = (
+        EmbedSetting(id=row[10], operator_id=row[1], congestion_camera_id=row[0], show_visualization=row[11],
+                     show_prediction=row[12], initial_view=row[13], size_mode=row[14], auto_refresh=row[15],
+                     show_count=row[16])
+        if row[10] is not None else None
+    )  # fmt: skip
+    cache["alert"] = (
+        AlertSetting(id=row[17], operator_id=row[1], congestion_camera_id=row[0], steps=row[18],
+                     thresholds=_json(row[19]), image_enabled=row[20], images=_json(row[21]))
+        if row[17] is not None else None
+    )  # fmt: skip
+    return cc
+
+
 def embed_target(key: str) -> Target | None:
     """The camera or group whose embed key is `key`, or None (malformed, unknown or deleted)."""
     if not _valid(key):
         return None
-    cc = CongestionCamera.objects.select_related("public_image", "embed_setting", "alert").filter(embed_key=key).first()
+    cc = _camera_by_key(key)
     if cc is not None:
         return Target(cc.operator_id, cc, None, options_of(_one_to_one(cc, "embed_setting")))
     group = (

@@ -221,6 +221,8 @@ def flush(*, on_each=None) -> int:
     flusher half-way). Returns how many counters were copied."""
     if not uses_redis():
         return 0
+    from tenants.models import Operator
+
     from .models_embed import CallCount
 
     client = redis_client()
@@ -233,6 +235,9 @@ def flush(*, on_each=None) -> int:
             continue
         operator_id, month = parsed
         value = int(value)
+        if not Operator.objects.filter(pk=operator_id).exists():
+            client.delete(key)  # the operator was deleted: its calls go with it
+            continue
         with transaction.atomic():
             updated = CallCount.objects.filter(operator_id=operator_id, month=month).update(
                 count=Greatest(F("count"), value), updated_at=timezone.now()

@@ -276,3 +276,14 @@ def test_the_license_page_shows_licenses_expiry_add_ons_and_calls(alpha, cc):
     assert ">1202<" in section
     assert "108798 / 110000" in section
     assert ">3<" in section and ">1<" in section  # 3 congestion options, 1 add-on
+
+
+@pytest.mark.skipif(not quota.uses_redis(), reason="needs REDIS_URL")
+def test_the_flusher_drops_counters_of_deleted_operators_and_carries_on(three_operators):
+    gone, kept = three_operators[0], three_operators[1]
+    assert quota.charge(gone.pk, 3, quota=10_000) and quota.charge(kept.pk, 4, quota=10_000)
+    gone_id = gone.pk
+    gone.delete()
+    quota.flush()
+    assert list(CallCount.objects.values_list("operator_id", "count")) == [(kept.pk, 4)]
+    assert quota.redis_client().get(quota.counter_key(gone_id, quota.month_of())) is None
