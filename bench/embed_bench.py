@@ -3,9 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_embed_bench REDIS_URL=redis://127.0.0.1:6379/4 \
         .venv/bin/python bench/embed_bench.py [--seconds 15] [--connections 100]
 
-It re-creates the bench database (dropped first: never point it at real data), one operator with enough add-on licenses, one congestion
-camera with a 1280×720 public image, then for each target runs wrk (100 connections, 2 threads,
-bounded in time) against:
+It re-creates the bench database (dropped first: never point it at real data), makes one operator
+with enough add-on licenses and one congestion camera with a 1280×720 public image, then for each
+target runs wrk (100 connections, 2 threads, bounded in time) against:
   * /e/<key>/image: the embed image (key lookup, per-IP rate limit in Redis, quota charge in Redis, file read);
   * /static/bench/<same image>.jpg: the same bytes as a static file (WhiteNoise), through the same gunicorn.
 It reports requests/s, p50/p95/p99 latency, the ratio, and checks that the call counter (Redis, and

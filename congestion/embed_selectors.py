@@ -34,9 +34,7 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STATIC_IMAGES = Path(__file__).resolve().parent / "static" / "congestion"
 LIMIT_IMAGE = Path(settings.BASE_DIR) / "static" / "congestion" / "embed" / "limit-reached.png"
 TEMPLATE = "template"
-WINDOW_SLOTS = 24
-CAMERA_FIELDS = ("id", "operator_id", "hours_enabled", "offhours_image", "embed_key")
-PUBLIC_FIELDS = ("id", "image", "count", "analysed_at", "congestion_camera_id")  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
+WINDOW_SLOTS = 24  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
 
 
 @lru_cache(maxsize=16)
