@@ -153,3 +153,10 @@ def test_another_operators_embed_is_not_reachable_through_the_admin_pages(alpha,
     bravo_cc = CongestionCamera.objects.create(operator=bravo.operator, camera=bravo.camera, display_name="B")
     url = reverse("embeds:camera_embed", kwargs={"congestion_camera_id": bravo_cc.pk})
     assert client_for(alpha.admin).get(url).status_code == 404
+
+
+def test_the_public_page_speaks_the_visitors_language(cc):
+    html = Client().get(page_url(cc.embed_key), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert '<html lang="ja">' in html
+    assert "混雑予測を表示" in html  # the switch button
+    assert "\\u6708" in html or "月" in html  # weekday names for the graph, in the page's JSON
