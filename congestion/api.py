@@ -7,6 +7,7 @@ another operator's camera, group or hours line in the URL is a 404.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -95,6 +96,7 @@ def _save(call):
 class CongestionCameraListView(GenericAPIView):
     serializer_class = CongestionCameraSerializer
 
+    @extend_schema(operation_id="v1_congestion_cameras_list", responses=CongestionCameraSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(selectors.congestion_camera_list(operator=request.operator))
         return self.get_paginated_response(CongestionCameraSerializer(page, many=True).data)
@@ -194,6 +196,7 @@ class CameraAlertView(GenericAPIView):
 class HoursListView(GenericAPIView):
     serializer_class = HoursRuleSerializer
 
+    @extend_schema(operation_id="v1_congestion_cameras_hours_list", responses=HoursRuleSerializer(many=True))
     def get(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id)
         return Response(HoursRuleSerializer(selectors.hours_rule_list(congestion_camera=cc), many=True).data)
@@ -247,6 +250,7 @@ def _group_args(request, body) -> dict:
 class GroupListView(GenericAPIView):
     serializer_class = GroupSerializer
 
+    @extend_schema(operation_id="v1_congestion_groups_list", responses=GroupSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(selectors.group_list(operator=request.operator))
         return self.get_paginated_response([_group_data(g) for g in page])

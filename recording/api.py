@@ -142,6 +142,7 @@ class CameraConditionsView(GenericAPIView):
             operator=self.request.operator, user=self.request.user, pk=self.kwargs["camera_id"], write=write
         )
 
+    @extend_schema(operation_id="v1_cameras_recording_conditions_list")
     def get(self, request: Request, camera_id: str) -> Response:
         conditions = conditions_in_force(operator=request.operator, camera=self._camera())
         return Response(ConditionSerializer(conditions, many=True).data)
