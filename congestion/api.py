@@ -98,7 +98,7 @@ class CongestionCameraListView(GenericAPIView):
 
     @extend_schema(operation_id="v1_congestion_cameras_list", responses=CongestionCameraSerializer(many=True))
     def get(self, request):
-        page = self.paginate_queryset(selectors.congestion_camera_list(operator=request.operator))
+        page = self.paginate_queryset(selectors.congestion_camera_list(operator=request.operator, user=request.user))
         return self.get_paginated_response(CongestionCameraSerializer(page, many=True).data)
 
     def post(self, request):
@@ -236,7 +236,7 @@ def _group_data(group) -> dict:
 
 
 def _group_args(request, body) -> dict:
-    mine = {c.pk: c for c in selectors.congestion_camera_list(operator=request.operator)}
+    mine = {c.pk: c for c in selectors.congestion_camera_list(operator=request.operator, user=request.user)}
     unknown = [pk for pk in body.validated_data["cameras"] if pk not in mine]
     if unknown or body.validated_data["default_camera"] not in mine:
         raise serializers.ValidationError({"cameras": [_("Choose cameras of this account.")]})
@@ -252,7 +252,7 @@ class GroupListView(GenericAPIView):
 
     @extend_schema(operation_id="v1_congestion_groups_list", responses=GroupSerializer(many=True))
     def get(self, request):
-        page = self.paginate_queryset(selectors.group_list(operator=request.operator))
+        page = self.paginate_queryset(selectors.group_list(operator=request.operator, user=request.user))
         return self.get_paginated_response([_group_data(g) for g in page])
 
     def post(self, request):

@@ -2,6 +2,13 @@
 
 Congestion cameras are the operator's OWN cameras only (a camera shared to it cannot be analysed by
 it: only the owner enables congestion). Another operator's camera, group or hours line is a 404.
+
+Per-user camera limits (devices.models_sharing.UserCameraScope) apply to every read made for a user:
+a limited viewer / device operator sees only the congestion cameras whose device
+`devices.selectors.camera_list(operator=…, user=…)` shows it, and only the groups whose cameras are
+ALL visible to it (a group's count, image and prediction are made of every camera in it, so showing a
+group with one hidden camera would leak that camera's count). Anything else is a 404, like another
+operator's object. Admins are never limited; `user=None` is the operator's whole view (tasks).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from devices.models import Device
-from devices.selectors import camera_list
+from devices.selectors import camera_list, user_scope
 from licensing.models import LicenseKind
 from licensing.selectors import camera_is_licensed, option_license_count
 from tenants.access import get_scoped_or_404, require_admin
@@ -41,14 +48,27 @@ def _require(user: User, write: bool) -> None:
 # ----------------------------------------------------------------------------- cameras
 
 
-def congestion_camera_list(*, operator: Operator) -> QuerySet[CongestionCamera]:
-    return CongestionCamera.objects.for_operator(operator).select_related("camera", "camera__room")
+def congestion_camera_list(*, operator: Operator, user: User | None = None) -> QuerySet[CongestionCamera]:
+    """The operator's congestion cameras `user` may see (all of them for an admin or `user=None`)."""
+    cameras = CongestionCamera.objects.for_operator(operator).select_related("camera", "camera__room")
+    if user_scope(user) is not None:
+        cameras = cameras.filter(camera__in=camera_list(operator=operator, user=user).values("pk"))
+    return cameras
+
+
+def hidden_congestion_cameras(*, operator: Operator, user: User | None) -> QuerySet[CongestionCamera] | None:
+    """The operator's congestion cameras outside `user`'s camera limit; None when it has no limit."""
+    if user_scope(user) is None:
+        return None
+    visible = camera_list(operator=operator, user=user).values("pk")
+    return CongestionCamera.objects.for_operator(operator).exclude(camera__in=visible)
 
 
 def access_congestion_camera(*, operator: Operator, user: User, pk, write: bool = False) -> CongestionCamera:
-    """A congestion camera of `operator`. Security guarantee: 404 for another operator's camera or a
-    missing id; 403 when `write` and the user is not an admin."""
-    cc = get_scoped_or_404(congestion_camera_list(operator=operator), operator=operator, pk=pk)
+    """A congestion camera of `operator` that `user` may see. Security guarantee: 404 for another
+    operator's camera, a camera outside the user's camera limit or a missing id; 403 when `write` and
+    the user is not an admin."""
+    cc = get_scoped_or_404(congestion_camera_list(operator=operator, user=user), operator=operator, pk=pk)
     _require(user, write)
     return cc
 
@@ -196,14 +216,20 @@ def predictions_of(*, congestion_camera: CongestionCamera) -> dict[tuple[int, in
 # ----------------------------------------------------------------------------- groups
 
 
-def group_list(*, operator: Operator) -> QuerySet[Group]:
-    return Group.objects.for_operator(operator).select_related("default_camera").prefetch_related("cameras")
+def group_list(*, operator: Operator, user: User | None = None) -> QuerySet[Group]:
+    """The operator's groups `user` may see: for a limited user only those whose cameras (and default
+    camera) are all inside its camera limit."""
+    groups = Group.objects.for_operator(operator).select_related("default_camera").prefetch_related("cameras")
+    hidden = hidden_congestion_cameras(operator=operator, user=user)
+    if hidden is not None:
+        groups = groups.exclude(cameras__in=hidden).exclude(default_camera__in=hidden)
+    return groups
 
 
 def access_group(*, operator: Operator, user: User, pk, write: bool = False) -> Group:
-    """A group of `operator`. Security guarantee: 404 for another operator's group; 403 on a
-    non-admin write."""
-    group = get_scoped_or_404(group_list(operator=operator), operator=operator, pk=pk)
+    """A group of `operator` that `user` may see. Security guarantee: 404 for another operator's
+    group or a group with a camera outside the user's camera limit; 403 on a non-admin write."""
+    group = get_scoped_or_404(group_list(operator=operator, user=user), operator=operator, pk=pk)
     _require(user, write)
     return group
 

@@ -104,7 +104,7 @@ def camera_display_jpeg(cc: CongestionCamera) -> bytes:
 @login_required
 @GET
 def index_view(request: HttpRequest) -> HttpResponse:
-    cameras = selectors.congestion_camera_list(operator=request.operator)
+    cameras = selectors.congestion_camera_list(operator=request.operator, user=request.user)
     page = Paginator(cameras, PAGE_SIZE).get_page(request.GET.get("page"))
     statuses = [camera_status(cc) for cc in page]
     context = {"page": page, "statuses": statuses, "licenses": selectors.option_licenses(operator=request.operator)}
@@ -535,7 +535,9 @@ def csv_all_view(request: HttpRequest) -> HttpResponse:
     if month is None:
         messages.error(request, _("Choose a month."))
         return redirect("congestion:index")
-    cameras = list(selectors.congestion_camera_list(operator=request.operator).select_related("operator"))
+    cameras = list(
+        selectors.congestion_camera_list(operator=request.operator, user=request.user).select_related("operator")
+    )
     data = services.csv_zip(congestion_cameras=cameras, year=month[0], month=month[1], today=timezone.localdate())
     return _zip_response(data, f"congestion-all-{month[0]:04d}{month[1]:02d}.zip")
 
@@ -559,7 +561,7 @@ def group_status(group: Group) -> dict:
 @login_required
 @GET
 def group_list_view(request: HttpRequest) -> HttpResponse:
-    groups = selectors.group_list(operator=request.operator)
+    groups = selectors.group_list(operator=request.operator, user=request.user)
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(request, "congestion/group_list.html", {"page": page, "statuses": [group_status(g) for g in page]})
 
@@ -585,7 +587,7 @@ def group_image_view(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 def _group_form_page(request: HttpRequest, group: Group | None) -> HttpResponse:
-    cameras = list(selectors.congestion_camera_list(operator=request.operator))
+    cameras = list(selectors.congestion_camera_list(operator=request.operator, user=request.user))
     initial = {}
     if group:
         initial = {
