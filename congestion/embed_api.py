@@ -1,0 +1,133 @@
+"""REST API (`/api/v1/`) of embed settings per camera / group and of the generated group web site.
+
+Same rules as the embed pages: every role of the operator reads (with the per-user camera limit of
+congestion.selectors), admins write (403 otherwise), another operator's or a hidden camera / group is a
+404. The public URL and the iframe snippet come back with the settings so an integration can place
+the embed without the web page. Turning the site off (PUT enabled=false, or DELETE) deletes its URL;
+turning it on again makes a new one.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from buildings.serializers import raise_as_drf
+
+from . import embed_selectors, embed_services, selectors
+from .embed_views import EMBED_DEFAULTS, SITE_DEFAULTS, snippet
+from .models_embed import LinkMode, SizeMode, View
+
+
+class EmbedSettingSerializer(serializers.Serializer):
+    show_visualization = serializers.BooleanField()
+    show_prediction = serializers.BooleanField()
+    initial_view = serializers.ChoiceField(choices=View.choices)
+    size_mode = serializers.ChoiceField(choices=SizeMode.choices)
+    auto_refresh = serializers.BooleanField()
+    show_count = serializers.BooleanField()
+    url = serializers.CharField(read_only=True, help_text="The public page the iframe shows.")
+    snippet = serializers.CharField(read_only=True, help_text="The HTML to paste into a page.")
+
+
+class GroupSiteSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    link_mode = serializers.ChoiceField(choices=LinkMode.choices, required=False, default=LinkMode.NONE)
+    link_title = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    link_description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    link_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    show_visualization = serializers.BooleanField(required=False, default=True)
+    show_prediction = serializers.BooleanField(required=False, default=True)
+    initial_view = serializers.ChoiceField(choices=View.choices, required=False, default=View.VISUALIZATION)
+    auto_refresh = serializers.BooleanField(required=False, default=True)
+    url = serializers.CharField(read_only=True, allow_null=True, help_text="The site's public URL; null while off.")
+
+
+def _require_admin(request) -> None:
+    if not request.user.is_admin:
+        raise PermissionDenied
+
+
+def _embed_data(request, owner, setting) -> dict:
+    values = {name: getattr(setting, name) if setting else EMBED_DEFAULTS[name] for name in EMBED_DEFAULTS}
+    values["auto_refresh"] = setting.auto_refresh if setting else True
+    url = request.build_absolute_uri(reverse("embed_public:page", kwargs={"embed_key": owner.embed_key}))
+    return values | {"url": url, "snippet": snippet(url, embed_selectors.options_of(setting))}
+
+
+def _embed_put(request, *, congestion_camera=None, group=None) -> Response:
+    _require_admin(request)
+    body = EmbedSettingSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        setting = embed_services.embed_setting_save(
+            user=request.user, congestion_camera=congestion_camera, group=group, **body.validated_data
+        )
+    except DjangoValidationError as exc:
+        raise_as_drf(exc)
+    return Response(_embed_data(request, congestion_camera or group, setting))
+
+
+class CameraEmbedView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+
+    def _cc(self, request, congestion_camera_id):
+        return selectors.access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
+
+    def get(self, request, congestion_camera_id):
+        cc = self._cc(request, congestion_camera_id)
+        return Response(_embed_data(request, cc, embed_selectors.embed_setting_of(congestion_camera=cc)))
+
+    def put(self, request, congestion_camera_id):
+        return _embed_put(request, congestion_camera=self._cc(request, congestion_camera_id))
+
+
+class GroupEmbedView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+
+    def get(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        return Response(_embed_data(request, group, embed_selectors.embed_setting_of(group=group)))
+
+    def put(self, request, group_id):
+        return _embed_put(
+            request, group=selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        )
+
+
+def _site_data(request, group, site) -> dict:
+    if site is None:
+        values = {name: SITE_DEFAULTS[name] for name in SITE_DEFAULTS} | {"auto_refresh": True, "name": group.name}
+        return values | {"enabled": False, "url": None}
+    values = {name: getattr(site, name) for name in SITE_DEFAULTS if name != "enabled"}
+    url = request.build_absolute_uri(reverse("embed_public:site", kwargs={"site_key": site.key}))
+    return values | {"enabled": True, "url": url}
+
+
+class GroupSiteView(GenericAPIView):
+    serializer_class = GroupSiteSerializer
+
+    def _group(self, request, group_id, write=False):
+        return selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=write)
+
+    def get(self, request, group_id):
+        group = self._group(request, group_id)
+        return Response(_site_data(request, group, embed_selectors.site_of(group=group)))
+
+    def put(self, request, group_id):
+        group = self._group(request, group_id, write=True)
+        body = GroupSiteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            site = embed_services.site_save(user=request.user, group=group, **body.validated_data)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        return Response(_site_data(request, group, site))
+
+    def delete(self, request, group_id):
+        group = self._group(request, group_id, write=True)
+        embed_services.site_save(user=request.user, group=group, enabled=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)
