@@ -651,10 +651,9 @@ def analysis_store(*, cc: CongestionCamera, claim: Analysis, result, frame_jpeg:
 @transaction.atomic
 def prediction_recompute(*, congestion_camera: CongestionCamera, now: datetime | None = None) -> rules.PredictionResult:
     now = now or timezone.now()
-    samples = selectors.samples_for(
+    result = selectors.prediction_aggregate(
         congestion_camera=congestion_camera, start=now - timedelta(days=ANALYSIS_KEEP_DAYS), end=now
     )
-    result = rules.predict(samples)
     Prediction.objects.filter(congestion_camera=congestion_camera).delete()
     if result.enough_data:
         Prediction.objects.bulk_create(
