@@ -181,6 +181,30 @@ class AlertState(TenantModel):
     changed_at = models.DateTimeField(default=timezone.now)
 
 
+class AlertMail(TenantModel):
+    """One alert mail to send, written with the crossing that calls for it and sent after commit by
+    the `congestion.send_alert_mail` task. Its status is the claim: only the worker that moves it
+    from pending to sending mails it, so a retried or duplicated task never mails twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+
+    congestion_camera = models.ForeignKey(
+        CongestionCamera, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    recipients = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+
 class HoursRule(TenantModel):
     """One line of a camera's business hours. Times are on the 30-hour day that starts at 06:00."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count, IntegerField, QuerySet
 from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, ExtractMinute, Floor, TruncDate
 from django.http import Http404
@@ -269,6 +270,20 @@ def groups_of_camera(*, congestion_camera: CongestionCamera) -> QuerySet[Group]:
     return Group.objects.for_operator(congestion_camera.operator_id).filter(cameras=congestion_camera)
 
 
-def group_count(*, group: Group) -> int:
-    """The sum of the latest counts of the group's cameras."""
-    return sum(PublicImage.objects.filter(congestion_camera__in=group.cameras.all()).values_list("count", flat=True))
+def stale_after() -> timedelta:
+    """How old a camera's latest count may be and still count in its groups (settings, default 5 min)."""
+    return timedelta(minutes=getattr(settings, "CONGESTION_STALE_MINUTES", 5))
+
+
+def group_count(*, group: Group, at: datetime | None = None) -> int:
+    """The sum of the latest counts of the group's cameras that are current at `at` (default now).
+
+    Left out: a camera outside its business hours at `at` (its last count is from when it was open)
+    and one whose latest count was captured more than `stale_after()` before `at` (not answering,
+    disabled, or its worker behind); otherwise a camera that stopped would hold the group over its
+    alert threshold forever."""
+    at = at or timezone.now()
+    latest = PublicImage.objects.filter(
+        congestion_camera__in=group.cameras.all(), captured_at__gt=at - stale_after(), captured_at__lte=at
+    ).select_related("congestion_camera", "congestion_camera__operator")
+    return sum(p.count for p in latest if is_open_now(congestion_camera=p.congestion_camera, at=at))

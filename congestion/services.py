@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,7 @@ from .models import (
     MAX_ALERT_RECIPIENTS,
     MAX_GROUP_CAMERAS,
     MAX_GROUPS,
+    AlertMail,
     AlertSetting,
     AlertState,
     Analysis,
@@ -395,29 +396,77 @@ def alert_update(
 
 
 def _alert_evaluate(*, operator_id: int, setting: AlertSetting | None, name: str, count: int, **owner) -> bool:
-    """Move the camera's / group's step; mail once on an upward crossing. True when a mail went out."""
+    """Move the camera's / group's step; on an upward crossing queue ONE mail. True when one was queued.
+
+    The mail is a row written in the same transaction as the step change and handed to the
+    `congestion.send_alert_mail` task only after commit, so a rolled-back analysis mails nobody and a
+    slow or failing SMTP server never holds up the analysis (the task retries with backoff)."""
     if setting is None:
         return False
     state, _created = AlertState.objects.get_or_create(operator_id=operator_id, **owner)
     result = rules.crossing(state.step, count, setting.thresholds)
     if result.new_step == state.step:
         return False
-    # The conditional update is the claim: of two workers seeing the same crossing, one mails.
-    claimed = AlertState.objects.filter(pk=state.pk, step=state.step).update(
-        step=result.new_step, changed_at=timezone.now()
-    )
-    if not (claimed and result.mail and setting.mail_enabled and setting.recipients):
-        return False
-    subject, body = rules.alert_mail(name, result.threshold or 0)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, setting.recipients)
-    except OSError:
-        log.exception("congestion alert mail for %s failed", name)
-        return False
+    with transaction.atomic():
+        # The conditional update is the claim: of two workers seeing the same crossing, one mails.
+        claimed = AlertState.objects.filter(pk=state.pk, step=state.step).update(
+            step=result.new_step, changed_at=timezone.now()
+        )
+        if not (claimed and result.mail and setting.mail_enabled and setting.recipients):
+            return False
+        subject, body = rules.alert_mail(name, result.threshold or 0)
+        mail = AlertMail.objects.create(
+            operator_id=operator_id, subject=subject, body=body, recipients=list(setting.recipients), **owner
+        )
+        transaction.on_commit(lambda: _queue_alert_mail(mail.pk))
     return True
 
 
-def alerts_after_analysis(*, congestion_camera: CongestionCamera, count: int) -> int:
+def _queue_alert_mail(alert_mail_id: int) -> None:
+    from .tasks import send_alert_mail  # tasks import this module
+
+    try:
+        send_alert_mail.delay(alert_mail_id)
+    except Exception:  # the broker is down: the row stays pending and `resend_pending_alert_mails` picks it up
+        log.exception("could not queue congestion alert mail %s", alert_mail_id)
+
+
+ALERT_MAIL_CLAIM_TIMEOUT = timedelta(minutes=10)  # a worker that died while sending gives its claim back
+
+
+def alert_mail_send(*, alert_mail_id: int, now: datetime | None = None) -> bool:
+    """Send one queued alert mail if this call claims it; True when it was sent by this call.
+
+    The claim (pending → sending, or a sending claim older than ALERT_MAIL_CLAIM_TIMEOUT) is a
+    conditional update, so two deliveries of the task never both send. A failed send gives the
+    claim back (pending) and re-raises, for the task to retry."""
+    now = now or timezone.now()
+    claimable = AlertMail.objects.filter(pk=alert_mail_id).filter(
+        models.Q(status=AlertMail.Status.PENDING)
+        | models.Q(status=AlertMail.Status.SENDING, claimed_at__lt=now - ALERT_MAIL_CLAIM_TIMEOUT)
+    )
+    if not claimable.update(status=AlertMail.Status.SENDING, claimed_at=now, attempts=models.F("attempts") + 1):
+        return False
+    mail = AlertMail.objects.get(pk=alert_mail_id)
+    try:
+        send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients)
+    except OSError:
+        AlertMail.objects.filter(pk=alert_mail_id).update(status=AlertMail.Status.PENDING, claimed_at=None)
+        raise
+    AlertMail.objects.filter(pk=alert_mail_id).update(status=AlertMail.Status.SENT, sent_at=timezone.now())
+    return True
+
+
+def pending_alert_mail_ids() -> list[int]:
+    """Mails left pending (broker down at commit, retries exhausted): for the periodic resend."""
+    return list(AlertMail.objects.filter(status=AlertMail.Status.PENDING).values_list("pk", flat=True))
+
+
+def alerts_after_analysis(*, congestion_camera: CongestionCamera, count: int, at: datetime | None = None) -> int:
+    """Evaluate the camera's alert and those of its groups; returns how many mails were queued.
+
+    A group's count leaves out stale counts (selectors.group_count): cameras outside their business
+    hours or not answering for longer than CONGESTION_STALE_MINUTES at `at`."""
     mails = int(
         _alert_evaluate(
             operator_id=congestion_camera.operator_id,
@@ -432,7 +481,7 @@ def alerts_after_analysis(*, congestion_camera: CongestionCamera, count: int) ->
             operator_id=group.operator_id,
             setting=selectors.alert_setting_for(group=group),
             name=group.name,
-            count=selectors.group_count(group=group),
+            count=selectors.group_count(group=group, at=at),
             group=group,
         )
     return mails
@@ -609,7 +658,7 @@ def analysis_run(
             "store_ms": round(store_ms, 2),
         }
     )
-    alerts_after_analysis(congestion_camera=cc, count=result.count)
+    alerts_after_analysis(congestion_camera=cc, count=result.count, at=captured_at)
     return "done"
 
 

@@ -69,9 +69,29 @@ def recompute_prediction(congestion_camera_id: int) -> bool:
     return services.prediction_recompute(congestion_camera=cc).enough_data
 
 
+@shared_task(
+    name="congestion.send_alert_mail",
+    ignore_result=True,
+    # SMTPException is an OSError; so are connection refused and DNS failures.
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_alert_mail(alert_mail_id: int) -> bool:
+    """Send one alert mail queued after commit; a retry or a second delivery never sends it twice
+    (services.alert_mail_send claims the row)."""
+    return services.alert_mail_send(alert_mail_id=alert_mail_id)
+
+
 @shared_task(name="congestion.purge", ignore_result=True)
 def purge() -> dict:
-    return {"monitoring": services.purge_monitoring(), "analyses": services.purge_analyses()}
+    # Hourly: also re-queue alert mails left pending (broker down at commit, or retries exhausted).
+    resent = services.pending_alert_mail_ids()
+    for alert_mail_id in resent:
+        send_alert_mail.delay(alert_mail_id)
+    return {"monitoring": services.purge_monitoring(), "analyses": services.purge_analyses(), "mails": len(resent)}
 
 
 from . import embed_tasks  # noqa: E402,F401  (the embed call flusher; autodiscovery reads tasks.py only)

@@ -132,7 +132,7 @@ def test_outside_business_hours_nothing_runs(cc, alpha):
     assert detector.calls == 1
 
 
-def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha):
+def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha, django_capture_on_commit_callbacks):
     cc.display_name = "入口カメラ"
     cc.save()
     services.alert_update(
@@ -146,7 +146,8 @@ def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha):
         recipients=["guard@example.com"],
     )
     for i, n in enumerate([1, 4, 5, 6, 2, 3]):
-        run(cc, minute=MINUTE + timedelta(minutes=i), detector=fake(n))
+        with django_capture_on_commit_callbacks(execute=True):
+            run(cc, minute=MINUTE + timedelta(minutes=i), detector=fake(n))
     assert len(mail.outbox) == 2  # 1→4 crossed, stayed over, fell to 2, crossed again at 3
     assert mail.outbox[0].subject == "【入口カメラ】混雑状態を検知しました"
     assert mail.outbox[0].body == (
@@ -155,7 +156,7 @@ def test_alert_mail_once_per_upward_crossing_with_the_exact_text(cc, alpha):
     assert mail.outbox[0].to == ["guard@example.com"]
 
 
-def test_group_alert_uses_the_sum_of_its_cameras(cc, alpha, second_camera):
+def test_group_alert_uses_the_sum_of_its_cameras(cc, alpha, second_camera, django_capture_on_commit_callbacks):
     other = register(second_camera)
     group = services.group_create(
         user=alpha.admin, operator=alpha.operator, name="Floor", cameras=[cc, other], default_camera=cc
@@ -170,9 +171,11 @@ def test_group_alert_uses_the_sum_of_its_cameras(cc, alpha, second_camera):
         mail_enabled=True,
         recipients=["floor@example.com"],
     )
-    run(cc, detector=fake(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        run(cc, detector=fake(3))
     assert mail.outbox == []
-    run(other, detector=fake(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        run(other, detector=fake(3))
     assert [m.subject for m in mail.outbox] == ["【Floor】混雑状態を検知しました"]
 
 
