@@ -59,7 +59,13 @@ def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
     # Reading the state is open to every role, as on the manual's room list ("トラブル情報更新").
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
     device_trouble_refresh(user=request.user, device=device)
+    # A camera is asked now (short probe; a transition mails as the ingest worker would).
+    from recording.trouble import camera_trouble_refresh
+
+    check = camera_trouble_refresh(camera=device)
     messages.success(request, _("The trouble information was refreshed."))
+    if check.message:
+        (messages.info if check.checked and not check.problem else messages.warning)(request, check.message)
     return redirect(_device_url(device))
 
 

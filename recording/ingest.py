@@ -39,12 +39,14 @@ from django.utils import timezone
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
 from workers.hls import HlsStream
 from workers.motion import MotionDetector
-from workers.probe_camera import probe_camera
+from workers.probe_camera import TROUBLE_FOR_PROBLEM, probe_camera
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
 from . import conf, media_services
-from .media_selectors import camera_by_id, camera_stream_url, recordable_cameras, recording_settings_for
+from .media_selectors import camera_by_id, recordable_cameras, recording_settings_for
 from .models import IngestLease, IngestWorker, MotionEvent, MotionSource
+from .onvif import OnvifError
+from .streams import ingest_url, is_onvif
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +104,11 @@ def lease_renew(*, camera_ids: list[int], worker_id: str, now: datetime | None =
     return set(held.values_list("camera_id", flat=True))
 
 
-def lease_release(*, camera_ids: list[int] | None, worker_id: str) -> int:
+def lease_release(*, camera_ids: list[int] | None, worker_id: str, state: str = IngestLease.State.STOPPED) -> int:
     leases = IngestLease.objects.filter(worker_id=worker_id)
     if camera_ids is not None:
         leases = leases.filter(camera_id__in=camera_ids)
-    return leases.update(worker_id="", lease_until=None, state=IngestLease.State.STOPPED, updated_at=timezone.now())
+    return leases.update(worker_id="", lease_until=None, state=state, updated_at=timezone.now())
 
 
 def claimable_camera_ids(*, exclude: set[int], limit: int, now: datetime | None = None) -> list[int]:
@@ -270,6 +272,8 @@ class CameraIngest:
                 self._snapshot_thumbnail(camera, at=change.at)
         elif change.state == RecorderState.OUTAGE:
             self.outages += 1
+            if is_onvif(camera) and self._onvif_reresolve(camera):
+                return
             result = probe_camera(self.url, timeout=8.0)
             logger.info("camera %s: outage (%s); probe: %s", self.camera_id, change.message, result.message)
             if result.trouble:
@@ -278,6 +282,20 @@ class CameraIngest:
                 # The camera answers a probe yet the recording keeps failing: a fault we cannot name.
                 # One blip (a stall the restart cures) is not worth a trouble mail.
                 media_services.trouble_set(camera=camera, state="unknown")
+
+    def _onvif_reresolve(self, camera) -> bool:
+        """The stream failed: ask the ONVIF camera again (its URI may have changed). True when handled:
+        the camera refused or did not answer (trouble set), or named a new URI (restarted with it)."""
+        try:
+            url = ingest_url(camera, refresh=True, timeout=6.0)
+        except OnvifError as exc:
+            _onvif_failed(camera, exc, worker_id=self.worker_id)
+            return True
+        if url != self.url:
+            logger.info("camera %s: ONVIF names a new stream URI; restarting", self.camera_id)
+            self.stop_event.set()  # the segmenter thread ends; the next tick restarts with the cached URI
+            return True
+        return False
 
     def _snapshot_thumbnail(self, camera, *, at: datetime) -> None:
         try:
@@ -343,6 +361,14 @@ class CameraIngest:
             self.hls = None
 
 
+def _onvif_failed(camera, exc: OnvifError, *, worker_id: str) -> None:
+    logger.info("camera %s: ONVIF: %s", camera.pk, exc.message)
+    IngestLease.objects.filter(camera_id=camera.pk).update(
+        state=IngestLease.State.OUTAGE, message=f"ONVIF: {exc.message}"[:300], updated_at=timezone.now()
+    )
+    media_services.trouble_set(camera=camera, state=TROUBLE_FOR_PROBLEM[exc.problem])
+
+
 # ----------------------------------------------------------------------------- the worker loop
 
 
@@ -379,14 +405,18 @@ class IngestSupervisor:
                 self._start(camera_id)
         for camera_id in claimable_camera_ids(exclude=set(self.ingests), limit=self.capacity - len(self.ingests)):
             if lease_claim(camera_id=camera_id, worker_id=self.worker_id, now=now):
-                if not self._start(camera_id):
-                    lease_release(camera_ids=[camera_id], worker_id=self.worker_id)
+                if not self._start(camera_id):  # no URL to record from (ONVIF refused or unreachable)
+                    lease_release(camera_ids=[camera_id], worker_id=self.worker_id, state=IngestLease.State.OUTAGE)
         self._live(now)
         self._heartbeat(now)
 
     def _start(self, camera_id: int) -> bool:
         camera = camera_by_id(camera_id)
-        url = camera_stream_url(camera) if camera else ""
+        try:
+            url = ingest_url(camera) if camera else ""
+        except OnvifError as exc:  # wrong ONVIF password, camera unreachable: say so, retry on a later tick
+            _onvif_failed(camera, exc, worker_id=self.worker_id)
+            url = ""
         if not url:
             self.ingests.pop(camera_id, None)
             return False

@@ -53,6 +53,11 @@ def camera_stream_url(camera: Device) -> str:
     """
     if camera.stream_source == StreamSource.RTSP and camera.rtsp_url:
         return camera.rtsp_url
+    if camera.stream_source == StreamSource.ONVIF and camera.onvif_host:
+        # The URI the camera named over ONVIF, cached by recording.streams (resolved by the ingest worker).
+        from .streams import cached_onvif_url
+
+        return cached_onvif_url(camera)
     parent = camera.parent
     if (
         parent is not None
@@ -214,8 +219,8 @@ def recordable_cameras() -> list[tuple[Device, str]]:
     result = []
     for camera in cameras:
         url = camera_stream_url(camera)
-        if not url:
-            continue
+        if not url and not (camera.stream_source == StreamSource.ONVIF and camera.onvif_host):
+            continue  # an ONVIF camera counts before its first resolve: the worker asks it
         result.append((camera, media_blocked_reason(camera)))
     return result
 

@@ -128,6 +128,10 @@ class CameraRecording(TenantModel):
     )
     thumbnail = models.CharField(max_length=300, blank=True, default="")  # storage name of a JPEG
     thumbnail_at = models.DateTimeField(null=True, blank=True)  # capture time shown under it
+    # ONVIF cameras: the URIs the camera gave last (without credentials); re-resolved when recording fails.
+    onvif_stream_uri = models.CharField(max_length=500, blank=True, default="")
+    onvif_snapshot_uri = models.CharField(max_length=500, blank=True, default="")
+    onvif_resolved_at = models.DateTimeField(null=True, blank=True)
 
 
 class SegmentKind(models.TextChoices):
