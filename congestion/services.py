@@ -736,10 +736,12 @@ def camera_month_csv(*, congestion_camera: CongestionCamera, year: int, month: i
         start, _end = selectors.day_range(span[0])
         _start, end = selectors.day_range(span[1])
         company = congestion_camera.operator.name
+        # The camera identifier (seed 003 §2-10 ④) is the camera's ID as the camera pages and the public
+        # API show it: the device id. It stays the same when the camera is exchanged (new MAC) or removed
+        # and re-added to congestion (new embed key, which is a public-URL secret and must not leak here).
+        identifier = str(congestion_camera.camera_id)
         for moment, count in selectors.samples_for(congestion_camera=congestion_camera, start=start, end=end):
-            rows.append(
-                rules.CsvRow(congestion_camera.display_name, company, moment, congestion_camera.embed_key, count)
-            )
+            rows.append(rules.CsvRow(congestion_camera.display_name, company, moment, identifier, count))
     return rules.csv_bytes(rows)
 
 

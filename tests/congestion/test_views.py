@@ -2,7 +2,7 @@
 
 import io
 import zipfile
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import cv2
 import numpy as np
@@ -273,12 +273,33 @@ def test_csv_download_of_one_camera_and_of_all(cc, alpha, second_camera):
     [name] = archive.namelist()
     expected = (
         '\ufeff"カメラ名称","企業名称","タイムスタンプ","カメラ識別子","検知人数"\n'
-        f'"Entrance","Alpha","{yesterday:%Y-%m-%d %H:%M}:01","{cc.embed_key}","3"\n'
+        f'"Entrance","Alpha","{yesterday:%Y-%m-%d %H:%M}:01","{cc.camera_id}","3"\n'
     ).encode()
     assert archive.read(name) == expected  # today's row is not in it: the current month ends yesterday
     everything = zipfile.ZipFile(io.BytesIO(admin.get(url("csv_all"), {"month": month}).content))
     assert len(everything.namelist()) == 2
     assert other.display_name in " ".join(everything.namelist()).replace("_", " ")
+
+
+def test_csv_camera_identifier_survives_removing_and_re_adding_the_camera(cc, alpha):
+    day = date(2024, 5, 10)
+
+    def identifiers(congestion_camera) -> set[str]:
+        moment = timezone.make_aware(datetime.combine(day, time(9)))
+        Analysis.objects.create(
+            operator=alpha.operator, congestion_camera=congestion_camera, minute=moment, status="done", count=1
+        )
+        data = services.camera_month_csv(
+            congestion_camera=congestion_camera, year=2024, month=5, today=date(2024, 6, 1)
+        )
+        return {line.split(",")[3] for line in data.decode("utf-8-sig").splitlines()[1:]}
+
+    before = identifiers(cc)
+    old_key = cc.embed_key
+    services.camera_remove(user=alpha.admin, congestion_camera=cc)
+    again = register(alpha)
+    assert again.embed_key != old_key  # the public URL changed…
+    assert identifiers(again) == before == {f'"{alpha.camera.pk}"'}  # …the CSV identifier did not
 
 
 def test_prediction_page_says_not_enough_data(cc, alpha):
