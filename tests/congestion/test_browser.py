@@ -48,10 +48,13 @@ def test_admin_enables_a_camera_sees_the_live_image_chart_and_downloads_the_csv(
         services.analysis_run(congestion_camera_id=cc.pk, minute=now, grab=lambda camera: jpeg(), detector=detector)
         == "done"
     )
-    yesterday = timezone.localtime(now - timedelta(days=1)).replace(second=0, microsecond=0)
-    Analysis.objects.create(
-        operator=alpha.operator, congestion_camera=cc, minute=yesterday, status="done", count=4, captured_at=yesterday
-    )
+    # Yesterday's history at the quarter hours, so the chart has points to draw and the CSV has rows.
+    yesterday = timezone.localtime(now - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    for quarter, count in enumerate([4, 6, 3, 5]):
+        minute = yesterday + timedelta(minutes=15 * quarter)
+        Analysis.objects.create(
+            operator=alpha.operator, congestion_camera=cc, minute=minute, status="done", count=count, captured_at=minute
+        )
 
     page.goto(live_server.url + f"/congestion/cameras/{cc.pk}/")
     image = page.get_by_role("img", name="Congestion image")
@@ -66,7 +69,8 @@ def test_admin_enables_a_camera_sees_the_live_image_chart_and_downloads_the_csv(
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart'))")
     drawn = page.evaluate(
         """() => { const c = document.getElementById('chart');
-                   return c.width > 0 && c.height > 0 && Chart.getChart(c).data.labels.length > 0; }"""
+                   const points = Chart.getChart(c).data.datasets[0].data.filter(v => v !== null);
+                   return c.width > 0 && c.height > 0 && points.length >= 4; }"""
     )
     assert drawn
     screenshot("congestion-history")
@@ -79,4 +83,4 @@ def test_admin_enables_a_camera_sees_the_live_image_chart_and_downloads_the_csv(
     [name] = archive.namelist()
     text = archive.read(name).decode("utf-8-sig")
     assert text.splitlines()[0] == '"カメラ名称","企業名称","タイムスタンプ","カメラ識別子","検知人数"'
-    assert f'"{yesterday:%Y-%m-%d %H:%M}:00","{alpha.camera.pk}","4"' in text
+    assert f'"{yesterday:%Y-%m-%d} 12:15:00","{alpha.camera.pk}","6"' in text
