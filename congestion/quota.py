@@ -18,6 +18,7 @@ conditional `UPDATE … SET count = count + 1 WHERE count < quota`.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from dataclasses import dataclass
@@ -106,21 +107,36 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
 
-_local = threading.local()
+_clients: dict[str, object] = {}
+_clients_lock = threading.Lock()
 _scripts: dict[str, object] = {}
 _quota_cache: dict[int, tuple[float, int]] = {}
 
 
 def redis_client():
-    """One client per thread (redis-py clients are thread-safe, but a pool per URL is what we want)."""
+    """One client per Redis URL for the whole process: redis-py clients are thread-safe and share
+    a connection pool, so threads (gunicorn gthread, live_server) reuse connections."""
     import redis
 
     url = settings.REDIS_URL
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "url", None) != url:
-        client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-        _local.client, _local.url = client, url
+    client = _clients.get(url)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+                _clients[url] = client
     return client
+
+
+@atexit.register
+def _close_clients() -> None:
+    # Drop the clients while the interpreter is still whole: redis-py's __del__ run during
+    # interpreter shutdown prints tracebacks (its module globals are already gone).
+    _scripts.clear()
+    for client in list(_clients.values()):
+        client.close()
+    _clients.clear()
 
 
 def uses_redis() -> bool:
@@ -129,7 +145,7 @@ def uses_redis() -> bool:
 
 def _script(name: str, source: str):
     client = redis_client()
-    key = f"{name}:{id(client)}"
+    key = f"{name}:{settings.REDIS_URL}"
     if key not in _scripts:
         _scripts[key] = client.register_script(source)
     return _scripts[key]
