@@ -7,6 +7,7 @@ from django.core import mail
 
 from congestion import selectors, services, tasks
 from congestion.models import AlertMail, HoursRule, PublicImage
+from congestion.services import alerts
 from workers.people.detector import FakeDetector, Person
 
 from .conftest import jpeg, register
@@ -60,13 +61,13 @@ def test_a_failing_smtp_server_gives_the_claim_back_then_the_retry_sends_once(cc
     row = AlertMail.objects.create(
         operator_id=cc.operator_id, congestion_camera=cc, subject="s", body="b", recipients=["guard@example.com"]
     )
-    real = services.send_mail
-    monkeypatch.setattr(services, "send_mail", lambda *a, **k: (_ for _ in ()).throw(ConnectionRefusedError()))
+    real = alerts.send_mail
+    monkeypatch.setattr(alerts, "send_mail", lambda *a, **k: (_ for _ in ()).throw(ConnectionRefusedError()))
     with pytest.raises(ConnectionRefusedError):
         services.alert_mail_send(alert_mail_id=row.pk)
     row.refresh_from_db()
     assert row.status == AlertMail.Status.PENDING and row.attempts == 1 and mail.outbox == []
-    monkeypatch.setattr(services, "send_mail", real)
+    monkeypatch.setattr(alerts, "send_mail", real)
     assert services.alert_mail_send(alert_mail_id=row.pk) is True
     assert services.alert_mail_send(alert_mail_id=row.pk) is False
     row.refresh_from_db()
