@@ -94,7 +94,11 @@
     if (current < 0) return;
     var t = files[current].start + video.currentTime;
     cursor.style.left = pct(t);
-    clock.textContent = new Date(t * 1000).toLocaleTimeString();
+    // The portal's time zone, like every other time on the page (the day starts at its midnight),
+    // not the browser's: an operator abroad must see the times the recordings are filed under.
+    var s = Math.max(0, Math.floor(t - data.dayStart));
+    clock.textContent = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60]
+      .map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
   });
   if (files.length) load(data.view === "event" ? 0 : files.length - 1, 0, false);
 })();
