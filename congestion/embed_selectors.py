@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tenants.models import Operator, User
 
@@ -136,6 +137,15 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value  # SQLite hands JSON back as text
 
 
+def _datetime(value):
+    """A timestamp column as an aware datetime: SQLite hands back naive UTC text, PostgreSQL aware values."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
 def _camera_by_key(key: str) -> CongestionCamera | None:
     with connection.cursor() as cursor:
         cursor.execute(CAMERA_BY_KEY, [key])
@@ -146,7 +156,7 @@ def _camera_by_key(key: str) -> CongestionCamera | None:
     cache = cc._state.fields_cache  # set directly: assigning None through the descriptor caches nothing
     cache["public_image"] = (
         PublicImage(id=row[5], operator_id=row[1], congestion_camera_id=row[0], image=row[6], count=row[7],
-                    captured_at=row[8], analysed_at=row[9])
+                    captured_at=_datetime(row[8]), analysed_at=_datetime(row[9]))
         if row[5] is not None else None
     )  # fmt: skip
     cache["embed_setting"] = (
