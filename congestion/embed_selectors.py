@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -249,11 +249,6 @@ def _read(name: str) -> bytes | None:
         return None
 
 
-def _group_count(group: Group) -> int:
-    total = PublicImage.objects.filter(congestion_camera__groups=group).aggregate(n=Sum("count"))["n"]
-    return int(total or 0)
-
-
 def shown_now(target: Target, *, at: datetime | None = None) -> Shown:
     """The image a public embed shows now, with its count, label and analysis time.
 
@@ -264,7 +259,7 @@ def shown_now(target: Target, *, at: datetime | None = None) -> Shown:
     public = _one_to_one(cc, "public_image")
     if target.group is not None:
         setting = _one_to_one(target.group, "alert")
-        count: int | None = _group_count(target.group)
+        count: int | None = selectors.group_count(group=target.group, at=at)
     else:
         setting = _one_to_one(cc, "alert")
         count = public.count if public else None

@@ -1,13 +1,15 @@
 """The public embed page and its image endpoint: keys, 404s, headers, what it shows."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from congestion import quota
-from congestion.models import AlertSetting, CongestionCamera
+from congestion.models import AlertSetting, CongestionCamera, PublicImage
 from tests.conftest import client_for
 from tests.congestion.conftest import register
 
@@ -112,6 +114,7 @@ def test_the_status_label_follows_the_alert_thresholds(alpha, cc):
 def test_a_group_embed_shows_the_group_count_and_its_alert_image(alpha, group):
     AlertSetting.objects.create(operator=alpha.operator, group=group, steps=2, thresholds=[5],
                                 image_enabled=True, images=["", "template"])  # fmt: skip
+    PublicImage.objects.filter(congestion_camera__groups=group).update(captured_at=timezone.now())
     response = Client().get(image_url(group.embed_key))
     assert response["X-Embed-Count"] == "7"  # 3 + 4
     assert response["X-Embed-Label"] == "Crowded"
@@ -160,3 +163,10 @@ def test_the_public_page_speaks_the_visitors_language(cc):
     assert '<html lang="ja">' in html
     assert "混雑予測を表示" in html  # the switch button
     assert "\\u6708" in html or "月" in html  # weekday names for the graph, in the page's JSON
+
+
+def test_a_group_embed_leaves_out_a_camera_that_stopped_answering(alpha, group, second_cc):
+    PublicImage.objects.filter(congestion_camera__groups=group).update(captured_at=timezone.now())
+    PublicImage.objects.filter(congestion_camera=second_cc).update(captured_at=timezone.now() - timedelta(hours=1))
+    response = Client().get(image_url(group.embed_key))
+    assert response["X-Embed-Count"] == "3"  # the second camera's 4 is an hour old
