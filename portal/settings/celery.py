@@ -12,13 +12,14 @@ else:
     # kombu's filesystem transport: a real broker in a folder, so workers and beat run with
     # no Redis or RabbitMQ on a laptop. One machine only; production sets REDIS_URL.
     _queue_dir = BASE_DIR / "var" / "celery"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "in"),
         "data_folder_out": str(_queue_dir / "in"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = None
