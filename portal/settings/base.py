@@ -67,10 +67,20 @@ TEMPLATES = [
 ]
 
 # Embedded default: SQLite in var/. Point DATABASE_URL at PostgreSQL for anything real.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-}
+_database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(_database_url)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded demo runs web, Celery, beat and recorders against one file: WAL lets readers go
+    # on while one writes, IMMEDIATE transactions take the write lock up front (no upgrade deadlock),
+    # and writers wait for it instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60, minimum=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
