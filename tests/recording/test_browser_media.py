@@ -1,0 +1,141 @@
+"""Live view, player and export in headless Chromium against a real SimCamera recorded by an ingest
+worker: live HLS plays (currentTime advances), the player shows red motion marks and seeks, an export
+shows its progress bar and then a download. Screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from recording import media_services, tasks
+from recording.models import Export
+from tests.browser.test_foundation_flow import log_in
+from tests.conftest import build_tenant
+from tests.licensing.factories import give_camera_licenses
+from tests.recording.media import VTEST, Running, media_settings, point_at, segments, wait_for
+from workers.rtsp_sim import SimCamera
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def tenant(transactional_db):
+    tenant = build_tenant("Alpha", "alpha")
+    give_camera_licenses(tenant.operator, count=3)
+    return tenant
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path):
+    """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
+    media_settings(settings, tmp_path)
+    settings.RECORDING_TICK_SECONDS = 1
+    sim = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log")
+    sim.start()
+    point_at(tenant.camera, sim.url("cam1"))
+    worker = Running("browser")
+    stop = threading.Event()
+
+    def tick() -> None:
+        try:
+            while not stop.is_set():
+                worker.tick()
+                stop.wait(1.0)
+        finally:
+            connection.close()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    yield tenant.camera
+    stop.set()
+    ticker.join(timeout=10)
+    worker.close()
+    connection.close()
+    sim.kill()
+
+
+def test_live_view_plays_the_camera_through_hls(page, live_server, tenant, recording_camera, screenshot):
+    log_in(page, live_server, tenant.viewer.email)
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(live_server.url + reverse("recording:live", kwargs={"camera_id": recording_camera.pk}))
+    video = page.locator("#live-video")
+    # The worker starts HLS on its next tick after the page asked; hls.js retries the playlist until then.
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=45_000)
+    first = video.evaluate("v => v.currentTime")
+    page.wait_for_timeout(2000)
+    assert video.evaluate("v => v.currentTime") > first + 1  # it keeps playing, not a still frame
+    assert video.evaluate("v => v.videoWidth") == 768
+    screenshot("recording-1-live")
+
+
+def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_downloads(
+    page, live_server, tenant, recording_camera, screenshot, monkeypatch
+):
+    assert wait_for(lambda: len(segments(recording_camera)) >= 4, timeout=40)
+    rows = segments(recording_camera)
+    media_services.motion_record(
+        trigger=tenant.sensor,
+        at=rows[1].start + timedelta(seconds=1),
+        ended_at=rows[1].start + timedelta(seconds=2),
+        source="sensor",
+    )
+
+    # The export waits 3 s before converting so that the page shows it queued with its progress bar.
+    def slow_delay(export_id: int) -> None:
+        def run() -> None:
+            try:
+                threading.Event().wait(3)
+                tasks.export_run(export_id)
+            finally:
+                connection.close()
+
+        threading.Thread(target=run, daemon=True).start()
+
+    monkeypatch.setattr(tasks.export_run, "delay", slow_delay)
+
+    log_in(page, live_server, tenant.viewer.email)
+    page.wait_for_url(lambda url: "login" not in url)
+    day = timezone.localdate(rows[0].start)
+    page.goto(
+        live_server.url
+        + reverse("recording:player", kwargs={"camera_id": recording_camera.pk})
+        + f"?view=continuous&day={day:%Y-%m-%d}"
+    )
+    marks = page.locator("#timeline .timeline-motion")
+    marks.first.wait_for()
+    assert marks.count() >= 1
+    assert marks.first.evaluate("m => getComputedStyle(m).backgroundColor") == "rgb(217, 48, 37)"
+    # Seek: a click on the timeline where the recording is loads the file there and plays it.
+    box = page.locator("#timeline").bounding_box()
+    local = timezone.localtime(rows[1].start)
+    fraction = (local.hour * 3600 + local.minute * 60 + local.second) / 86400
+    page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player-video'); return !v.paused && v.currentTime > 0.3; }",
+        timeout=15_000,
+    )
+    assert "/segments/" in page.locator("#player-video").evaluate("v => v.currentSrc")
+    assert page.locator("#player-time").inner_text().count(":") == 2
+    screenshot("recording-2-player")
+
+    first, last = timezone.localtime(rows[0].start), timezone.localtime(rows[-1].end)
+    page.locator("#id_day").fill(f"{first:%Y-%m-%d}")
+    page.locator("#id_start_time").fill(f"{first:%H:%M:%S}")
+    page.locator("#id_end_time").fill(f"{last + timedelta(seconds=1):%H:%M:%S}")
+    page.get_by_role("button", name="Convert to MP4").click()
+    page.wait_for_url(lambda url: url.endswith(reverse("recording:exports")))
+    page.locator("progress.progress").wait_for()
+    screenshot("recording-3-export-progress")
+    download_link = page.get_by_role("link", name="Download")
+    download_link.wait_for(timeout=30_000)  # the page reloads when the export is done
+    with page.expect_download() as info:
+        download_link.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".mp4")
+    assert Export.objects.get(user=tenant.viewer).status == Export.Status.DONE
+    screenshot("recording-4-export-done")
