@@ -24,7 +24,7 @@ class BuildingViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
-        return building_list(operator=self.request.operator)
+        return building_list(operator=self.request.operator, user=self.request.user)
 
     def get_object(self):
         return access_building(
@@ -52,7 +52,11 @@ class RoomViewSet(viewsets.ModelViewSet):
         building_id = self.request.query_params.get("building")
         if building_id is not None and not building_id.isdigit():
             raise serializers.ValidationError({"building": [_("Enter the id as a number.")]})
-        return room_list(operator=self.request.operator, building_id=int(building_id) if building_id else None)
+        return room_list(
+            operator=self.request.operator,
+            building_id=int(building_id) if building_id else None,
+            user=self.request.user,
+        )
 
     def get_object(self):
         return access_room(

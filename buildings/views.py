@@ -55,7 +55,7 @@ def paginate(request: HttpRequest, items) -> object:
 @login_required
 @require_http_methods(["GET"])
 def building_list_view(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, building_list(operator=request.operator))
+    page = paginate(request, building_list(operator=request.operator, user=request.user))
     return render(request, "buildings/building_list.html", {"page": page})
 
 
@@ -63,7 +63,7 @@ def building_list_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def building_detail_view(request: HttpRequest, building_id: int) -> HttpResponse:
     building = access_building(operator=request.operator, user=request.user, pk=building_id)
-    page = paginate(request, room_list(operator=request.operator, building=building))
+    page = paginate(request, room_list(operator=request.operator, building=building, user=request.user))
     return render(request, "buildings/building_detail.html", {"building": building, "page": page})
 
 
