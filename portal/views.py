@@ -5,7 +5,6 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from buildings.selectors import building_list, room_list
 from devices.selectors import camera_list
 from recording.media_selectors import camera_list_with_thumbnails
 
@@ -14,8 +13,6 @@ from recording.media_selectors import camera_list_with_thumbnails
 def home(request):
     operator = request.operator
     context = {
-        "buildings": building_list(operator=operator),
-        "rooms": room_list(operator=operator),
         # Each camera with its latest motion thumbnail and capture time (recording app).
         "cameras": camera_list_with_thumbnails(camera_list(operator=operator, user=request.user)),
     }
