@@ -92,7 +92,9 @@ class PosTransactionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_thumbnail_url(self, obj: PosTransaction) -> str | None:
-        return thumbnail_for(obj.camera, obj.occurred_at)
+        url = thumbnail_for(obj)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if url and request is not None else url
 
 
 @extend_schema_view(

@@ -30,6 +30,12 @@ class LinkStatus(models.TextChoices):
     MALFORMED = "malformed", _("Unexpected answer from the provider")
 
 
+class ThumbnailState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the recording")
+    READY = "ready", _("Ready")
+    NONE = "none", _("No recording at that time")
+
+
 class TransactionKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     CANCEL = "cancel", _("Cancel")
@@ -119,6 +125,9 @@ class PosTransaction(TenantModel):
     entered_at = models.DateTimeField(_("entry time"), null=True, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=100, blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    # The camera's frame at `occurred_at`, cut once from the recording segment covering it (storage name).
+    thumbnail = models.CharField(max_length=300, blank=True, default="")
+    thumbnail_state = models.CharField(max_length=8, choices=ThumbnailState.choices, default=ThumbnailState.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -141,3 +141,12 @@ def access_transaction(*, operator: Operator, user: User, pk) -> PosTransaction:
     """A transaction of `operator`. Security guarantee: 404 for another operator's or a missing one.
     Transactions are read-only everywhere."""
     return get_scoped_or_404(PosTransaction.objects.select_related("camera"), operator=operator, pk=pk)
+
+
+def transaction_by_id(*, transaction_id) -> PosTransaction | None:
+    """System-side (the thumbnail task acts for no user): the transaction with that id, or None."""
+    try:
+        pk = int(transaction_id)
+    except (TypeError, ValueError):
+        return None
+    return PosTransaction.objects.select_related("camera").filter(pk=pk).first()

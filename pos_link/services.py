@@ -435,7 +435,18 @@ def store_page(*, link: PosLink, transactions, cursor: str | None) -> int:
             )
         if cursor is not None:
             save_cursor(link, cursor)
-    return len([key for key in latest if key not in existing])
+        new_ids = [key for key in latest if key not in existing]
+        if new_ids:
+            ids = list(scope.filter(provider_transaction_id__in=new_ids).values_list("pk", flat=True))
+            transaction.on_commit(lambda: _queue_thumbnails(ids))
+    return len(new_ids)
+
+
+def _queue_thumbnails(transaction_ids: list[int]) -> None:
+    from .tasks import make_thumbnail  # tasks imports this module
+
+    for pk in transaction_ids:
+        make_thumbnail.delay(pk)
 
 
 def webhook_receive(*, link: PosLink, rows: list) -> int:

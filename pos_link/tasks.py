@@ -11,7 +11,8 @@ the next minute's `poll_due` picks it up again, so a worker restart forgets noth
 from celery import shared_task
 from django.utils import timezone
 
-from .selectors import links_due
+from . import thumbnails
+from .selectors import links_due, transaction_by_id
 from .services import link_poll
 
 
@@ -27,3 +28,17 @@ def poll_due() -> int:
 @shared_task(name="pos_link.poll_link", acks_late=True)
 def poll_link(link_id: int) -> str:
     return link_poll(link_id=link_id).outcome
+
+
+@shared_task(name="pos_link.make_thumbnail", bind=True, max_retries=20, acks_late=True)
+def make_thumbnail(self, transaction_id: int) -> str:
+    """Cut one transaction's thumbnail from the recording; while its minute is still being recorded,
+    try again a segment later (the service gives up by itself once no recording can come)."""
+    tx = transaction_by_id(transaction_id=transaction_id)
+    if tx is None:
+        return "gone"
+    outcome = thumbnails.transaction_thumbnail_make(tx=tx)
+    if outcome == thumbnails.WAIT and not self.request.is_eager:
+        # Eager mode (tests) would re-run at once instead of later; there the view cuts it lazily.
+        raise self.retry(countdown=thumbnails.retry_seconds())
+    return outcome

@@ -15,24 +15,29 @@ from datetime import datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from devices.models import Device
 from devices.selectors import access_device
+from recording.media_selectors import media_blocked_reason
 from tenants.access import require_admin
 
 from . import services
 from .forms import LinkUpdateForm, SmaregiLinkForm, TransactionFilterForm, UbiregiLinkForm
-from .models import Provider, TransactionKind
+from .models import Provider, ThumbnailState, TransactionKind
 from .selectors import (
     access_link,
+    access_transaction,
     connection_list,
     link_for_webhook,
     link_list,
@@ -41,7 +46,7 @@ from .selectors import (
     pos_option_count,
     transaction_list,
 )
-from .thumbnails import thumbnail_for
+from .thumbnails import covering_segment, thumbnail_for, transaction_thumbnail_make
 
 GET_POST = require_http_methods(["GET", "POST"])
 PAGE_SIZE = 20
@@ -246,9 +251,7 @@ def _window(request: HttpRequest, now: datetime, seek: datetime | None) -> tuple
 @require_GET
 def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     """Left: the camera's timeline with transaction marks and a seek position; right: transactions."""
-    camera = access_device(operator=request.operator, user=request.user, pk=camera_id)
-    if camera.kind != "camera":
-        raise Http404
+    camera = _dashboard_camera(request, camera_id)
     filters = TransactionFilterForm(request.GET)
     filters.is_valid()
     kind = filters.cleaned_data.get("kind") or ""
@@ -266,7 +269,8 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         {"tx": tx, "left": round((tx.occurred_at - start).total_seconds() / span * 100, 3)}
         for tx in transaction_list(operator=request.operator, camera=camera, since=start, until=end)[:500]
     ]
-    items = [{"tx": tx, "thumbnail": thumbnail_for(camera, tx.occurred_at)} for tx in page]
+    blocked = bool(media_blocked_reason(camera))
+    items = [{"tx": tx, "thumbnail": thumbnail_for(tx, blocked=blocked)} for tx in page]
     seek_left = round((seek - start).total_seconds() / span * 100, 3) if seek and start <= seek <= end else None
     context = {
         "camera": camera,
@@ -283,8 +287,78 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         "seek": seek if seek_left is not None else None,
         "seek_left": seek_left,
         "links": link_list(operator=request.operator, camera=camera),
+        "blocked": blocked,
     }
     return render(request, "pos_link/dashboard.html", context)
+
+
+def _dashboard_camera(request: HttpRequest, camera_id) -> Device:
+    camera = access_device(operator=request.operator, user=request.user, pk=camera_id)
+    if camera.kind != "camera":
+        raise Http404
+    return camera
+
+
+@login_required
+@require_GET
+def camera_segment_view(request: HttpRequest, camera_id: int) -> JsonResponse:
+    """The player's question "what plays at ?at=": the recording segment covering that moment, as
+    recording's authorized file URL and the offset into it. 404 when nothing is recorded then; 403
+    while the camera's license has expired (no remote playback)."""
+    camera = _dashboard_camera(request, camera_id)
+    if media_blocked_reason(camera):
+        return JsonResponse({"detail": _("The camera's license has expired: playback is stopped.")}, status=403)
+    at = parse_datetime(request.GET.get("at") or "")
+    if at is None:
+        return JsonResponse({"detail": _("Give the time to play as ?at=<ISO 8601 time>.")}, status=400)
+    at = timezone.make_aware(at) if timezone.is_naive(at) else at
+    segment = covering_segment(camera, at)
+    if segment is None:
+        return JsonResponse({"detail": _("Nothing is recorded at this time.")}, status=404)
+    return JsonResponse(
+        {
+            "url": reverse("recording:segment_file", kwargs={"segment_id": segment.pk}),
+            "offset": round((at - segment.start).total_seconds(), 3),
+            "start": segment.start.isoformat(),
+            "end": segment.end.isoformat(),
+        }
+    )
+
+
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">'
+    '<rect width="320" height="180" fill="#eef2f7"/><text x="160" y="96" font-family="sans-serif" '
+    'font-size="20" fill="#5f6368" text-anchor="middle">{text}</text></svg>'
+)
+
+
+def _placeholder() -> HttpResponse:
+    response = HttpResponse(PLACEHOLDER_SVG.format(text=escape(_("No image"))), content_type="image/svg+xml")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def transaction_thumbnail_view(request: HttpRequest, transaction_id: int) -> HttpResponse:
+    """The transaction's camera image. 404 for another operator's transaction or a camera outside the
+    user's view; the placeholder while the license has expired or when no recording covers the time.
+    A thumbnail the task has not cut yet is cut here, once."""
+    tx = access_transaction(operator=request.operator, user=request.user, pk=transaction_id)
+    tx.camera = _dashboard_camera(request, tx.camera_id)
+    if media_blocked_reason(tx.camera):
+        return _placeholder()
+    if tx.thumbnail_state == ThumbnailState.PENDING:
+        transaction_thumbnail_make(tx=tx)
+    if tx.thumbnail_state != ThumbnailState.READY or not tx.thumbnail:
+        return _placeholder()
+    try:
+        body = default_storage.open(tx.thumbnail, "rb").read()
+    except (OSError, ValueError):
+        return _placeholder()
+    response = HttpResponse(body, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # ---------------------------------------------------------------- webhook

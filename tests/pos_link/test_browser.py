@@ -3,6 +3,7 @@ and a Ubiregi account through its consent page, pull transactions, then filter, 
 on the dashboard."""
 
 import re
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -123,3 +124,49 @@ def test_link_both_providers_and_use_the_dashboard(page, live_server, tenant, fa
     page.wait_for_url(re.compile("q=kimura"))
     assert page.locator(".pos-tx").count() == 1 and "Kimura" in page.content()
     screenshot("pos-5-search")
+
+
+def test_dashboard_shows_thumbnails_and_the_video_seeks_to_a_clicked_transaction(
+    page, live_server, tenant, settings, tmp_path, screenshot
+):
+    from tests.pos_link.factories import transaction_of
+    from tests.pos_link.test_thumbnails import store_segments
+    from tests.recording.media import VTEST, media_settings
+
+    media_settings(settings, tmp_path)
+    pieces = tmp_path / "cut"
+    pieces.mkdir()
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(VTEST), "-t", "6", "-map", "0:v:0", "-c", "copy",
+         "-f", "segment", "-segment_time", "2", "-reset_timestamps", "1", "-segment_format", "mp4",
+         "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
+         str(pieces / "s%03d.mp4")],
+        check=True,
+    )  # fmt: skip
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=20)
+    rows = store_segments(tenant.camera, sorted(pieces.glob("s*.mp4"))[:3], tmp_path, start)
+    transaction_of(tenant, provider_id="1", receipt_no="R-EARLY", occurred_at=start + timedelta(seconds=0.5))
+    transaction_of(tenant, provider_id="2", receipt_no="R-LATE", occurred_at=start + timedelta(seconds=5.5))
+
+    log_in(page, live_server, tenant.admin.email)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(live_server.url + reverse("pos_link:camera_dashboard", kwargs={"camera_id": tenant.camera.pk}))
+    images = page.locator(".pos-thumb img")
+    assert images.count() == 2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pos-thumb img')].every(i => i.complete && i.naturalWidth === 320)"
+    )
+
+    page.locator(".pos-tx-link", has_text="R-LATE").click()  # 5.5 s in: the third segment, 1.5 s into it
+    page.wait_for_function(
+        "() => { const v = document.getElementById('pos-video'); return !v.hidden && v.readyState >= 1; }"
+    )
+    video = page.locator("#pos-video")
+    assert video.get_attribute("src").endswith(reverse("recording:segment_file", kwargs={"segment_id": rows[2].pk}))
+    assert video.evaluate("v => v.currentTime") == pytest.approx(1.5, abs=0.6)
+    screenshot("pos-6-video-seek")
+    page.locator(".pos-tx-link", has_text="R-EARLY").click()
+    page.wait_for_function(
+        f"() => document.getElementById('pos-video').getAttribute('src').endsWith('/{rows[0].pk}/video.mp4')"
+    )
+    page.wait_for_function("() => document.getElementById('pos-video').currentTime < 1.5")

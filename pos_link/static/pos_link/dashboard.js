@@ -1,6 +1,62 @@
 // POS dashboard: clicking a transaction moves the timeline's seek position to its time (no reload
 // when the time is inside the shown range; otherwise the link reloads the page centred on it).
-// The player itself is plugged in later: it listens for the "pos:seek" event on #pos-player.
+// The player listens for the "pos:seek" event on #pos-player: it asks which recording segment covers
+// that moment (the segment file is served by recording's authorized view) and seeks to the offset;
+// at the end of a segment it goes on with the next one.
+(function () {
+  "use strict";
+  var player = document.getElementById("pos-player");
+  var video = document.getElementById("pos-video");
+  var message = document.getElementById("pos-player-message");
+  if (!player || !video) return;
+  var current = null;
+  var asked = 0;
+
+  function show(text) {
+    video.pause();
+    video.hidden = true;
+    if (message) { message.textContent = text; message.hidden = false; }
+  }
+
+  function play(info) {
+    current = info;
+    if (message) message.hidden = true;
+    video.hidden = false;
+    video.dataset.offset = String(info.offset);
+    var seekNow = function () {
+      video.currentTime = info.offset;
+      var started = video.play();
+      if (started && started.catch) started.catch(function () {}); // autoplay refused: the user presses play
+    };
+    if (video.getAttribute("src") === info.url && video.readyState >= 1) {
+      seekNow();
+    } else {
+      video.addEventListener("loadedmetadata", seekNow, { once: true });
+      video.src = info.url;
+    }
+  }
+
+  function load(at) {
+    var mine = ++asked; // only the latest click wins when answers cross
+    var url = player.dataset.segmentUrl + "?at=" + encodeURIComponent(at.toISOString());
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      })
+      .then(function (answer) {
+        if (mine !== asked) return;
+        if (answer.ok) play(answer.body); else show(answer.body.detail || "");
+      })
+      .catch(function () { if (mine === asked) show(""); });
+  }
+
+  player.addEventListener("pos:seek", function (event) { load(event.detail.at); });
+  video.addEventListener("ended", function () {
+    if (current) load(new Date(Date.parse(current.end) + 1)); // continue with the next minute
+  });
+  if (player.dataset.at) load(new Date(player.dataset.at));
+})();
+
 (function () {
   "use strict";
   var timeline = document.getElementById("pos-timeline");
