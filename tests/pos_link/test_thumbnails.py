@@ -162,3 +162,14 @@ def test_a_newly_stored_transaction_queues_its_thumbnail_once(
         services.link_poll(link_id=link.pk, now=timezone.now() + timedelta(hours=1))  # seen again: not new
     [tx] = PosTransaction.objects.all()
     assert queued == [tx.pk]
+
+
+def test_the_api_gives_the_thumbnail_url_when_a_recording_covers_the_moment(alpha, recorded):
+    covered = transaction_of(alpha, provider_id="1", occurred_at=BASE + timedelta(seconds=1))
+    transaction_of(alpha, provider_id="2", occurred_at=BASE - timedelta(minutes=5))
+    rows = client_for(alpha.admin).get("/api/v1/pos/transactions/").json()
+    rows = rows.get("results", rows) if isinstance(rows, dict) else rows
+    urls = {row["id"]: row["thumbnail_url"] for row in rows}
+    path = reverse("pos_link:transaction_thumbnail", kwargs={"transaction_id": covered.pk})
+    assert urls[covered.pk].startswith("http") and urls[covered.pk].endswith(path)
+    assert [url for pk, url in urls.items() if pk != covered.pk] == [None]
