@@ -13,6 +13,7 @@ same rules as an RTSP probe.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -94,6 +95,17 @@ async def _resolve(host: str, port: int, user: str, password: str) -> OnvifStrea
     )
 
 
+def _run(factory) -> OnvifStream:
+    """asyncio.run, or in a thread of its own where this thread already runs an event loop (an async
+    caller, or a Playwright session in the tests): asyncio.run refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
 def resolve(*, host: str, port: int | None, user: str, password: str, timeout: float = 10.0) -> OnvifStream:
     """Ask the camera for its stream and snapshot URIs; raises OnvifError within about `timeout` seconds."""
     if not host:
@@ -103,7 +115,7 @@ def resolve(*, host: str, port: int | None, user: str, password: str, timeout: f
         return await asyncio.wait_for(_resolve(host, port or 80, user, password), timeout)
 
     try:
-        return asyncio.run(bounded())
+        return _run(bounded)
     except OnvifError:
         raise
     except Exception as exc:  # the library raises many kinds; each maps onto one problem
