@@ -8,7 +8,7 @@ ask for `write=True`, so a viewer or device operator gets 403 even on the form.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -56,11 +56,13 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
-    # Reading the state is open to every role, as on the manual's room list ("トラブル情報更新").
+    # Open to every role of the owner, as on the manual's room list ("トラブル情報更新"). It probes the
+    # camera and may mail the owner's recipients, so a receiver of a shared camera gets the 404 of a write.
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
+    if device.operator_id != request.operator.pk:
+        raise Http404
     device_trouble_refresh(user=request.user, device=device)
-    # A camera is asked now (short probe; a transition mails as the ingest worker would).
-    from recording.trouble import camera_trouble_refresh
+    from recording.trouble import camera_trouble_refresh  # recording builds on devices, not back
 
     check = camera_trouble_refresh(camera=device)
     messages.success(request, _("The trouble information was refreshed."))

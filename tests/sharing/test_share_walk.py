@@ -25,7 +25,7 @@ def _call(client, method: str, url: str):
 
 
 # POST routes that only read, open to every role that may see the camera.
-READ_ONLY_POSTS = {"devices:trouble_refresh": "re-reads the stored trouble state; changes nothing"}
+READ_ONLY_POSTS: dict[str, str] = {}  # none: even "refresh trouble info" probes and may mail the owner
 
 CAMERA_ROUTES = [r for r in ID_ROUTES if set(r.params) <= set(CAMERA_IDS)]
 OTHER_ROUTES = [r for r in ID_ROUTES if r not in CAMERA_ROUTES and all(p in ENTITY_IDS for p in r.params)]
