@@ -17,14 +17,15 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-def test_it_runs_web_worker_beat_postgres_and_redis(compose):
-    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+def test_it_runs_web_worker_ingest_beat_postgres_and_redis(compose):
+    assert set(compose["services"]) == {"web", "worker", "ingest", "beat", "postgres", "redis"}
+    assert compose["services"]["ingest"]["command"] == "python manage.py run_ingest"
     assert "gunicorn" in compose["services"]["web"]["command"]
     assert "celery -A portal worker" in compose["services"]["worker"]["command"]
     assert "celery -A portal beat" in compose["services"]["beat"]["command"]
 
 
-@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+@pytest.mark.parametrize("service", ["web", "worker", "ingest", "beat"])
 def test_app_services_get_production_settings_and_real_services(compose, service):
     env = compose["services"][service]["environment"]
     assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.prod"
@@ -71,3 +72,9 @@ def test_a_malformed_setting_stops_start_up_with_its_name():
     result = _check("portal.settings.dev", DB_CONN_MAX_AGE="soon")
     assert result.returncode != 0
     assert "DB_CONN_MAX_AGE" in result.stderr
+
+
+def test_web_and_recorders_share_the_live_folder(compose):
+    for service in ("web", "ingest"):
+        assert "live:/data/live" in compose["services"][service]["volumes"]
+    assert compose["services"]["web"]["environment"]["RECORDING_LIVE_DIR"] == "/data/live"
