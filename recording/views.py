@@ -405,11 +405,14 @@ def live_media_view(request: HttpRequest, media_token: str, filename: str) -> Ht
     access = camera_access_valid(media_token)
     if access is None or media_blocked_reason(access.camera) or not LIVE_FILE.match(filename):
         raise Http404
+    if filename == PLAYLIST:
+        # Renewed even while the playlist does not exist yet: the worker may have taken the camera
+        # after the page asked (a restart, a new lease), and it starts HLS only on a fresh request.
+        media_services.live_request(camera=access.camera)
     path = live_dir() / str(access.camera.pk) / filename
     if not path.is_file():
         raise Http404
     if filename == PLAYLIST:
-        media_services.live_request(camera=access.camera)
         response = HttpResponse(path.read_bytes(), content_type="application/vnd.apple.mpegurl")
         response["Cache-Control"] = "no-store"
         return response

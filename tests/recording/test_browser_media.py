@@ -31,7 +31,13 @@ def tenant(transactional_db):
 
 
 @pytest.fixture
-def recording_camera(tenant, settings, tmp_path):
+def worker_delay() -> float:
+    """Seconds before the background worker's first tick (a busy worker that is slow to start HLS)."""
+    return 0.0
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path, worker_delay):
     """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
     media_settings(settings, tmp_path)
     settings.RECORDING_TICK_SECONDS = 1
@@ -43,6 +49,7 @@ def recording_camera(tenant, settings, tmp_path):
 
     def tick() -> None:
         try:
+            stop.wait(worker_delay)
             while not stop.is_set():
                 worker.tick()
                 stop.wait(1.0)
@@ -71,6 +78,20 @@ def test_live_view_plays_the_camera_through_hls(page, live_server, tenant, recor
     assert video.evaluate("v => v.currentTime") > first + 1  # it keeps playing, not a still frame
     assert video.evaluate("v => v.videoWidth") == 768
     screenshot("recording-1-live")
+
+
+@pytest.mark.parametrize("worker_delay", [15.0])
+def test_live_view_waits_for_a_stream_that_starts_late(page, live_server, tenant, recording_camera):
+    """Until the worker has the playlist the server answers 404, which hls.js does not retry by itself:
+    the page keeps asking (and says it is starting) instead of falling back to still pictures."""
+    log_in(page, live_server, tenant.viewer.email)
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(live_server.url + reverse("recording:live", kwargs={"camera_id": recording_camera.pk}))
+    page.wait_for_timeout(12_000)  # no worker yet: the playlist is still a 404
+    assert page.locator("#live-snapshot").evaluate("e => e.hidden")
+    assert page.locator("#live-status").inner_text() == "Starting the live stream…"
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=60_000)
+    assert page.locator("#live-snapshot").evaluate("e => e.hidden")
 
 
 def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_downloads(

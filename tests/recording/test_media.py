@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from devices.sharing_selectors import camera_access_token
 from recording import media_services
-from recording.models import EventClip, Export, MotionEvent, RecordingCondition
+from recording.models import EventClip, Export, IngestLease, MotionEvent, RecordingCondition
 from tests.conftest import client_for
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, media_settings
@@ -297,6 +297,25 @@ def test_a_live_media_token_opens_only_its_camera_and_forged_ones_are_404(alpha,
         == 404
     )
     assert anonymous.get(url.replace(token[:10], "x" * 10)).status_code == 404
+
+
+def test_a_playlist_request_asks_the_worker_for_live_even_before_the_playlist_exists(alpha, bravo, recorded):
+    """The page may have asked before any worker held the camera: the 404s that follow keep asking."""
+    lease = IngestLease.objects.create(operator=alpha.operator, camera=alpha.camera, worker_id="w1")
+    token = camera_access_token(alpha.camera, alpha.operator, user=alpha.viewer)
+    url = reverse("recording:live_media", kwargs={"media_token": token, "filename": "index.m3u8"})
+    assert client_for(alpha.viewer).get(url).status_code == 404  # not started yet
+    lease.refresh_from_db()
+    assert lease.live_requested_at is not None
+    # A forged token or a segment name asks for nothing.
+    IngestLease.objects.filter(pk=lease.pk).update(live_requested_at=None)
+    wrong = camera_access_token(alpha.camera, bravo.operator)
+    client_for(bravo.admin).get(
+        reverse("recording:live_media", kwargs={"media_token": wrong, "filename": "index.m3u8"})
+    )
+    client_for(alpha.viewer).get(url.replace("index.m3u8", "seg000001.ts"))
+    lease.refresh_from_db()
+    assert lease.live_requested_at is None
 
 
 def test_an_expired_license_stops_playback_live_view_and_notifications(alpha, recorded, alpha_media, settings):

@@ -38,14 +38,20 @@
       levelLoadingMaxRetry: 20,
       xhrSetup: function (xhr, url) { xhr.open("GET", url.replace(firstToken, token), true); },
     });
+    // The worker starts the stream on demand: until its playlist exists the server answers 404,
+    // which hls.js does not retry itself. Wait for it up to a minute (a busy worker, a camera that
+    // takes a while to send its first keyframe); other fatal errors get three more tries.
     var fatal = 0;
+    var starting = 0;
+    var MAX_STARTING = 30;  // × 2 s
     hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
-    hls.on(window.Hls.Events.FRAG_BUFFERED, function () { say("playing"); fatal = 0; });
+    hls.on(window.Hls.Events.FRAG_BUFFERED, function () { say("playing"); fatal = 0; starting = 0; });
     hls.on(window.Hls.Events.ERROR, function (_e, data) {
       if (!data.fatal) return;
-      fatal += 1;
-      if (fatal > 3) { hls.destroy(); fallback(); return; }
-      // The worker starts the stream on demand: the playlist appears a few seconds after the page.
+      var notYet = data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR &&
+        data.response && data.response.code === 404;
+      if (notYet) { starting += 1; } else { fatal += 1; }
+      if (fatal > 3 || starting > MAX_STARTING) { hls.destroy(); fallback(); return; }
       setTimeout(function () { hls.loadSource(playlist); hls.startLoad(); }, 2000);
     });
     hls.loadSource(playlist);
