@@ -103,6 +103,29 @@ def storage_delete(name: str) -> None:
             default_storage.delete(name)
 
 
+def storage_delete_tree(prefix: str) -> int:
+    """Delete every stored file under the folder `prefix` (local storage or S3); returns how many."""
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    count = 0
+    for name in files:
+        storage_delete(f"{prefix}/{name}")
+        count += 1
+    for folder in folders:
+        count += storage_delete_tree(f"{prefix}/{folder}")
+    with contextlib.suppress(NotImplementedError, OSError):
+        Path(default_storage.path(prefix)).rmdir()  # the emptied folder, on local storage
+    return count
+
+
+def camera_media_purge(*, operator_id: int, camera_id: int) -> int:
+    """Delete what a removed camera leaves in storage: recordings, clips, exports, thumbnails and the
+    POS thumbnails. Its rows went with it (cascade); this is the files. Returns how many."""
+    return sum(storage_delete_tree(f"{top}/{operator_id}/{camera_id}") for top in ("recordings", "pos"))
+
+
 # ----------------------------------------------------------------------------- trouble
 
 

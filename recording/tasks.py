@@ -106,3 +106,9 @@ def export_run(export_id: int) -> str:
 def expire_media() -> dict:
     """Beat, hourly: event clips past the plan's days and exports past 7 days go (files first)."""
     return media_services.media_expire()
+
+
+@shared_task(name="recording.purge_camera_media", autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def purge_camera_media(operator_id: int, camera_id: int) -> int:
+    """The files of a camera whose registration was deleted (queued by recording.signals)."""
+    return media_services.camera_media_purge(operator_id=operator_id, camera_id=camera_id)

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
+from devices.services import device_delete
 from recording import media_services
 from recording.media_selectors import segment_list
 from recording.models import CameraRecording, RecordingSegment
@@ -109,3 +110,16 @@ def test_segments_go_to_s3_are_listed_served_and_deleted_by_the_quota(alpha, s3,
     assert media_services.quota_enforce(camera=alpha.camera) == 2
     assert _keys(s3) == {rows[-1].storage_name}
     assert list(RecordingSegment.objects.filter(camera=alpha.camera)) == [rows[-1]]
+
+
+def test_deleting_a_camera_deletes_its_objects_and_nothing_else(alpha, bravo, s3, django_capture_on_commit_callbacks):
+    ours = [f"recordings/{alpha.operator.pk}/{alpha.camera.pk}/continuous/2026/11/20/0900.mp4"]
+    ours.append(f"pos/{alpha.operator.pk}/{alpha.camera.pk}/17.jpg")
+    theirs = f"recordings/{bravo.operator.pk}/{bravo.camera.pk}/continuous/2026/11/20/0900.mp4"
+    for key in [*ours, theirs]:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    before = _keys(s3)
+    with django_capture_on_commit_callbacks(execute=True):
+        device_delete(user=alpha.admin, device=alpha.camera)
+    assert _keys(s3) == before - set(ours)
+    assert theirs in before - set(ours)
