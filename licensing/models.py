@@ -46,6 +46,8 @@ class License(models.Model):
         verbose_name=_("customer"),
     )
     created_at = models.DateTimeField(_("added to stock"), default=timezone.now)
+    # The order a stock import brought it in with: importing the same order twice adds nothing.
+    order_ref = models.CharField(_("order number"), max_length=40, blank=True, db_index=True)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     assigned_by = models.ForeignKey(
         "tenants.User",

@@ -5,8 +5,11 @@ Every decision about time reads `clock.now()`, so tests and the demo can move ti
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -68,6 +71,93 @@ def stock_add(*, partner: Operator, kind: str, months: int, count: int, actor: U
     return License.objects.bulk_create(
         [License(kind=kind, term_months=months, partner=partner, created_at=now) for _i in range(count)]
     )
+
+
+ORDER_COLUMNS = ("order_no", "partner_id", "kind", "months", "count")
+MAX_ORDER_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class OrderImport:
+    added: dict[str, int]  # order number -> licenses added
+    skipped: list[str]  # order numbers imported before
+
+
+def _order_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [(name or "").strip() for name in (reader.fieldnames or [])]
+    missing = [name for name in ORDER_COLUMNS if name not in header]
+    if missing:
+        raise ValidationError(
+            _("The file needs the columns %(columns)s; missing: %(missing)s.")
+            % {"columns": ", ".join(ORDER_COLUMNS), "missing": ", ".join(missing)}
+        )
+    reader.fieldnames = header
+    rows = [(reader.line_num, row) for row in reader if any((value or "").strip() for value in row.values())]
+    if not rows:
+        raise ValidationError(_("The file holds no orders."))
+    if len(rows) > MAX_ORDER_ROWS:
+        raise ValidationError(_("Import at most %(max)d orders at a time.") % {"max": MAX_ORDER_ROWS})
+    return rows
+
+
+@transaction.atomic
+def orders_import(*, text: str) -> OrderImport:
+    """Add the licenses of an order file (CSV: order_no, partner_id, kind, months, count) to the partners' stock.
+
+    Every line is checked first; one bad line imports nothing and every problem is reported with its
+    line number. An order number imported before is skipped, so importing the same file twice is safe."""
+    rows = _order_rows(text)
+    errors: list[str] = []
+    seen: set[str] = set()
+    partners = {str(p.pk): p for p in Operator.objects.filter(kind=Operator.Kind.PARTNER)}
+    orders: list[tuple[str, Operator, str, int, int]] = []
+    for line, row in rows:
+        value = {name: (row.get(name) or "").strip() for name in ORDER_COLUMNS}
+        problems = []
+        order_no = value["order_no"]
+        if not order_no or len(order_no) > 40:
+            problems.append(_("the order number must be 1 to 40 characters"))
+        elif order_no in seen:
+            problems.append(_("order %(order)s appears twice in the file") % {"order": order_no})
+        seen.add(order_no)
+        partner = partners.get(value["partner_id"])
+        if partner is None:
+            problems.append(_("no partner with id %(id)s") % {"id": value["partner_id"] or "-"})
+        if value["kind"] not in LicenseKind.values:
+            problems.append(
+                _("unknown kind %(kind)s (use one of %(kinds)s)")
+                % {"kind": value["kind"] or "-", "kinds": ", ".join(LicenseKind.values)}
+            )
+        months = int(value["months"]) if value["months"].isdigit() else 0
+        if not 1 <= months <= terms.MAX_TERM_MONTHS:
+            problems.append(_("the term must be 1 to %(max)d months") % {"max": terms.MAX_TERM_MONTHS})
+        count = int(value["count"]) if value["count"].isdigit() else 0
+        if not 1 <= count <= MAX_STOCK_BATCH:
+            problems.append(_("the count must be 1 to %(max)d") % {"max": MAX_STOCK_BATCH})
+        if problems:
+            errors.append(_("Line %(line)d: %(problems)s.") % {"line": line, "problems": "; ".join(problems)})
+        else:
+            orders.append((order_no, partner, value["kind"], months, count))
+    if errors:
+        raise ValidationError(errors)
+    done = set(
+        License.objects.filter(order_ref__in=[o[0] for o in orders]).values_list("order_ref", flat=True).distinct()
+    )
+    now = clock.now()
+    added: dict[str, int] = {}
+    for order_no, partner, kind, months, count in orders:
+        if order_no in done:
+            continue
+        License.objects.bulk_create(
+            [
+                License(kind=kind, term_months=months, partner=partner, created_at=now, order_ref=order_no)
+                for _i in range(count)
+            ]
+        )
+        added[order_no] = count
+    log.info("order import: %d orders added, %d skipped", len(added), len(done))
+    return OrderImport(added=added, skipped=sorted(done))
 
 
 def stock_pick(*, partner: Operator, kind: str, months: int, count: int) -> list[int]:
