@@ -1,5 +1,6 @@
 """REST API of devices (`/api/v1/devices/`): list/retrieve for every role; register (camera and
-sensor by MAC into a room), rename, delete, `exchange` and `stream` for admins.
+sensor by MAC into a room, or an edge recorder), a recorder's `channels`, rename, delete, `exchange`
+and `stream` for admins.
 
 Objects come through `access_device` / the selectors: another operator's id is a 404.
 """
@@ -19,13 +20,14 @@ from buildings.serializers import raise_as_drf
 from .models import DeviceKind
 from .selectors import access_device, device_list
 from .serializers import (
+    ChannelCreateSerializer,
     DeviceCreateSerializer,
     DeviceExchangeSerializer,
     DeviceRenameSerializer,
     DeviceSerializer,
     StreamSettingsSerializer,
 )
-from .services import device_delete, device_exchange, device_set_stream
+from .services import channel_add, device_delete, device_exchange, device_set_stream
 
 
 @extend_schema_view(
@@ -50,6 +52,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
             "partial_update": DeviceRenameSerializer,
             "exchange": DeviceExchangeSerializer,
             "stream": StreamSettingsSerializer,
+            "channels": ChannelCreateSerializer,
         }.get(self.action, DeviceSerializer)
 
     def get_queryset(self):
@@ -84,6 +87,21 @@ class DeviceViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as exc:
             raise_as_drf(exc, "mac")
         return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ChannelCreateSerializer, responses={201: DeviceSerializer})
+    @action(detail=True, methods=["post"])
+    def channels(self, request: Request, device_id: str) -> Response:
+        """Register one channel of an edge recorder as a camera (it needs a camera license)."""
+        recorder = self.get_object()
+        if recorder.kind != DeviceKind.RECORDER:
+            raise Http404
+        serializer = ChannelCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            camera = channel_add(user=request.user, recorder=recorder, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        return Response(DeviceSerializer(camera, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(methods=["GET"], responses=StreamSettingsSerializer)
     @extend_schema(methods=["PUT", "PATCH"], request=StreamSettingsSerializer, responses=StreamSettingsSerializer)

@@ -5,21 +5,53 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.forms import ServiceCheckedForm
 
-from .models import Device, StreamSource
-from .services import NAME_MAX, camera_register_check, device_exchange_check, device_rename_check
+from .models import Device, DeviceKind, StreamSource
+from .services import (
+    MAX_CHANNELS,
+    NAME_MAX,
+    camera_register_check,
+    channel_add_check,
+    device_exchange_check,
+    device_rename_check,
+)
 
 _NAME_HELP = _("3 to 64 characters.")
 _MAC_HELP = _("For example AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF.")
 
 
 class DeviceAddForm(ServiceCheckedForm):
-    mac = forms.CharField(label=_("Camera MAC address (S/N)"), max_length=20, help_text=_MAC_HELP)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (DeviceKind.CAMERA, _("Camera (with its built-in motion sensor)")),
+            (DeviceKind.RECORDER, _("Edge recorder (NVR): its channels are added on its page")),
+        ],
+        initial=DeviceKind.CAMERA,
+        widget=forms.RadioSelect,
+        required=False,  # a camera unless chosen otherwise
+    )
+    mac = forms.CharField(label=_("MAC address (S/N)"), max_length=20, help_text=_MAC_HELP)
     # Longer than the limit on purpose: the service's message states the rule and the length entered.
-    name = forms.CharField(label=_("Camera name"), max_length=NAME_MAX + 10, help_text=_NAME_HELP)
+    name = forms.CharField(label=_("Device name"), max_length=NAME_MAX + 10, help_text=_NAME_HELP)
 
     def service_check(self, data: dict) -> dict:
         name, mac = camera_register_check(name=data["name"], mac=data["mac"])
-        return {"name": name, "mac": mac}
+        return {"kind": data.get("kind") or DeviceKind.CAMERA, "name": name, "mac": mac}
+
+
+class ChannelAddForm(ServiceCheckedForm):
+    channel = forms.IntegerField(
+        label=_("Channel"), help_text=_("The recorder's channel number, 1 to %(max)d.") % {"max": MAX_CHANNELS}
+    )
+    name = forms.CharField(label=_("Camera name"), max_length=NAME_MAX + 10, help_text=_NAME_HELP)
+
+    def __init__(self, *args, recorder: Device, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.recorder = recorder
+
+    def service_check(self, data: dict) -> dict:
+        channel, name = channel_add_check(recorder=self.recorder, channel=data["channel"], name=data["name"])
+        return {"channel": channel, "name": name}
 
 
 class DeviceRenameForm(ServiceCheckedForm):

@@ -64,6 +64,11 @@ class Device(TenantModel):
 
     class Meta:
         ordering = ["room__building__name", "room__name", "kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "channel"], condition=models.Q(channel__isnull=False), name="device_channel_once"
+            )
+        ]
         verbose_name = _("device")
         verbose_name_plural = _("devices")
 
@@ -73,6 +78,10 @@ class Device(TenantModel):
     @property
     def has_stream_settings(self) -> bool:
         return bool(self.rtsp_url) or bool(self.onvif_host)
+
+    @property
+    def is_recorder_channel(self) -> bool:
+        return self.channel is not None and self.parent_id is not None
 
 
 class DeviceExchange(TenantModel):

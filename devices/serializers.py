@@ -9,7 +9,7 @@ from buildings.selectors import room_list
 from buildings.serializers import OperatorScopedPKField, raise_as_drf
 
 from .models import Device, DeviceKind, StreamSource
-from .services import NAME_MAX, camera_register, device_rename
+from .services import NAME_MAX, camera_register, device_rename, recorder_register
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -31,6 +31,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "room",
             "building",
             "parent",
+            "channel",
             "sensor",
             "trouble_state",
             "trouble_label",
@@ -67,15 +68,20 @@ def _scoped_rooms(*, operator):
 
 
 class DeviceCreateSerializer(serializers.Serializer):
-    """Registers a camera and its built-in sensor together into one of the caller's rooms."""
+    """Registers a camera and its built-in sensor together, or an edge recorder, into one of the
+    caller's rooms. A recorder's channels are added with POST /devices/{id}/channels/."""
 
+    kind = serializers.ChoiceField(
+        choices=[DeviceKind.CAMERA, DeviceKind.RECORDER], default=DeviceKind.CAMERA, required=False
+    )
     room = OperatorScopedPKField(selector=_scoped_rooms)
     name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
     mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
 
     def create(self, validated_data: dict) -> Device:
+        register = recorder_register if validated_data.get("kind") == DeviceKind.RECORDER else camera_register
         try:
-            return camera_register(
+            return register(
                 user=self.context["request"].user,
                 room=validated_data["room"],
                 name=validated_data["name"],
@@ -139,3 +145,10 @@ class StreamSettingsSerializer(serializers.Serializer):
             "rtsp_url_set": bool(instance.rtsp_url),
             "onvif_password_set": bool(instance.onvif_password),
         }
+
+
+class ChannelCreateSerializer(serializers.Serializer):
+    """One channel of an edge recorder, registered as a camera (it needs a camera license)."""
+
+    channel = serializers.IntegerField(help_text=_("The recorder's channel number, 1 to 64."))
+    name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))

@@ -1,4 +1,5 @@
-"""Writes of devices: registration by MAC, rename, delete, exchange, stream settings."""
+"""Writes of devices: registration by MAC (cameras, edge recorders and their channels), rename, delete,
+exchange, stream settings."""
 
 import re
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from tenants.models import User
 from .models import Device, DeviceExchange, DeviceKind, StreamSource
 
 NAME_MIN, NAME_MAX = 3, 64
+MAX_CHANNELS = 64  # channels of one edge recorder
+CHANNEL_PLACEHOLDER = "{channel}"
 _MAC_CHARS = re.compile(r"[^0-9a-fA-F]")
 _MAC_SHAPES = (
     re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$"),
@@ -99,6 +102,60 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
 
 
 @transaction.atomic
+def recorder_register(*, user: User, room: Room, name: str, mac: str) -> Device:
+    """Register an edge recorder (NVR) by its MAC. Its channels are added afterwards (`channel_add`);
+    each channel is a camera that needs a license, the recorder itself needs none."""
+    name, mac = camera_register_check(name=name, mac=mac)
+    try:
+        with transaction.atomic():
+            return Device.objects.create(
+                operator=room.operator, room=room, kind=DeviceKind.RECORDER, name=name, mac=mac
+            )
+    except IntegrityError:
+        ensure_mac_free(mac)
+        raise
+
+
+def channel_add_check(*, recorder: Device, channel: int | None, name: str) -> tuple[int, str]:
+    """The channel number and cleaned name of a new channel of `recorder`; else ValidationError keyed
+    "channel" / "name"."""
+    errors: dict[str, list[str]] = {}
+    if recorder.kind != DeviceKind.RECORDER:
+        raise ValidationError({"channel": [_("Only an edge recorder has channels.")]}, code="not_recorder")
+    if channel is None or not 1 <= channel <= MAX_CHANNELS:
+        errors["channel"] = [_("The channel must be a number from 1 to %(max)d.") % {"max": MAX_CHANNELS}]
+    elif Device.objects.filter(parent=recorder, channel=channel).exists():
+        errors["channel"] = [_("Channel %(channel)d of this recorder is already registered.") % {"channel": channel}]
+    try:
+        name = validate_device_name(name)
+    except ValidationError as exc:
+        errors["name"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return channel, name
+
+
+@transaction.atomic
+def channel_add(*, user: User, recorder: Device, channel: int | None, name: str) -> Device:
+    """Register channel `channel` of an edge recorder as a camera in the recorder's room. Its stream
+    comes from the recorder (its RTSP URL with {channel} filled in, or its Nth ONVIF media profile)
+    unless the channel is given stream settings of its own. It needs an edge-storage license."""
+    from licensing.selectors import camera_license_require
+
+    recorder = Device.objects.select_for_update().get(pk=recorder.pk)  # one channel number at a time
+    channel, name = channel_add_check(recorder=recorder, channel=channel, name=name)
+    camera_license_require(operator=recorder.operator, behind_recorder=True)
+    return Device.objects.create(
+        operator=recorder.operator,
+        room=recorder.room,
+        kind=DeviceKind.CAMERA,
+        name=name,
+        parent=recorder,
+        channel=channel,
+    )
+
+
+@transaction.atomic
 def device_rename(*, user: User, device: Device, name: str) -> Device:
     device.name = device_rename_check(device=device, name=name)
     device.save(update_fields=["name"])
@@ -113,9 +170,11 @@ def device_delete(*, user: User, device: Device) -> None:
 
 def device_exchange_check(*, device: Device, new_mac: str) -> str:
     """The normalized new MAC for exchanging `device`; else ValidationError keyed "mac"."""
-    if device.kind != DeviceKind.CAMERA:
+    if device.kind == DeviceKind.SENSOR:
         # A built-in sensor has no MAC of its own: it is exchanged together with its camera.
         raise ValidationError({"mac": _("Only a camera can be exchanged; its sensor goes with it.")})
+    if device.channel is not None:
+        raise ValidationError({"mac": _("A recorder channel has no MAC of its own: exchange the recorder.")})
     try:
         new_mac = normalize_mac(new_mac)
         if device.mac == new_mac:
@@ -183,7 +242,7 @@ def device_set_stream(
     Settings of the source not chosen are cleared so no forgotten credential stays stored.
     Raises ValidationError keyed by field.
     """
-    if device.kind != DeviceKind.CAMERA:
+    if device.kind == DeviceKind.SENSOR:
         raise ValidationError({"source": _("Only a camera has stream settings.")}, code="not_camera")
     errors: dict[str, str] = {}
     onvif_host, onvif_user = (onvif_host or "").strip(), (onvif_user or "").strip()
@@ -193,6 +252,12 @@ def device_set_stream(
                 device.rtsp_url = _clean_rtsp_url(rtsp_url)
             except ValidationError as exc:
                 errors["rtsp_url"] = exc.messages[0]
+            else:
+                if device.kind == DeviceKind.RECORDER and CHANNEL_PLACEHOLDER not in device.rtsp_url:
+                    errors["rtsp_url"] = _(
+                        "An edge recorder's RTSP URL must contain {channel} where the channel number goes, "
+                        "e.g. rtsp://192.0.2.10:554/ch{channel}."
+                    )
         elif not device.rtsp_url:
             errors["rtsp_url"] = _("Enter the RTSP URL.")
         device.onvif_host, device.onvif_port, device.onvif_user, device.onvif_password = "", None, "", ""
@@ -233,6 +298,8 @@ def device_trouble_refresh(*, user: User, device: Device) -> Device:
 
 def device_delete_summary(device: Device) -> dict[str, int]:
     """What goes with a device registration, for the confirmation screen."""
+    if device.kind == DeviceKind.RECORDER:
+        return {"cameras": device.children.filter(kind=DeviceKind.CAMERA).count(), "sensors": 0}
     return {
         "cameras": 1 if device.kind == DeviceKind.CAMERA else 0,
         "sensors": device.children.filter(kind=DeviceKind.SENSOR).count()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:device_id>/delete/", views.device_delete_view, name="delete"),
     path("<int:device_id>/exchange/", views.device_exchange_view, name="exchange"),
     path("<int:device_id>/stream/", views.device_stream_view, name="stream"),
+    path("<int:device_id>/channels/add/", views.channel_add_view, name="channel_add"),
 ]

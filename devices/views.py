@@ -1,5 +1,5 @@
-"""Device pages: detail with trouble state and exchange history, add to a room, rename, delete,
-exchange (new MAC) and stream settings.
+"""Device pages: detail with trouble state and exchange history, add to a room (a camera or an edge
+recorder), a recorder's channels, rename, delete, exchange (new MAC) and stream settings.
 
 Objects come through `access_device` / `access_room`: another operator's id is a 404; changes
 ask for `write=True`, so a viewer or device operator gets 403 even on the form.
@@ -19,17 +19,19 @@ from buildings.views import GET_POST, RenamePage, delete_flow, rename_flow
 from recording.selectors import conditions_in_force
 from tenants.access import require_admin
 
-from .forms import DeviceAddForm, DeviceExchangeForm, DeviceRenameForm, StreamSettingsForm
+from .forms import ChannelAddForm, DeviceAddForm, DeviceExchangeForm, DeviceRenameForm, StreamSettingsForm
 from .models import DeviceKind
 from .selectors import access_device, device_exchange_list
 from .services import (
     camera_register,
+    channel_add,
     device_delete,
     device_delete_summary,
     device_exchange,
     device_rename,
     device_set_stream,
     device_trouble_refresh,
+    recorder_register,
 )
 
 
@@ -46,6 +48,8 @@ def _device_url(device) -> str:
 def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
     context = {"device": device, "exchanges": device_exchange_list(operator=request.operator, device=device)}
+    if device.kind == DeviceKind.RECORDER:
+        context["channels"] = device.children.filter(kind=DeviceKind.CAMERA).order_by("channel")
     if device.kind == DeviceKind.CAMERA and device.operator_id == request.operator.pk:
         # Own cameras only: a shared camera's triggers would reveal the owner's rooms and sensors.
         context["camera"] = device
@@ -85,26 +89,33 @@ def device_add_select_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @GET_POST
 def device_add_view(request: HttpRequest, room_id: int) -> HttpResponse:
-    """Camera MAC + name → confirm (camera and its sensor) → both registered together."""
+    """Kind (camera or edge recorder), MAC + name → confirm → registered (a camera with its sensor)."""
     room = access_room(operator=request.operator, user=request.user, pk=room_id, write=True)
     stage = "edit"
     if request.method == "POST" and "back" in request.POST:
-        form = DeviceAddForm(initial={"mac": request.POST.get("mac", ""), "name": request.POST.get("name", "")})
+        form = DeviceAddForm(initial={key: request.POST.get(key, "") for key in ("kind", "mac", "name")})
     elif request.method == "POST":
         form = DeviceAddForm(request.POST)
         if form.is_valid():
             if "confirm" in request.POST:
+                data = form.cleaned_data
                 try:
-                    camera = camera_register(
-                        user=request.user, room=room, name=form.cleaned_data["name"], mac=form.cleaned_data["mac"]
-                    )
+                    if data["kind"] == DeviceKind.RECORDER:
+                        device = recorder_register(user=request.user, room=room, name=data["name"], mac=data["mac"])
+                    else:
+                        device = camera_register(user=request.user, room=room, name=data["name"], mac=data["mac"])
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
+                    if device.kind == DeviceKind.RECORDER:
+                        text = _("The edge recorder %(name)s was added to %(room)s.") + " "
+                        text += _("Now set its stream and add its channels.")
+                        messages.success(request, text % {"name": device.name, "room": room.name})
+                        return redirect(_device_url(device))
                     messages.success(
                         request,
                         _("The camera %(name)s and its motion sensor were added to %(room)s.")
-                        % {"name": camera.name, "room": room.name},
+                        % {"name": device.name, "room": room.name},
                     )
                     return redirect("buildings:detail", building_id=room.building_id)
             else:
@@ -112,6 +123,38 @@ def device_add_view(request: HttpRequest, room_id: int) -> HttpResponse:
     else:
         form = DeviceAddForm()
     return render(request, "devices/add.html", {"room": room, "form": form, "stage": stage})
+
+
+@login_required
+@GET_POST
+def channel_add_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    """Register one channel of an edge recorder as a camera (it needs a camera license)."""
+    recorder = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+    if recorder.kind != DeviceKind.RECORDER:
+        raise Http404
+    if request.method == "POST":
+        form = ChannelAddForm(request.POST, recorder=recorder)
+        if form.is_valid():
+            try:
+                camera = channel_add(
+                    user=request.user,
+                    recorder=recorder,
+                    channel=form.cleaned_data["channel"],
+                    name=form.cleaned_data["name"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Channel %(channel)d was added as the camera %(name)s.")
+                    % {"channel": camera.channel, "name": camera.name},
+                )
+                return redirect(_device_url(recorder))
+    else:
+        used = set(recorder.children.values_list("channel", flat=True))
+        form = ChannelAddForm(recorder=recorder, initial={"channel": next(n for n in range(1, 66) if n not in used)})
+    return render(request, "devices/channel_add.html", {"recorder": recorder, "form": form})
 
 
 @login_required
@@ -186,7 +229,7 @@ def device_exchange_view(request: HttpRequest, device_id: int) -> HttpResponse:
 @GET_POST
 def device_stream_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
-    if device.kind != DeviceKind.CAMERA:
+    if device.kind == DeviceKind.SENSOR:
         messages.error(request, _("Only a camera has stream settings."))
         return redirect(_device_url(device))
     if request.method == "POST":

@@ -226,14 +226,20 @@ def usable_camera_license(
     return candidates.first()
 
 
-def camera_license_require(*, operator: Operator, at: datetime | None = None) -> None:
+def camera_license_require(*, operator: Operator, at: datetime | None = None, behind_recorder: bool = False) -> None:
     """Device registration needs an assigned license (seed 004 "機器登録はライセンスを割り当て完了後に").
 
     Raises ValidationError unless `operator` holds an assigned, unexpired camera license that can
-    cover one more camera. Called at the start of devices.services.camera_register.
+    cover one more camera (behind an edge recorder: an edge-storage one). Called at the start of
+    devices.services.camera_register and channel_add.
     """
-    if usable_camera_license(customer=operator, at=at) is not None:
+    if usable_camera_license(customer=operator, at=at, behind_recorder=behind_recorder) is not None:
         return
+    if behind_recorder and free_camera_licenses(customer=operator, at=at).exists():
+        raise ValidationError(
+            _("A channel of an edge recorder needs an edge-storage license; only camera-direct licenses are free."),
+            code="recorder_needs_edge_storage",
+        )
     if free_camera_licenses(customer=operator, at=at).exists():
         raise ValidationError(
             _(

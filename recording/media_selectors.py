@@ -48,15 +48,17 @@ def media_blocked_reason(camera: Device) -> str:
 def camera_stream_url(camera: Device) -> str:
     """The RTSP URL to record `camera` from; "" when none is configured.
 
-    A channel of an edge recorder without its own URL takes the recorder's, with "{channel}"
-    replaced by its channel number (per-channel RTSP paths of the recorder).
+    A channel of an edge recorder without its own settings takes the recorder's: its RTSP URL with
+    "{channel}" replaced by the channel number (per-channel RTSP paths), or over ONVIF the recorder's
+    media profile of that number.
     """
     if camera.stream_source == StreamSource.RTSP and camera.rtsp_url:
         return camera.rtsp_url
-    if camera.stream_source == StreamSource.ONVIF and camera.onvif_host:
-        # The URI the camera named over ONVIF, cached by recording.streams (resolved by the ingest worker).
-        from .streams import cached_onvif_url
+    from .streams import cached_onvif_url, is_onvif
 
+    if is_onvif(camera):
+        # The URI the camera (or its recorder) named over ONVIF, cached by recording.streams (resolved
+        # by the ingest worker).
         return cached_onvif_url(camera)
     parent = camera.parent
     if (
@@ -215,11 +217,13 @@ def camera_by_id(camera_id: int) -> Device | None:
 
 def recordable_cameras() -> list[tuple[Device, str]]:
     """System-side: every camera with a stream, and why it may not record ("" when it may)."""
+    from .streams import is_onvif
+
     cameras = Device.objects.filter(kind=DeviceKind.CAMERA).select_related("parent", "operator", "room")
     result = []
     for camera in cameras:
         url = camera_stream_url(camera)
-        if not url and not (camera.stream_source == StreamSource.ONVIF and camera.onvif_host):
+        if not url and not is_onvif(camera):
             continue  # an ONVIF camera counts before its first resolve: the worker asks it
         result.append((camera, media_blocked_reason(camera)))
     return result

@@ -2,7 +2,8 @@
 
 The calls are those every ONVIF camera answers: GetServices (or GetCapabilities when a camera lacks it)
 for the service addresses, then GetDeviceInformation, GetProfiles, GetStreamUri (RTSP, unicast) and
-GetSnapshotUri for the first profile. Credentials go in a WS-Security UsernameToken with a digest.
+GetSnapshotUri for the first profile (channel N of an edge recorder: the Nth profile). Credentials go in
+a WS-Security UsernameToken with a digest.
 
 The library is async; ingest workers and views are not, so `resolve` runs the exchange on its own event
 loop with one overall deadline. Failures come back as `OnvifError` with a `problem` of
@@ -64,7 +65,7 @@ def _classify(exc: BaseException) -> OnvifError:
     return OnvifError(Problem.GARBAGE, f"ONVIF failed: {type(exc).__name__}: {text[:200]}")
 
 
-async def _resolve(host: str, port: int, user: str, password: str) -> OnvifStream:
+async def _resolve(host: str, port: int, user: str, password: str, profile_index: int = 0) -> OnvifStream:
     from onvif import ONVIFCamera
 
     camera = ONVIFCamera(host, port, user or None, password or None)
@@ -76,7 +77,12 @@ async def _resolve(host: str, port: int, user: str, password: str) -> OnvifStrea
         profiles = await media.GetProfiles()
         if not profiles:
             raise OnvifError(Problem.NOT_VIDEO, "the camera has no media profile")
-        token = profiles[0].token
+        if profile_index >= len(profiles):
+            raise OnvifError(
+                Problem.NOT_VIDEO,
+                f"the recorder has no media profile for channel {profile_index + 1} ({len(profiles)} profiles)",
+            )
+        token = profiles[profile_index].token
         stream = await media.GetStreamUri(
             {"StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}, "ProfileToken": token}
         )
@@ -106,13 +112,17 @@ def _run(factory) -> OnvifStream:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-def resolve(*, host: str, port: int | None, user: str, password: str, timeout: float = 10.0) -> OnvifStream:
-    """Ask the camera for its stream and snapshot URIs; raises OnvifError within about `timeout` seconds."""
+def resolve(
+    *, host: str, port: int | None, user: str, password: str, timeout: float = 10.0, profile_index: int = 0
+) -> OnvifStream:
+    """Ask the camera for the stream and snapshot URIs of its media profile `profile_index` (the first
+    for a camera; channel N of an edge recorder is its Nth profile); raises OnvifError within about
+    `timeout` seconds."""
     if not host:
         raise OnvifError(Problem.NETWORK, "no ONVIF host configured")
 
     async def bounded() -> OnvifStream:
-        return await asyncio.wait_for(_resolve(host, port or 80, user, password), timeout)
+        return await asyncio.wait_for(_resolve(host, port or 80, user, password, profile_index), timeout)
 
     try:
         return _run(bounded)

@@ -7,11 +7,13 @@ got through an access function.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from django.utils import timezone
 
-from devices.models import Device, StreamSource
+from devices.models import Device, DeviceKind, StreamSource
+from workers.probe_camera import Problem
 
 from . import onvif
 from .media_selectors import camera_stream_url
@@ -20,8 +22,37 @@ from .models import CameraRecording
 ONVIF_TIMEOUT = 8.0
 
 
+@dataclass(frozen=True)
+class OnvifSource:
+    """Where to ask over ONVIF: the camera itself, or for a channel of an edge recorder the recorder,
+    whose media profile number `profile_index` + 1 is the channel."""
+
+    host: str
+    port: int | None
+    user: str
+    password: str
+    profile_index: int = 0
+
+
+def onvif_source(camera: Device) -> OnvifSource | None:
+    if camera.stream_source == StreamSource.ONVIF and camera.onvif_host:
+        return OnvifSource(camera.onvif_host, camera.onvif_port, camera.onvif_user, camera.onvif_password)
+    recorder = camera.parent if camera.channel is not None else None
+    if (
+        recorder is not None
+        and camera.stream_source == StreamSource.NONE
+        and recorder.kind == DeviceKind.RECORDER
+        and recorder.stream_source == StreamSource.ONVIF
+        and recorder.onvif_host
+    ):
+        return OnvifSource(
+            recorder.onvif_host, recorder.onvif_port, recorder.onvif_user, recorder.onvif_password, camera.channel - 1
+        )
+    return None
+
+
 def is_onvif(camera: Device) -> bool:
-    return camera.stream_source == StreamSource.ONVIF and bool(camera.onvif_host)
+    return onvif_source(camera) is not None
 
 
 def _without_credentials(uri: str) -> str:
@@ -36,12 +67,16 @@ def _without_credentials(uri: str) -> str:
 
 def onvif_resolve(camera: Device, *, timeout: float = ONVIF_TIMEOUT) -> onvif.OnvifStream:
     """Ask the camera now and cache the answer; raises onvif.OnvifError (wrong password, unreachable …)."""
+    source = onvif_source(camera)
+    if source is None:
+        raise onvif.OnvifError(Problem.NETWORK, "no ONVIF host configured")
     found = onvif.resolve(
-        host=camera.onvif_host,
-        port=camera.onvif_port,
-        user=camera.onvif_user,
-        password=camera.onvif_password,
+        host=source.host,
+        port=source.port,
+        user=source.user,
+        password=source.password,
         timeout=timeout,
+        profile_index=source.profile_index,
     )
     # Stored without credentials: the password stays only in the device's encrypted field.
     CameraRecording.objects.update_or_create(
@@ -57,10 +92,11 @@ def onvif_resolve(camera: Device, *, timeout: float = ONVIF_TIMEOUT) -> onvif.On
 
 
 def cached_onvif_url(camera: Device) -> str:
+    source = onvif_source(camera)
     row = CameraRecording.objects.filter(camera=camera).only("onvif_stream_uri").first()
-    if row is None or not row.onvif_stream_uri:
+    if source is None or row is None or not row.onvif_stream_uri:
         return ""
-    return onvif.with_credentials(row.onvif_stream_uri, camera.onvif_user, camera.onvif_password)
+    return onvif.with_credentials(row.onvif_stream_uri, source.user, source.password)
 
 
 def ingest_url(camera: Device, *, refresh: bool = False, timeout: float = ONVIF_TIMEOUT) -> str:

@@ -25,6 +25,7 @@ class OnvifDevice:
 
     sim: SimCamera
     mount: str = "cam1"
+    sub_mount: str = ""  # the second media profile (an edge recorder's channel 2); the main mount if blank
     username: str = "admin"
     password: str = "secret"
     port: int = 0
@@ -38,7 +39,7 @@ class OnvifDevice:
             onvif_port=self.port,
             rtsp_port=self.sim.port,
             main_stream_name=self.mount,
-            sub_stream_name=self.mount,
+            sub_stream_name=self.sub_mount or self.mount,
         )
         config.set_credentials(self.username, self.password)
         # The handler reads `camera.config` and `camera.onvif` only (on the /onvif/ path).
