@@ -1,5 +1,6 @@
 """Demo wiring: the demo cameras record from the simulated RTSP camera (workers/sim_camera.py) that
-bin/demo starts, one mount per camera, all looping the real footage (people walking)."""
+bin/demo starts, one mount per camera, all looping the real footage (people walking). An edge
+recorder with two channels is simulated by two more mounts on the same server (nvr-ch1, nvr-ch2)."""
 
 import os
 
@@ -9,6 +10,9 @@ from .models import NotificationSetting, NotificationType
 
 DEMO_MAC_PREFIX = "02:00:5E:"  # the demo cameras of seed_demo
 FOOTAGE = "var/media-fixtures/vtest.mp4"
+RECORDER_MAC = "02:00:5E:30:00:01"
+RECORDER_CHANNELS = {1: "Lobby NVR channel 1", 2: "Lobby NVR channel 2"}
+RECORDER_MOUNT = "nvr-ch{channel}"
 
 
 def rtsp_port() -> int:
@@ -23,6 +27,35 @@ def demo_cameras() -> list[Device]:
     return list(Device.objects.filter(kind=DeviceKind.CAMERA, mac__startswith=DEMO_MAC_PREFIX).select_related("room"))
 
 
+def seed_edge_recorder() -> Device | None:
+    """An edge recorder beside the first demo camera, with its channels registered as cameras
+    (licensed afterwards by licensing.demo like every demo camera). Idempotent."""
+    entrance = Device.objects.filter(mac=DEMO_MAC_PREFIX + "10:00:01").select_related("room").first()
+    if entrance is None:
+        return None
+    recorder, _created = Device.objects.get_or_create(
+        mac=RECORDER_MAC,
+        defaults={
+            "operator_id": entrance.operator_id,
+            "room": entrance.room,
+            "kind": DeviceKind.RECORDER,
+            "name": "Lobby NVR",
+        },
+    )
+    for channel, name in RECORDER_CHANNELS.items():
+        Device.objects.get_or_create(
+            parent=recorder,
+            channel=channel,
+            defaults={
+                "operator_id": recorder.operator_id,
+                "room": recorder.room,
+                "kind": DeviceKind.CAMERA,
+                "name": name,
+            },
+        )
+    return recorder
+
+
 def seed_recording() -> int:
     """Point each demo camera without stream settings at its simulated mount, and let the first demo
     room mail recorded video and troubles to its admin (caught by the demo SMTP sink). Idempotent:
@@ -34,6 +67,12 @@ def seed_recording() -> int:
             camera.rtsp_url = f"rtsp://127.0.0.1:{rtsp_port()}/{mount_for(camera)}"
             camera.save(update_fields=["stream_source", "rtsp_url"])
             configured += 1
+    recorder = Device.objects.filter(mac=RECORDER_MAC).first()
+    if recorder is not None and not recorder.rtsp_url:
+        recorder.stream_source = StreamSource.RTSP
+        recorder.rtsp_url = f"rtsp://127.0.0.1:{rtsp_port()}/{RECORDER_MOUNT}"
+        recorder.save(update_fields=["stream_source", "rtsp_url"])
+        configured += len(RECORDER_CHANNELS)
     entrance = next((c for c in demo_cameras() if c.mac.endswith("10:00:01")), None)
     if entrance is not None:
         NotificationSetting.objects.get_or_create(
@@ -52,4 +91,6 @@ def sim_camera_args() -> list[str]:
     args = ["--port", str(rtsp_port())]
     for camera in demo_cameras():
         args += ["--mount", f"{mount_for(camera)}={FOOTAGE}"]
+    for channel in RECORDER_CHANNELS:
+        args += ["--mount", f"{RECORDER_MOUNT.format(channel=channel)}={FOOTAGE}"]
     return args

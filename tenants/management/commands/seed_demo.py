@@ -65,6 +65,9 @@ class Command(BaseCommand):
                             name=f"{camera_name} sensor"[:64],
                             parent=camera,
                         )
+        from recording.demo import seed_edge_recorder  # an NVR with two channels (cameras) in the first room
+
+        seed_edge_recorder()
         from licensing.demo import seed_licensing  # partner, stock, and licenses covering the demo cameras
 
         seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)
