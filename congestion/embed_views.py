@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import segno
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -29,6 +28,8 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+from portal.client_ip import client_ip
 
 from . import embed_selectors, embed_services, quota, selectors
 from .models_embed import LinkMode, SizeMode, View
@@ -249,14 +250,9 @@ def public(view):
     return wrapped
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The address the rate limit counts. Behind a proxy, EMBED_CLIENT_IP_HEADER names the header it
-    sets (e.g. HTTP_X_REAL_IP); of a list, the last entry is the one our proxy saw."""
-    header = settings.EMBED_CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    if value:
-        return value.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def rate_limit_key(request: HttpRequest) -> str:
+    """The address the rate limit counts (settings.CLIENT_IP_HEADER behind a proxy)."""
+    return client_ip(request) or "unknown"
 
 
 def _image_response(data: bytes, *, status: int = 200, extra: dict | None = None) -> HttpResponse:
@@ -280,7 +276,7 @@ def _rate_limited_image() -> HttpResponse:
 def _serve_image(request: HttpRequest, target: embed_selectors.Target | None) -> HttpResponse:
     if target is None:
         return _not_found()
-    if quota.rate_limited(client_ip(request)):
+    if quota.rate_limited(rate_limit_key(request)):
         return _rate_limited_image()
     shown = embed_selectors.shown_now(target)
     if not quota.charge(target.operator_id):
@@ -296,7 +292,7 @@ def _serve_image(request: HttpRequest, target: embed_selectors.Target | None) ->
 def _serve_prediction(request: HttpRequest, target: embed_selectors.Target | None) -> HttpResponse:
     if target is None:
         return _not_found()
-    if quota.rate_limited(client_ip(request)):
+    if quota.rate_limited(rate_limit_key(request)):
         return JsonResponse({"state": "rate-limited"}, status=429)
     payload = embed_selectors.prediction_payload(target)
     if not quota.charge(target.operator_id):

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.client_ip import client_ip
 from tenants.access import require_admin
 
 from . import clock, selectors, services
@@ -233,7 +234,7 @@ def proxy_start(request, customer_id: int):
     partner = _partner(request)
     customer = selectors.access_customer(partner=partner, user=request.user, pk=customer_id, write=True)
     try:
-        session = services.proxy_start(partner_user=request.user, customer=customer, ip=request.META.get("REMOTE_ADDR"))
+        session = services.proxy_start(partner_user=request.user, customer=customer, ip=client_ip(request))
     except ValidationError as exc:
         raise PermissionDenied("; ".join(exc.messages)) from exc
     request.session[SESSION_KEY] = session.pk

@@ -13,15 +13,16 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import F
 from django.utils import timezone
 
+from portal.client_ip import client_ip
+
 from .models import User
 
 
 def request_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it,
-    # and a forged IP would let an attacker skip risk-based two-step verification.
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    # REMOTE_ADDR unless settings.CLIENT_IP_HEADER names a trusted proxy's header: X-Forwarded-For
+    # is client-controlled otherwise, and a forged IP would let an attacker skip risk-based
+    # two-step verification.
+    return client_ip(request)
 
 
 def request_user_agent(request) -> str:
