@@ -1,6 +1,7 @@
 """Demo wiring: the demo cameras record from the simulated RTSP camera (workers/sim_camera.py) that
 bin/demo starts, one mount per camera, all looping the real footage (people walking). An edge
-recorder with two channels is simulated by two more mounts on the same server (nvr-ch1, nvr-ch2)."""
+recorder with two channels is simulated by two more mounts on the same server (nvr-ch1, nvr-ch2), and
+one camera is reached over ONVIF (workers/onvif_sim.py answering for its mount)."""
 
 import os
 
@@ -13,10 +14,17 @@ FOOTAGE = "var/media-fixtures/vtest.mp4"
 RECORDER_MAC = "02:00:5E:30:00:01"
 RECORDER_CHANNELS = {1: "Lobby NVR channel 1", 2: "Lobby NVR channel 2"}
 RECORDER_MOUNT = "nvr-ch{channel}"
+# One demo camera is reached over ONVIF (workers/onvif_sim.py in front of its mount), as real ones are.
+ONVIF_CAMERA_MAC = "02:00:5E:20:00:01"
+ONVIF_USER, ONVIF_PASSWORD = "admin", "demo-onvif"  # noqa: S105  (the simulated camera's, demo only)
 
 
 def rtsp_port() -> int:
     return int(os.environ.get("DEMO_RTSP_PORT", "8554"))
+
+
+def onvif_port() -> int:
+    return int(os.environ.get("DEMO_ONVIF_PORT", "8580"))
 
 
 def mount_for(camera: Device) -> str:
@@ -62,11 +70,19 @@ def seed_recording() -> int:
     settings somebody changed are left alone. Returns how many cameras were configured."""
     configured = 0
     for camera in demo_cameras():
-        if not camera.rtsp_url:
+        if camera.has_stream_settings:
+            continue
+        if camera.mac == ONVIF_CAMERA_MAC:
+            camera.stream_source = StreamSource.ONVIF
+            camera.onvif_host, camera.onvif_port = "127.0.0.1", onvif_port()
+            camera.onvif_user, camera.onvif_password = ONVIF_USER, ONVIF_PASSWORD
+        else:
             camera.stream_source = StreamSource.RTSP
             camera.rtsp_url = f"rtsp://127.0.0.1:{rtsp_port()}/{mount_for(camera)}"
-            camera.save(update_fields=["stream_source", "rtsp_url"])
-            configured += 1
+        camera.save(
+            update_fields=["stream_source", "rtsp_url", "onvif_host", "onvif_port", "onvif_user", "onvif_password"]
+        )
+        configured += 1
     recorder = Device.objects.filter(mac=RECORDER_MAC).first()
     if recorder is not None and not recorder.rtsp_url:
         recorder.stream_source = StreamSource.RTSP
@@ -84,6 +100,17 @@ def seed_recording() -> int:
             },
         )
     return configured
+
+
+def onvif_sim_args() -> list[str]:
+    """Arguments of workers/onvif_sim.py: the ONVIF side of the demo's ONVIF camera."""
+    camera = Device.objects.filter(mac=ONVIF_CAMERA_MAC).first()
+    if camera is None:
+        return []
+    return [
+        "--port", str(onvif_port()), "--rtsp-port", str(rtsp_port()), "--mount", mount_for(camera),
+        "--user", ONVIF_USER, "--password", ONVIF_PASSWORD,
+    ]  # fmt: skip
 
 
 def sim_camera_args() -> list[str]:

@@ -1,13 +1,17 @@
-"""The demo's cameras and its edge recorder record from mounts of the one simulated RTSP server."""
+"""The demo's cameras, its edge recorder and its ONVIF camera record from mounts of the one simulated
+RTSP server."""
 
 from io import StringIO
 
 from django.core.management import call_command
 
-from devices.models import Device, DeviceKind
+from devices.models import Device, DeviceKind, StreamSource
 from licensing.selectors import camera_license_state
-from recording.demo import RECORDER_MAC, sim_camera_args
+from recording.demo import ONVIF_CAMERA_MAC, RECORDER_MAC, mount_for, onvif_sim_args, rtsp_port, sim_camera_args
 from recording.media_selectors import camera_stream_url, recordable_cameras
+from recording.streams import ingest_url
+from workers.onvif_sim import device_from_args
+from workers.rtsp_sim import free_tcp_port
 
 
 def test_the_demo_recorders_channels_are_licensed_and_served_by_the_simulated_camera(db):
@@ -24,3 +28,20 @@ def test_the_demo_recorders_channels_are_licensed_and_served_by_the_simulated_ca
         assert f"--mount nvr-ch{channel.channel}=" in args
     recordable = {camera.pk: reason for camera, reason in recordable_cameras()}
     assert all(recordable[channel.pk] == "" for channel in channels)
+
+
+def test_the_demos_onvif_camera_is_resolved_through_the_simulated_onvif_service(db):
+    """The ONVIF side bin/demo starts, built from the arguments the demo prints, names the camera's mount."""
+    call_command("seed_demo", stdout=StringIO())
+    camera = Device.objects.get(mac=ONVIF_CAMERA_MAC)
+    assert camera.stream_source == StreamSource.ONVIF and camera.rtsp_url == ""
+    args = onvif_sim_args()
+    port = free_tcp_port()  # not the demo's port, which a running demo may hold
+    args[args.index("--port") + 1] = str(port)
+    Device.objects.filter(pk=camera.pk).update(onvif_port=port)
+    device = device_from_args(args).start()
+    try:
+        url = ingest_url(Device.objects.get(pk=camera.pk), refresh=True)
+    finally:
+        device.stop()
+    assert url == f"rtsp://admin:demo-onvif@127.0.0.1:{rtsp_port()}/{mount_for(camera)}"

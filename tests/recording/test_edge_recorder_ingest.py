@@ -13,7 +13,7 @@ from recording.onvif import OnvifError
 from recording.streams import ingest_url
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, Running, lease, media_settings, segments, wait_for
-from tests.recording.onvif_device import OnvifDevice
+from workers.onvif_sim import OnvifDevice
 from workers.probe_camera import Problem
 from workers.rtsp_sim import SimCamera
 
