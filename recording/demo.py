@@ -113,6 +113,13 @@ def onvif_sim_args() -> list[str]:
     ]  # fmt: skip
 
 
+def demo_mount_urls() -> list[str]:
+    """Every mount the demo's simulated camera serves, as RTSP URLs."""
+    mounts = [mount_for(camera) for camera in demo_cameras()]
+    mounts += [RECORDER_MOUNT.format(channel=channel) for channel in RECORDER_CHANNELS]
+    return [f"rtsp://127.0.0.1:{rtsp_port()}/{mount}" for mount in mounts]
+
+
 def sim_camera_args() -> list[str]:
     """Arguments of workers/sim_camera.py serving every demo camera's mount."""
     args = ["--port", str(rtsp_port())]

@@ -50,6 +50,10 @@ from .streams import ingest_url, is_onvif
 
 logger = logging.getLogger(__name__)
 
+# Set when this process is asked to stop (run_ingest's SIGTERM / SIGINT). A terminal's Ctrl+C reaches
+# the ffmpeg children at the same moment, and the streams they drop then are no camera fault.
+SHUTTING_DOWN = threading.Event()
+
 
 # ----------------------------------------------------------------------------- leases (database side)
 
@@ -271,10 +275,14 @@ class CameraIngest:
             if not recording_settings_for(camera).thumbnail:
                 self._snapshot_thumbnail(camera, at=change.at)
         elif change.state == RecorderState.OUTAGE:
+            if SHUTTING_DOWN.is_set() or self.stop_event.is_set():
+                return
             self.outages += 1
             if is_onvif(camera) and self._onvif_reresolve(camera):
                 return
             result = probe_camera(self.url, timeout=8.0)
+            if SHUTTING_DOWN.is_set() or self.stop_event.is_set():
+                return  # the stop came while probing: what failed was us, not the camera
             logger.info("camera %s: outage (%s); probe: %s", self.camera_id, change.message, result.message)
             if result.trouble:
                 media_services.trouble_set(camera=camera, state=result.trouble)

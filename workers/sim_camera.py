@@ -72,6 +72,10 @@ def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess
 
 def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, list[subprocess.Popen]]:
     server = GstRtspServer.RTSPServer()
+    # Clients are served by a pool of threads, not one: a DESCRIBE waits for the mount's pipeline to
+    # preroll (up to a GOP), and with one thread a dozen clients connecting at once (a recorder
+    # starting every camera) would queue behind each other for tens of seconds.
+    server.get_thread_pool().set_max_threads(32)
     server.set_address(args.host)
     server.set_service(str(args.port))
     mounts = server.get_mount_points()

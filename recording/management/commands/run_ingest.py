@@ -5,7 +5,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from recording.ingest import IngestSupervisor, new_worker_id
+from recording.ingest import SHUTTING_DOWN, IngestSupervisor, new_worker_id
 
 
 class Command(BaseCommand):
@@ -21,9 +21,14 @@ class Command(BaseCommand):
             raise SystemExit(2)
         supervisor = IngestSupervisor(worker_id=worker_id or new_worker_id(), capacity=capacity)
         stop = threading.Event()
+
         # SIGTERM (systemd, docker stop, bin/demo's Ctrl+C) finishes the open segments and releases the
         # leases at once, so another worker can take the cameras without waiting for them to expire.
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        def request_stop(*_) -> None:
+            SHUTTING_DOWN.set()
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
         self.stdout.write(f"ingest worker {supervisor.worker_id}: up to {capacity} cameras")
         supervisor.run(stop)
