@@ -84,3 +84,30 @@ def test_admin_enables_a_camera_sees_the_live_image_chart_and_downloads_the_csv(
     text = archive.read(name).decode("utf-8-sig")
     assert text.splitlines()[0] == '"カメラ名称","企業名称","タイムスタンプ","カメラ識別子","検知人数"'
     assert f'"{yesterday:%Y-%m-%d} 12:15:00","{alpha.camera.pk}","6"' in text
+
+
+def test_a_prediction_bar_says_its_weekday_slot_and_average_when_clicked(alpha, live_server, page):
+    give_option(alpha.operator, 1)
+    lic = give_camera_licenses(alpha.operator, count=1)[0]
+    License.objects.filter(pk=lic.pk).update(device=alpha.camera)
+    cc = CongestionCamera.objects.create(operator=alpha.operator, camera=alpha.camera, display_name="Lobby")
+    # Four people at 12:00 on each of the last eight days: enough data, an average of 4 in that slot.
+    now = timezone.localtime()
+    for days_ago in range(1, 9):
+        minute = (now - timedelta(days=days_ago)).replace(hour=12, minute=0, second=0, microsecond=0)
+        Analysis.objects.create(
+            operator=alpha.operator, congestion_camera=cc, minute=minute, status="done", count=4, captured_at=minute
+        )
+    assert services.prediction_recompute(congestion_camera=cc).enough_data
+
+    log_in(page, live_server, alpha.viewer.email)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(live_server.url + f"/congestion/cameras/{cc.pk}/prediction/")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart'))")
+    point = page.evaluate(
+        """() => { const bar = Chart.getChart(document.getElementById('chart')).getDatasetMeta(0).data[48];
+                   return {x: bar.x, y: (bar.y + bar.base) / 2}; }"""
+    )
+    page.locator("#chart").click(position={"x": point["x"], "y": point["y"]})
+    weekday = page.locator("#weekday option:checked").inner_text()
+    assert page.locator("#slot-status").inner_text() == f"{weekday} 12:00: 4 people on average"
