@@ -75,6 +75,20 @@ def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
     return name, mac
 
 
+def _device_create_by_mac(*, room: Room, kind: str, name: str, mac: str) -> Device:
+    """Create a device with a checked MAC. Losing a race with a concurrent registration of the same
+    MAC gives the same "mac" field error as the check."""
+    try:
+        with transaction.atomic():
+            return Device.objects.create(operator=room.operator, room=room, kind=kind, name=name, mac=mac)
+    except IntegrityError:
+        try:
+            ensure_mac_free(mac)
+        except ValidationError as exc:
+            raise ValidationError({"mac": exc.messages}) from None
+        raise
+
+
 @transaction.atomic
 def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
     """Register a camera and its built-in motion sensor together into `room`.
@@ -85,17 +99,7 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
 
     camera_license_require(operator=room.operator)
     name, mac = camera_register_check(name=name, mac=mac)
-    try:
-        with transaction.atomic():
-            camera = Device.objects.create(
-                operator=room.operator, room=room, kind=DeviceKind.CAMERA, name=name, mac=mac
-            )
-    except IntegrityError:  # lost a race with a concurrent registration of the same MAC
-        try:
-            ensure_mac_free(mac)
-        except ValidationError as exc:
-            raise ValidationError({"mac": exc.messages}) from None
-        raise
+    camera = _device_create_by_mac(room=room, kind=DeviceKind.CAMERA, name=name, mac=mac)
     sensor_name = (name + " " + _("sensor"))[:NAME_MAX]
     Device.objects.create(operator=room.operator, room=room, kind=DeviceKind.SENSOR, name=sensor_name, parent=camera)
     return camera
@@ -106,14 +110,7 @@ def recorder_register(*, user: User, room: Room, name: str, mac: str) -> Device:
     """Register an edge recorder (NVR) by its MAC. Its channels are added afterwards (`channel_add`);
     each channel is a camera that needs a license, the recorder itself needs none."""
     name, mac = camera_register_check(name=name, mac=mac)
-    try:
-        with transaction.atomic():
-            return Device.objects.create(
-                operator=room.operator, room=room, kind=DeviceKind.RECORDER, name=name, mac=mac
-            )
-    except IntegrityError:
-        ensure_mac_free(mac)
-        raise
+    return _device_create_by_mac(room=room, kind=DeviceKind.RECORDER, name=name, mac=mac)
 
 
 def channel_add_check(*, recorder: Device, channel: int | None, name: str) -> tuple[int, str]:

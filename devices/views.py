@@ -23,6 +23,7 @@ from .forms import ChannelAddForm, DeviceAddForm, DeviceExchangeForm, DeviceRena
 from .models import DeviceKind
 from .selectors import access_device, device_exchange_list
 from .services import (
+    MAX_CHANNELS,
     camera_register,
     channel_add,
     device_delete,
@@ -153,7 +154,8 @@ def channel_add_view(request: HttpRequest, device_id: int) -> HttpResponse:
                 return redirect(_device_url(recorder))
     else:
         used = set(recorder.children.values_list("channel", flat=True))
-        form = ChannelAddForm(recorder=recorder, initial={"channel": next(n for n in range(1, 66) if n not in used)})
+        free = next((n for n in range(1, MAX_CHANNELS + 1) if n not in used), None)
+        form = ChannelAddForm(recorder=recorder, initial={"channel": free})
     return render(request, "devices/channel_add.html", {"recorder": recorder, "form": form})
 
 
