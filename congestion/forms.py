@@ -4,6 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import LEVELS, BackgroundPattern, HoursRule, Mode
+from .services.images import (
+    ALERT_IMAGE_MAX,
+    ALERT_IMAGE_MAX_BYTES,
+    BACKGROUND_MAX,
+    BACKGROUND_MAX_BYTES,
+    jpeg_upload_read,
+)
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -15,6 +22,21 @@ WEEKDAYS = [
     (6, _("Sunday")),
 ]
 LEVEL_CHOICES = [(n, str(n)) for n in LEVELS]
+
+
+class JpegField(forms.FileField):
+    """A JPEG upload; cleaned_data holds its bytes (or None). Oversize files and images are refused
+    from the file's size and the JPEG header, before the file is read whole or anything is decoded."""
+
+    def __init__(self, *, max_size=ALERT_IMAGE_MAX, max_bytes=ALERT_IMAGE_MAX_BYTES, **kwargs):
+        self.max_size, self.max_bytes = max_size, max_bytes
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        return jpeg_upload_read(upload, max_size=self.max_size, max_bytes=self.max_bytes)
 
 
 class CameraAddForm(forms.Form):
@@ -58,11 +80,11 @@ class BackgroundForm(forms.Form):
     blur_level = forms.TypedChoiceField(
         label=_("Blur level (captured image)"), choices=LEVEL_CHOICES, coerce=int, initial=3
     )
-    image = forms.FileField(label=_("Image (JPEG)"), required=False)
+    image = JpegField(label=_("Image (JPEG)"), required=False, max_size=BACKGROUND_MAX, max_bytes=BACKGROUND_MAX_BYTES)
 
     def clean(self):
         data = super().clean()
-        if data.get("source") == "upload" and not data.get("image"):
+        if data.get("source") == "upload" and not data.get("image") and "image" not in self.errors:
             self.add_error("image", _("Choose a JPEG file to upload."))
         return data
 
@@ -81,11 +103,11 @@ class AlertForm(forms.Form):
     threshold_2 = forms.IntegerField(label=_("Crowded from, 3rd step (people)"), required=False)
     image_enabled = forms.BooleanField(label=_("Show alert images instead of the public image"), required=False)
     image_action_1 = forms.ChoiceField(label=_("Step 1 image"), choices=IMAGE_ACTIONS, initial="keep")
-    image_file_1 = forms.FileField(label=_("Step 1 file"), required=False)
+    image_file_1 = JpegField(label=_("Step 1 file"), required=False)
     image_action_2 = forms.ChoiceField(label=_("Step 2 image"), choices=IMAGE_ACTIONS, initial="keep")
-    image_file_2 = forms.FileField(label=_("Step 2 file"), required=False)
+    image_file_2 = JpegField(label=_("Step 2 file"), required=False)
     image_action_3 = forms.ChoiceField(label=_("Step 3 image"), choices=IMAGE_ACTIONS, initial="keep")
-    image_file_3 = forms.FileField(label=_("Step 3 file"), required=False)
+    image_file_3 = JpegField(label=_("Step 3 file"), required=False)
     mail_enabled = forms.BooleanField(label=_("Send alert mail"), required=False)
     recipients = forms.CharField(
         label=_("Mail addresses (one per line, at most 5)"), required=False, widget=forms.Textarea(attrs={"rows": 5})
@@ -97,11 +119,9 @@ class AlertForm(forms.Form):
         for n in (1, 2, 3):
             action = data[f"image_action_{n}"]
             upload = data.get(f"image_file_{n}")
-            if action == "upload" and upload is None:
+            if action == "upload" and upload is None and f"image_file_{n}" not in self.errors:
                 self.add_error(f"image_file_{n}", _("Choose a JPEG file to upload."))
-            images.append(
-                {"keep": None, "none": "", "template": "template"}.get(action, upload.read() if upload else None)
-            )
+            images.append({"keep": None, "none": "", "template": "template"}.get(action, upload))
         return {
             "steps": data["steps"],
             "thresholds": [data.get("threshold_1"), data.get("threshold_2")][: data["steps"] - 1],
@@ -148,7 +168,7 @@ class HoursRuleForm(forms.Form):
 
 
 class OffhoursImageForm(forms.Form):
-    image = forms.FileField(label=_("Off-hours image (JPEG, at most 1920×1280 pixels and 1 MB)"), required=False)
+    image = JpegField(label=_("Off-hours image (JPEG, at most 1920×1280 pixels and 1 MB)"), required=False)
     use_default = forms.BooleanField(label=_("Use the default image"), required=False)
 
 

@@ -120,7 +120,7 @@ def camera_background_view(request: HttpRequest, congestion_camera_id: int) -> H
         data = form.cleaned_data
         try:
             if data["source"] == "upload":
-                jpeg, blur = data["image"].read(), None
+                jpeg, blur = data["image"], None
             else:
                 jpeg, blur = services.grab_frame(cc.camera), data["blur_level"]
             services.background_set(

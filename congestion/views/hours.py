@@ -78,7 +78,7 @@ def camera_hours_view(request: HttpRequest, congestion_camera_id: int) -> HttpRe
                     if offhours_form.cleaned_data["use_default"]:
                         services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=None)
                     elif upload:
-                        services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=upload.read())
+                        services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=upload)
                     else:
                         raise ValidationError(_("Choose a JPEG file, or the default image."))
                 except ValidationError as exc:
