@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -37,6 +36,7 @@ from workers.hls import PLAYLIST
 from . import mail_sink, media_services, services
 from .calendar import month_calendar
 from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir
+from .file_responses import stored_file_response
 from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, NotificationSettingForm
 from .mail import clip_from_link
 from .media_selectors import (
@@ -289,11 +289,7 @@ def clip_download_view(request: HttpRequest) -> HttpResponse:
     if found is None:
         raise Http404
     _operator_id, clip_path = found
-    try:
-        handle = default_storage.open(clip_path, "rb")
-    except (OSError, ValueError):
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=clip_path.rsplit("/", 1)[-1])
+    return stored_file_response(request, clip_path, "video/mp4", clip_path.rsplit("/", 1)[-1])
 
 
 @login_required
@@ -330,41 +326,9 @@ def _require_media(camera) -> None:
         raise PermissionDenied(_("The camera's license has expired: live view and playback are stopped."))
 
 
-RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
-
-
 def _stored_file_response(request: HttpRequest, name: str, content_type: str, download: str = "") -> HttpResponse:
-    """A stored file, with HTTP Range support so that browsers can seek in videos."""
-    try:
-        size = default_storage.size(name)
-        handle = default_storage.open(name, "rb")
-    except (OSError, ValueError):
-        raise Http404 from None
-    match = RANGE.match(request.headers.get("Range", ""))
-    if match and (match.group(1) or match.group(2)):
-        if match.group(1):
-            first = int(match.group(1))
-            last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
-        else:  # "bytes=-N": the last N bytes
-            first, last = max(0, size - int(match.group(2))), size - 1
-        if first > last or first >= size:
-            handle.close()
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        handle.seek(first)
-        body = handle.read(last - first + 1)
-        handle.close()
-        response = HttpResponse(body, status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    else:
-        response = FileResponse(handle, content_type=content_type)
-        response["Content-Length"] = str(size)
-    response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, max-age=300"
-    if download:
-        response["Content-Disposition"] = f'attachment; filename="{download}"'
-    return response
+    """A stored file, streamed in bounded chunks, with HTTP Range support (recording/file_responses.py)."""
+    return stored_file_response(request, name, content_type, download)
 
 
 @login_required

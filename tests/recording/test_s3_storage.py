@@ -100,7 +100,7 @@ def test_segments_go_to_s3_are_listed_served_and_deleted_by_the_quota(alpha, s3,
     response = client_for(alpha.viewer).get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == body
     ranged = client_for(alpha.viewer).get(url, HTTP_RANGE="bytes=0-99")
-    assert ranged.status_code == 206 and ranged.content == body[:100]
+    assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == body[:100]
     assert ranged["Content-Range"] == f"bytes 0-99/{len(body)}"
 
     # The quota deletes the oldest objects from the bucket and their rows; the newest stays.
