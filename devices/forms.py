@@ -87,10 +87,11 @@ class StreamSettingsForm(forms.Form):
         label=_("RTSP URL"),
         required=False,
         max_length=1000,
+        strip=False,  # a space or line break is refused with a message, never silently removed
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_("It may contain the camera's user and password, so it is never shown. Leave blank to keep it."),
     )
-    onvif_host = forms.CharField(label=_("ONVIF host"), required=False, max_length=255)
+    onvif_host = forms.CharField(label=_("ONVIF host"), required=False, max_length=255, strip=False)
     onvif_port = forms.IntegerField(label=_("ONVIF port"), required=False, help_text=_("80 when left blank."))
     onvif_user = forms.CharField(label=_("ONVIF user"), required=False, max_length=64)
     onvif_password = forms.CharField(

@@ -120,9 +120,10 @@ class StreamSettingsSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=1000,
+        trim_whitespace=False,  # refused with a message by the outbound-connection policy, never trimmed
         help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
     )
-    onvif_host = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    onvif_host = serializers.CharField(required=False, allow_blank=True, max_length=255, trim_whitespace=False)
     onvif_port = serializers.IntegerField(required=False, allow_null=True)
     onvif_user = serializers.CharField(required=False, allow_blank=True, max_length=64)
     onvif_password = serializers.CharField(

@@ -2,7 +2,6 @@
 exchange, stream settings."""
 
 import re
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,6 +12,7 @@ from buildings.models import Room
 from tenants.models import User
 
 from .models import Device, DeviceExchange, DeviceKind, StreamSource
+from .outbound import clean_onvif_host, clean_stream_url
 
 NAME_MIN, NAME_MAX = 3, 64
 MAX_CHANNELS = 64  # channels of one edge recorder
@@ -212,13 +212,9 @@ def device_exchange(*, user: User, device: Device, new_mac: str) -> Device:
 
 
 def _clean_rtsp_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("rtsp", "rtsps") or not parts.hostname or len(value) > 1000:
-        raise ValidationError(
-            _("Enter an RTSP URL that starts with rtsp:// or rtsps:// and names a host."), code="rtsp_url"
-        )
-    return value
+    """The outbound-connection policy decides (devices/outbound.py): rtsp(s) only, no control character
+    or whitespace anywhere (refused, never stripped), no refused address; stored re-serialised."""
+    return clean_stream_url(value)
 
 
 @transaction.atomic
@@ -242,7 +238,7 @@ def device_set_stream(
     if device.kind == DeviceKind.SENSOR:
         raise ValidationError({"source": _("Only a camera has stream settings.")}, code="not_camera")
     errors: dict[str, str] = {}
-    onvif_host, onvif_user = (onvif_host or "").strip(), (onvif_user or "").strip()
+    onvif_user = (onvif_user or "").strip()
     if source == StreamSource.RTSP:
         if rtsp_url:
             try:
@@ -261,8 +257,11 @@ def device_set_stream(
     elif source == StreamSource.ONVIF:
         if not onvif_host:
             errors["onvif_host"] = _("Enter the ONVIF host.")
-        elif len(onvif_host) > 255 or any(c.isspace() or c in "/@?#" for c in onvif_host):
-            errors["onvif_host"] = _("Enter a host name or IP address only (no scheme, path or spaces).")
+        else:
+            try:
+                onvif_host = clean_onvif_host(onvif_host)
+            except ValidationError as exc:
+                errors["onvif_host"] = exc.messages[0]
         if onvif_port is not None and not 1 <= onvif_port <= 65535:
             errors["onvif_port"] = _("The ONVIF port must be between 1 and 65535.")
         if len(onvif_user) > 64:

@@ -58,7 +58,8 @@ def extract_frame(path: str, offset: float) -> bytes:
     Input seeking (-ss before -i) decodes from the keyframe before `offset` and drops frames up to
     it, so the frame is the right moment at the cost of at most one GOP of decoding.
     """
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-ss", f"{max(0.0, offset):.3f}", "-i", path]
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file"]
+    cmd += ["-ss", f"{max(0.0, offset):.3f}", "-i", path]
     cmd += ["-frames:v", "1", "-vf", f"scale={WIDTH}:-2", "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
     result = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False)  # noqa: S603
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):

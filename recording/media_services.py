@@ -63,7 +63,8 @@ def remux_faststart(src: Path, dst: Path, *, timeout: float = 60.0) -> None:
     """Copy a fragmented MP4 into a plain MP4 with the index first (stream copy, no decode), so that
     browsers can seek in it. The fragmented file is what makes the *spool* crash-safe; the stored copy
     needs to be a good download."""
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src)]
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file"]
+    cmd += ["-i", str(src)]
     cmd += ["-map", "0:v:0", "-c", "copy", "-movflags", "+faststart", str(dst)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -436,7 +437,7 @@ def _concat_with_progress(*, export: Export, rows: list[RecordingSegment], paths
     listing = out.with_suffix(".txt")
     listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in paths))
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0"]
-    cmd += ["-ss", f"{offset:.3f}", "-i", str(listing), "-t", f"{length:.3f}", "-map", "0:v:0", "-c", "copy"]
+    cmd += ["-protocol_whitelist", "file", "-ss", f"{offset:.3f}", "-i", str(listing), "-t", f"{length:.3f}", "-map", "0:v:0", "-c", "copy"]
     cmd += ["-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(out)]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     last = -1

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workers import netpolicy
+from workers.redaction import redact, url_secrets
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -29,9 +32,13 @@ class FrameSourceError(RuntimeError):
 
 
 def _input_args(url: str, io_timeout: float) -> list[str]:
-    if url.startswith(("rtsp://", "rtsps://")):
-        return ["-rtsp_transport", "tcp", "-timeout", str(int(io_timeout * 1_000_000)), "-i", url]
-    return ["-i", url]
+    """A camera URL through the outbound-connection policy (checked now, pinned to the checked address,
+    camera protocols only); a path without a scheme is one of the portal's own files (``file`` only)."""
+    return netpolicy.ffmpeg_input(url, io_timeout=io_timeout)
+
+
+def _error_text(url: str, stderr: bytes, fallback: str) -> str:
+    return redact(stderr.decode(errors="replace").strip() or fallback, url_secrets(url))
 
 
 class FrameSource:
@@ -60,7 +67,7 @@ class FrameSource:
         self.io_timeout = io_timeout
         self.clock = clock
         self.ffmpeg = ffmpeg
-        self.live = url.startswith(("rtsp://", "rtsps://"))
+        self.live = netpolicy.has_scheme(url)
         self._process: subprocess.Popen | None = None
         self._stderr = b""
 
@@ -84,8 +91,12 @@ class FrameSource:
         ]
 
     def __iter__(self) -> Iterator[Frame]:
+        try:
+            args = self.args()
+        except netpolicy.Refused as exc:
+            raise FrameSourceError(f"refused: {redact(exc.message, url_secrets(self.url))}") from None
         self._process = subprocess.Popen(  # noqa: S603
-            self.args(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
         )
         threading.Thread(target=self._drain_stderr, args=(self._process,), daemon=True).start()
         frame_bytes = self.width * self.height
@@ -102,7 +113,7 @@ class FrameSource:
         finally:
             self.close()
         if index == 0:
-            raise FrameSourceError(self._stderr.decode(errors="replace").strip() or f"no frames from {self.url}")
+            raise FrameSourceError(_error_text(self.url, self._stderr, f"no frames from {self.url}"))
 
     def _read_exact(self, size: int) -> bytes | None:
         buf = bytearray()
@@ -140,13 +151,17 @@ def grab_snapshot(
     Raises SnapshotError on a dead camera within ``timeout`` seconds, never hangs.
     """
     vf = ["-vf", f"scale={width}:-2"] if width else []
+    try:
+        source = _input_args(url, min(timeout, 5.0))
+    except netpolicy.Refused as exc:
+        raise SnapshotError(f"refused: {redact(exc.message, url_secrets(url))}") from None
     cmd = [
         ffmpeg,
         "-nostdin",
         "-hide_banner",
         "-loglevel",
         "error",
-        *_input_args(url, min(timeout, 5.0)),
+        *source,
         "-map",
         "0:v:0",
         "-frames:v",
@@ -163,7 +178,7 @@ def grab_snapshot(
     try:
         result = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)  # noqa: S603
     except subprocess.TimeoutExpired as exc:
-        raise SnapshotError(f"no picture from {url} within {timeout}s") from exc
+        raise SnapshotError(redact(f"no picture from {url} within {timeout}s", url_secrets(url))) from exc
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
-        raise SnapshotError(result.stderr.decode(errors="replace").strip() or f"no picture from {url}")
+        raise SnapshotError(_error_text(url, result.stderr, f"no picture from {url}"))
     return result.stdout

@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workers import netpolicy
+from workers.redaction import redact, url_secrets
+
 PLAYLIST = "index.m3u8"
 
 
@@ -25,15 +28,16 @@ def hls_args(
     io_timeout: float = 5.0,
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
-    args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error"]
-    if url.startswith(("rtsp://", "rtsps://")):
-        args += ["-rtsp_transport", "tcp", "-timeout", str(int(io_timeout * 1_000_000))]
+    """Raises netpolicy.Refused when the outbound-connection policy refuses ``url`` now."""
     return [
-        *args,
+        ffmpeg,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
         "-fflags",
         "+genpts",
-        "-i",
-        url,
+        *netpolicy.ffmpeg_input(url, io_timeout=io_timeout),
         "-map",
         "0:v:0",
         "-c",
@@ -62,6 +66,7 @@ class HlsStream:
     list_size: int = 6
     ffmpeg: str = "ffmpeg"
     process: subprocess.Popen | None = field(default=None, init=False)
+    refused: str = field(default="", init=False)
 
     @property
     def playlist(self) -> Path:
@@ -81,13 +86,19 @@ class HlsStream:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> HlsStream:
+        """Start ffmpeg; a URL the outbound-connection policy refuses now starts nothing (``refused``)."""
         if self.running:
+            return self
+        try:
+            args = self.args()
+        except netpolicy.Refused as exc:
+            self.refused = redact(exc.message, url_secrets(self.url))
             return self
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for stale in [*self.out_dir.glob("seg*.ts"), self.playlist]:
             stale.unlink(missing_ok=True)  # an old playlist would show the last session's video as live
         self.process = subprocess.Popen(  # noqa: S603
-            self.args(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         return self
 
@@ -116,5 +127,5 @@ class HlsStream:
 
     def error(self) -> str:
         if self.process is None or self.running or self.process.stderr is None:
-            return ""
-        return self.process.stderr.read().decode(errors="replace").strip()
+            return self.refused
+        return redact(self.process.stderr.read().decode(errors="replace").strip(), url_secrets(self.url))

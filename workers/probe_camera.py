@@ -19,7 +19,11 @@ import subprocess
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from workers import netpolicy
+from workers.redaction import redact as _redact
+from workers.redaction import url_secrets
 
 
 class Problem(StrEnum):
@@ -29,6 +33,7 @@ class Problem(StrEnum):
     NOT_FOUND = "not_found"  # the camera answers but has no such stream path
     NOT_VIDEO = "not_video"  # the stream has no video track
     GARBAGE = "garbage"  # the other end does not speak RTSP or sends undecodable data
+    REFUSED = "refused"  # the outbound-connection policy refuses the address (workers/netpolicy.py)
 
 
 # Device trouble state for each problem (the values of devices.models.TroubleState).
@@ -39,6 +44,7 @@ TROUBLE_FOR_PROBLEM = {
     Problem.NOT_FOUND: "unknown",
     Problem.NOT_VIDEO: "unknown",
     Problem.GARBAGE: "unknown",
+    Problem.REFUSED: "unknown",
 }
 
 
@@ -61,28 +67,35 @@ class CameraProbe:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages that end up in logs and on pages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL without its password, for messages that end up in logs and on pages (workers.redaction)."""
+    return _redact(url)
 
 
-def _rtsp_handshake(host: str, port: int, url: str, timeout: float) -> tuple[Problem, str] | None:
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except ConnectionRefusedError:
-        return Problem.NETWORK, f"connection refused by {host}:{port}"
-    except TimeoutError:
-        return Problem.NETWORK, f"no connection to {host}:{port} within {timeout:.0f} s"
-    except OSError as exc:  # no route, DNS failure, network unreachable
-        return Problem.NETWORK, f"cannot reach {host}:{port}: {exc.strerror or exc}"
+def _rtsp_handshake(target: netpolicy.Target, timeout: float) -> tuple[Problem, str] | None:
+    """TCP connect to the checked addresses only, then one RTSP OPTIONS. The request line carries the
+    cleaned URL (no control character can be in it: netpolicy refused those), without its password."""
+    host, port = target.host, target.port
+    request = f"OPTIONS {redact(target.url)} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: cloudcam-probe\r\n\r\n".encode()
+    if request.count(b"\r\n") != 4 or not request.isascii():  # defence in depth: one request, nothing smuggled
+        return Problem.REFUSED, "the URL cannot be sent in an RTSP request"
+    sock = None
+    error: OSError | None = None
+    for address in target.addresses:
+        try:
+            sock = socket.create_connection((address, port), timeout=timeout)
+            break
+        except OSError as exc:
+            error = exc
+    if sock is None:
+        if isinstance(error, ConnectionRefusedError):
+            return Problem.NETWORK, f"connection refused by {host}:{port}"
+        if isinstance(error, TimeoutError):
+            return Problem.NETWORK, f"no connection to {host}:{port} within {timeout:.0f} s"
+        return Problem.NETWORK, f"cannot reach {host}:{port}: {getattr(error, 'strerror', None) or error}"
     with sock:
         sock.settimeout(timeout)
-        request = f"OPTIONS {redact(url)} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: cloudcam-probe\r\n\r\n"
         try:
-            sock.sendall(request.encode())
+            sock.sendall(request)
             reply = sock.recv(1024)
         except TimeoutError:
             return Problem.NETWORK, f"{host}:{port} accepted the connection but did not answer within {timeout:.0f} s"
@@ -102,32 +115,33 @@ def probe_camera(url: str, *, timeout: float = 8.0, ffprobe: str = "ffprobe") ->
     def result(problem: Problem, message: str, **stream: object) -> CameraProbe:
         return CameraProbe(problem=problem, message=message, elapsed=time.monotonic() - started, **stream)
 
-    parts = urlsplit(url)
-    rtsp = parts.scheme in ("rtsp", "rtsps")
-    if rtsp:
-        if not parts.hostname:
-            return result(Problem.NETWORK, f"no host in {redact(url)}")
-        step_timeout = max(1.0, timeout / 3)
-        found = _rtsp_handshake(parts.hostname, parts.port or 554, url, step_timeout)
-        if found:
-            return result(*found)
+    secrets = url_secrets(url)
+    try:
+        # Checked once, right before connecting; the handshake and ffprobe use the checked addresses.
+        target = netpolicy.current().connect(url, schemes=netpolicy.STREAM_SCHEMES)
+    except netpolicy.Refused as exc:
+        problem = Problem.NETWORK if exc.code == "resolve" else Problem.REFUSED
+        return result(problem, _redact(exc.message, secrets))
+    step_timeout = max(1.0, timeout / 3)
+    found = _rtsp_handshake(target, step_timeout)
+    if found:
+        return result(found[0], _redact(found[1], secrets))
 
     remaining = max(1.0, timeout - (time.monotonic() - started))
-    cmd = [ffprobe, "-v", "error"]
-    if rtsp:
-        cmd += ["-rtsp_transport", "tcp", "-timeout", str(int(remaining * 1_000_000))]
+    cmd = [ffprobe, "-v", "error", "-protocol_whitelist", netpolicy.CAMERA_PROTOCOLS]
+    cmd += ["-rtsp_transport", "tcp", "-timeout", str(int(remaining * 1_000_000))]
     cmd += ["-analyzeduration", "3000000", "-probesize", "1000000"]
-    cmd += ["-show_entries", "stream=codec_type,codec_name,width,height", "-of", "json", url]
+    cmd += ["-show_entries", "stream=codec_type,codec_name,width,height", "-of", "json", target.pinned_url]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=remaining + 1, check=False)  # noqa: S603
     except subprocess.TimeoutExpired:
-        return result(Problem.NETWORK, f"no stream from {redact(url)} within {timeout:.0f} s")
-    error = done.stderr.replace(url, redact(url)).strip()
+        return result(Problem.NETWORK, f"no stream from {redact(target.url)} within {timeout:.0f} s")
+    error = _redact(done.stderr, secrets).strip()
     if done.returncode != 0:
         if re.search(r"\b401\b|Unauthorized", error):
             return result(Problem.AUTH, "the camera refused the user name or password (401)")
         if re.search(r"\b404\b|Not Found", error):
-            return result(Problem.NOT_FOUND, f"the camera has no stream at {urlsplit(url).path or '/'} (404)")
+            return result(Problem.NOT_FOUND, f"the camera has no stream at {urlsplit(target.url).path or '/'} (404)")
         if re.search(r"Connection refused", error):
             return result(Problem.NETWORK, "connection refused")
         if re.search(r"timed out|Operation not permitted|Network is unreachable|No route", error):

@@ -26,6 +26,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from workers import netpolicy
+from workers.redaction import redact, url_secrets
+
 SEGMENT_NAME_FORMAT = "%Y%m%dT%H%M%SZ"  # strftime pattern of segment files; UTC, sorts by time
 # Options of the inner MP4 muxer. flush_packets=1 writes each fragment (one GOP) to disk as soon as it is
 # complete; without it a 256 KiB buffer holds several seconds that a crash would lose.
@@ -83,6 +86,8 @@ def probe(path: Path | str, *, ffprobe: str = "ffprobe", timeout: float = 20.0) 
         "format=duration:stream=codec_name,profile,level,width,height,pix_fmt,nb_read_packets",
         "-of",
         "json",
+        "-protocol_whitelist",
+        netpolicy.FILE_PROTOCOLS,
         str(path),
     ]
     try:
@@ -214,12 +219,10 @@ def segmenter_args(
     ffmpeg: str = "ffmpeg",
     include_audio: bool = False,
 ) -> list[str]:
-    """The ffmpeg command line of continuous recording: stream copy, never a decoder or an encoder."""
-    args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error"]
-    if url.startswith(("rtsp://", "rtsps://")):
-        # TCP: no packet loss on a lossy link; -timeout (µs): a silent camera is an error, not a hang.
-        args += ["-rtsp_transport", "tcp", "-timeout", str(int(io_timeout * 1_000_000))]
-    args += ["-fflags", "+genpts", "-i", url, "-map", "0:v:0"]
+    """The ffmpeg command line of continuous recording: stream copy, never a decoder or an encoder.
+    The camera URL goes through the outbound-connection policy now (netpolicy.Refused)."""
+    args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-fflags", "+genpts"]
+    args += [*netpolicy.ffmpeg_input(url, io_timeout=io_timeout), "-map", "0:v:0"]
     if include_audio:
         args += ["-map", "0:a:0?"]
     args += [
@@ -327,8 +330,12 @@ class Segmenter:
         list_path.unlink(missing_ok=True)
         before = {p.name for p in self.out_dir.glob("*.mp4")}
         self._stderr.clear()
+        try:
+            args = self.args()  # every (re)start checks the camera's address again
+        except netpolicy.Refused as exc:
+            return f"refused: {redact(exc.message, url_secrets(self.url))}"
         self.process = subprocess.Popen(  # noqa: S603
-            self.args(),
+            args,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -468,7 +475,8 @@ class Segmenter:
                 self._stderr.append(line)
 
     def _last_error(self) -> str:
-        return self._stderr[-1] if self._stderr else ""
+        """ffmpeg's last error line, without the camera's credentials (it prints the URL in full)."""
+        return redact(self._stderr[-1], url_secrets(self.url)) if self._stderr else ""
 
     def _set_state(self, state: RecorderState, message: str = "") -> None:
         if state == self.state:
@@ -560,6 +568,8 @@ def make_clip(
         "concat",
         "-safe",
         "0",
+        "-protocol_whitelist",
+        netpolicy.FILE_PROTOCOLS,
         "-ss",
         f"{offset:.3f}",
         "-i",
