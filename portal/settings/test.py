@@ -12,3 +12,6 @@ LANGUAGE_CODE = "en"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - live_server threads must not hold connections open
+# The tests' cameras are simulators on loopback, and stored-only addresses come from TEST-NET-1
+# (192.0.2.0/24, RFC 5737): allowed explicitly, as a deployment allows its cameras' private network.
+CAMERA_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "192.0.2.0/24"]
