@@ -4,7 +4,8 @@ Same rules as the embed pages: every role of the operator reads (with the per-us
 congestion.selectors), admins write (403 otherwise), another operator's or a hidden camera / group is a
 404. The public URL and the iframe snippet come back with the settings so an integration can place
 the embed without the web page. Turning the site off (PUT enabled=false, or DELETE) deletes its URL;
-turning it on again makes a new one.
+turning it on again makes a new one. POST `…/embed/rotate/` gives the embed a new key (admins): the
+old URL is a 404 at once; the answer carries the new URL and snippet.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -96,6 +97,26 @@ class GroupEmbedView(GenericAPIView):
         return _embed_put(
             request, group=selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
         )
+
+
+class CameraEmbedRotateView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+
+    def post(self, request, congestion_camera_id):
+        cc = selectors.access_congestion_camera(
+            operator=request.operator, user=request.user, pk=congestion_camera_id, write=True
+        )
+        embed_services.embed_key_rotate(user=request.user, congestion_camera=cc)
+        return Response(_embed_data(request, cc, embed_selectors.embed_setting_of(congestion_camera=cc)))
+
+
+class GroupEmbedRotateView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+
+    def post(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+        embed_services.embed_key_rotate(user=request.user, group=group)
+        return Response(_embed_data(request, group, embed_selectors.embed_setting_of(group=group)))
 
 
 def _site_data(request, group, site) -> dict:

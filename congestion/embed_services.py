@@ -18,7 +18,7 @@ from tenants.access import require_admin
 from tenants.models import User
 
 from . import embed_selectors, quota
-from .models import CongestionCamera, Group
+from .models import CongestionCamera, Group, new_embed_key
 from .models_embed import EmbedSetting, GroupSite, LinkMode, QuotaNoticeDismissal, SizeMode, View
 
 
@@ -68,6 +68,20 @@ def embed_setting_save(
     setting.updated_at = timezone.now()
     setting.save()
     return setting
+
+
+@transaction.atomic
+def embed_key_rotate(*, user: User, congestion_camera: CongestionCamera | None = None, group: Group | None = None):
+    """Give the camera's or group's embed a new key: the old URL (page, image, prediction) is a 404
+    from the commit on, since every public request looks the key up afresh and no answer is cached
+    (Cache-Control: no-store). Pages that paste the old snippet must take the new one. Returns the
+    owner with its new key. A group's generated web site keeps its own URL."""
+    require_admin(user)
+    owner = congestion_camera or group
+    assert owner is not None and (congestion_camera is None) != (group is None)
+    owner.embed_key = new_embed_key()
+    owner.save(update_fields=["embed_key"])
+    return owner
 
 
 @transaction.atomic

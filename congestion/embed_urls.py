@@ -13,6 +13,10 @@ app_name = "embeds"
 urlpatterns = [
     path("cameras/<int:congestion_camera_id>/embed/", views.camera_embed_view, name="camera_embed"),
     path("groups/<int:group_id>/embed/", views.group_embed_view, name="group_embed"),
+    path(
+        "cameras/<int:congestion_camera_id>/embed/new-url/", views.camera_embed_rotate_view, name="camera_embed_rotate"
+    ),
+    path("groups/<int:group_id>/embed/new-url/", views.group_embed_rotate_view, name="group_embed_rotate"),
     path("groups/<int:group_id>/site/", views.group_site_view, name="group_site"),
     path("embed-notice/", views.notice_dismiss_view, name="notice_dismiss"),
 ]

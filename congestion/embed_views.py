@@ -167,6 +167,42 @@ def group_embed_view(request: HttpRequest, group_id: int) -> HttpResponse:
     return _embed_page(request, group=group)
 
 
+def _rotate_page(request: HttpRequest, *, congestion_camera=None, group=None) -> HttpResponse:
+    """GET: what changing the URL breaks; POST (admins): a new key, the old URL is a 404 at once."""
+    owner = congestion_camera or group
+    back = (
+        reverse("embeds:group_embed", kwargs={"group_id": group.pk})
+        if group
+        else reverse("embeds:camera_embed", kwargs={"congestion_camera_id": congestion_camera.pk})
+    )
+    if request.method == "POST":
+        embed_services.embed_key_rotate(user=request.user, congestion_camera=congestion_camera, group=group)
+        messages.success(
+            request,
+            _("The embed URL of %(name)s was changed. The old URL no longer works: paste the new HTML into your pages.")
+            % {"name": owner},
+        )
+        return redirect(back)
+    url = public_url(request, "embed_public:page", embed_key=owner.embed_key)
+    return render(request, "congestion/embed/rotate_confirm.html", {"owner": owner, "url": url, "back": back})
+
+
+@login_required
+@GET_POST
+def camera_embed_rotate_view(request: HttpRequest, congestion_camera_id: int) -> HttpResponse:
+    cc = selectors.access_congestion_camera(
+        operator=request.operator, user=request.user, pk=congestion_camera_id, write=True
+    )
+    return _rotate_page(request, congestion_camera=cc)
+
+
+@login_required
+@GET_POST
+def group_embed_rotate_view(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+    return _rotate_page(request, group=group)
+
+
 SITE_DEFAULTS = {
     "enabled": False, "name": "", "link_mode": LinkMode.NONE, "link_title": "", "link_description": "",
     "link_url": "", "show_visualization": True, "show_prediction": True, "initial_view": View.VISUALIZATION,
@@ -251,7 +287,7 @@ def public(view):
 
 
 def rate_limit_key(request: HttpRequest) -> str:
-    """The address the rate limit counts (settings.CLIENT_IP_HEADER behind a proxy)."""
+    """The client's address (settings.CLIENT_IP_HEADER behind a proxy); the limit buckets it."""
     return client_ip(request) or "unknown"
 
 
@@ -273,10 +309,16 @@ def _rate_limited_image() -> HttpResponse:
     return response
 
 
-def _serve_image(request: HttpRequest, target: embed_selectors.Target | None) -> HttpResponse:
+def _limited(request: HttpRequest, public_key: str) -> bool:
+    # Per client (IPv6 by /64) and per public embed: neither one visitor nor many together may
+    # empty the operator's month in minutes. A limited call is not charged.
+    return quota.rate_limited(rate_limit_key(request)) or quota.key_rate_limited(public_key)
+
+
+def _serve_image(request: HttpRequest, target: embed_selectors.Target | None, public_key: str) -> HttpResponse:
     if target is None:
         return _not_found()
-    if quota.rate_limited(rate_limit_key(request)):
+    if _limited(request, public_key):
         return _rate_limited_image()
     shown = embed_selectors.shown_now(target)
     if not quota.charge(target.operator_id):
@@ -289,10 +331,10 @@ def _serve_image(request: HttpRequest, target: embed_selectors.Target | None) ->
     return _image_response(shown.image, extra=headers)
 
 
-def _serve_prediction(request: HttpRequest, target: embed_selectors.Target | None) -> HttpResponse:
+def _serve_prediction(request: HttpRequest, target: embed_selectors.Target | None, public_key: str) -> HttpResponse:
     if target is None:
         return _not_found()
-    if quota.rate_limited(rate_limit_key(request)):
+    if _limited(request, public_key):
         return JsonResponse({"state": "rate-limited"}, status=429)
     payload = embed_selectors.prediction_payload(target)
     if not quota.charge(target.operator_id):
@@ -339,13 +381,13 @@ def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
 @public
 @GET
 def public_image_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_image(request, embed_selectors.embed_target(embed_key))
+    return _serve_image(request, embed_selectors.embed_target(embed_key), embed_key)
 
 
 @public
 @GET
 def public_prediction_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_prediction(request, embed_selectors.embed_target(embed_key))
+    return _serve_prediction(request, embed_selectors.embed_target(embed_key), embed_key)
 
 
 def qr_svg(url: str) -> str:
@@ -377,11 +419,13 @@ def public_site_view(request: HttpRequest, site_key: str) -> HttpResponse:
 @GET
 def public_site_image_view(request: HttpRequest, site_key: str, camera_index: int) -> HttpResponse:
     site = embed_selectors.site_by_key(site_key)
-    return _serve_image(request, embed_selectors.site_target(site, camera_index) if site else None)
+    target = embed_selectors.site_target(site, camera_index) if site else None
+    return _serve_image(request, target, f"{site_key}/{camera_index}")
 
 
 @public
 @GET
 def public_site_prediction_view(request: HttpRequest, site_key: str, camera_index: int) -> HttpResponse:
     site = embed_selectors.site_by_key(site_key)
-    return _serve_prediction(request, embed_selectors.site_target(site, camera_index) if site else None)
+    target = embed_selectors.site_target(site, camera_index) if site else None
+    return _serve_prediction(request, target, f"{site_key}/{camera_index}")

@@ -1,4 +1,4 @@
-"""The monthly embed call quota and the per-IP rate limit (SPEC §6 "Call quota").
+"""The monthly embed call quota, the per-IP rate limit and the per-key ceiling (SPEC §6 "Call quota").
 
 Every image an embed or generated site shows is one call, counted per operator and calendar month
 in Asia/Tokyo. Counting must be exact under concurrency and must not make the image request wait
@@ -19,6 +19,7 @@ conditional `UPDATE … SET count = count + 1 WHERE count < quota`.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from django.utils import timezone
 TOKYO = ZoneInfo("Asia/Tokyo")
 KEY_PREFIX = "embed:calls:"
 RATE_PREFIX = "embed:rate:"
+KEY_RATE_PREFIX = "embed:keyrate:"
 LOW_REMAINING = 5_000  # fewer than this many calls left: the login notice (SPEC §6)
 QUOTA_CACHE_SECONDS = 60.0
 KEY_TTL_SECONDS = 62 * 24 * 3600  # a month's counter outlives its month; the row keeps it for good
@@ -272,27 +274,45 @@ def flush(*, on_each=None) -> int:
     return done
 
 
-# ----------------------------------------------------------------------------- per-IP rate limit
+# ----------------------------------------------------------------------------- rate limits
+
+
+def _window_hits(key_base: str, now: float | None) -> int:
+    """Count one hit in the current one-minute window of `key_base`; the hits so far in it.
+    Without Redis the Django cache counts (per machine, good enough for the embedded demo)."""
+    window = int((now if now is not None else time.time()) // 60)
+    key = f"{key_base}:{window}"
+    if uses_redis():
+        return int(_script("rate", RATE_LUA)(keys=[key], args=[60]))
+    from django.core.cache import cache
+
+    cache.add(key, 0, 120)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        return 1
 
 
 def rate_limited(ip: str, *, now: float | None = None) -> bool:
-    """True when this IP made more than EMBED_RATE_LIMIT_PER_MINUTE image calls in the current minute.
+    """True when this client made more than EMBED_RATE_LIMIT_PER_MINUTE image calls in the current
+    minute. A fixed one-minute window per IPv4 address or IPv6 /64 (portal/client_ip.py); 0 turns
+    the limit off."""
+    from portal.client_ip import rate_limit_bucket
 
-    A fixed one-minute window per IP; 0 turns the limit off. Without Redis the Django cache counts
-    (per machine, good enough for the embedded demo)."""
     limit = settings.EMBED_RATE_LIMIT_PER_MINUTE
     if not limit:
         return False
-    window = int((now if now is not None else time.time()) // 60)
-    key = f"{RATE_PREFIX}{ip}:{window}"
-    if uses_redis():
-        hits = int(_script("rate", RATE_LUA)(keys=[key], args=[60]))
-    else:
-        from django.core.cache import cache
+    return _window_hits(f"{RATE_PREFIX}{rate_limit_bucket(ip)}", now) > limit
 
-        cache.add(key, 0, 120)
-        try:
-            hits = cache.incr(key)
-        except ValueError:
-            hits = 1
-    return hits > limit
+
+def key_rate_limited(public_key: str, *, now: float | None = None) -> bool:
+    """True when the calls of one public embed (a camera or group key, or one camera of a generated
+    site) passed EMBED_KEY_CALLS_PER_MINUTE in the current minute, whichever clients made them: many
+    addresses together cannot empty the month's quota in minutes. 0 turns the ceiling off.
+
+    The Redis key holds a digest of the public key, not the key: Redis is no place for the URLs."""
+    limit = settings.EMBED_KEY_CALLS_PER_MINUTE
+    if not limit:
+        return False
+    digest = hashlib.sha256(public_key.encode()).hexdigest()[:24]
+    return _window_hits(f"{KEY_RATE_PREFIX}{digest}", now) > limit

@@ -28,3 +28,22 @@ def client_ip(request: HttpRequest | None) -> str | None:
         if found:
             return found
     return _valid(request.META.get("REMOTE_ADDR", "") or "")
+
+
+# One IPv6 subscriber usually holds a whole /64 (RFC 6177): counting single addresses would let one
+# visitor rotate through 2^64 of them. IPv4 addresses count one by one.
+IPV6_BUCKET_PREFIX = 64
+
+
+def rate_limit_bucket(ip: str | None) -> str:
+    """What a per-client rate limit counts for `ip`: the address itself for IPv4 (an IPv4-mapped IPv6
+    address is its IPv4 address), its /64 network for IPv6, "unknown" when there is no address."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_BUCKET_PREFIX), strict=False))
+    return str(address)

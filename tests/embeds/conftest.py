@@ -24,10 +24,11 @@ def media_in_tmp(settings, tmp_path):
 def clean_counters(settings):
     """Each test starts with no embed counters in its Redis database and a fresh quota cache."""
     settings.EMBED_RATE_LIMIT_PER_MINUTE = 0
+    settings.EMBED_KEY_CALLS_PER_MINUTE = 0
     quota.forget_quota_cache()
     if quota.uses_redis():
         client = quota.redis_client()
-        for pattern in (f"{quota.KEY_PREFIX}*", f"{quota.RATE_PREFIX}*"):
+        for pattern in (f"{quota.KEY_PREFIX}*", f"{quota.RATE_PREFIX}*", f"{quota.KEY_RATE_PREFIX}*"):
             for key in client.scan_iter(match=pattern):
                 client.delete(key)
     yield
