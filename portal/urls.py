@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from congestion.embed_urls import public_patterns as embed_public_patterns
 
 from . import views
+from .api_docs import DocsView, SchemaView
 
 api_v1 = [
     path("", include("tenants.api_urls")),
@@ -32,7 +32,7 @@ urlpatterns = [
     path("congestion/", include("congestion.embed_urls")),
     path("", include(embed_public_patterns)),  # e/<key>/ and s/<key>/: public, framable
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),  # logged-in users unless API_DOCS_PUBLIC
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("staff/admin/", admin.site.urls),
 ]
