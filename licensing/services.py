@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind
 from tenants.models import Operator, User
-from tenants.services import operator_create, user_update
+from tenants.services import api_tokens_revoke, operator_create, user_email_correct
 
 from . import clock, selectors, terms
 from .models import CAMERA_KINDS, AssignmentHistory, License, LicenseKind, ProxyAction, ProxySession, ReminderSent
@@ -196,6 +196,7 @@ def _issue_mailed_password(user: User) -> None:
     user.must_change_password = True
     user.temporary_password_expires_at = clock.now() + timedelta(hours=TEMPORARY_PASSWORD_HOURS)
     user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
+    api_tokens_revoke(user=user)  # a new password: tokens made under the old one go
     context = {"user": user, "password": password, "hours": TEMPORARY_PASSWORD_HOURS}
     email = user.email
     transaction.on_commit(lambda: _send(to=[email], template="customer_welcome", context=context))
@@ -238,7 +239,7 @@ def customer_email_correct(*, partner: Operator, actor: User, customer: Operator
     if admin is None:
         raise ValidationError(_("This customer has no account to correct."), code="no_account")
     mailed = admin.temporary_password_expires_at is not None
-    admin = user_update(actor=actor, target=admin, name=admin.name, email=email)
+    admin = user_email_correct(target=admin, email=email)
     if mailed:
         _issue_mailed_password(admin)
     return admin

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from congestion.embed_urls import public_patterns as embed_public_patterns
+from tenants import views as tenants_views
 
 from . import views
 from .api_docs import DocsView, SchemaView
@@ -34,5 +36,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),  # logged-in users unless API_DOCS_PUBLIC
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    # Staff log in (and change passwords) through the portal's own pages: lock, two-step, history.
+    path("staff/admin/login/", tenants_views.staff_admin_login_view, name="staff_admin_login"),
+    path("staff/admin/password_change/", RedirectView.as_view(pattern_name="tenants:password_change")),
     path("staff/admin/", admin.site.urls),
 ]

@@ -115,6 +115,8 @@ class UserViewSet(viewsets.GenericViewSet):
             )
         except DjangoValidationError as exc:
             raise _drf_errors(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, user_id=None):
@@ -132,9 +134,12 @@ class UserViewSet(viewsets.GenericViewSet):
                 name=data.get("name", target.name),
                 email=data.get("email", target.email),
                 role=data.get("role"),
+                current_password=data.get("current_password"),
             )
         except DjangoValidationError as exc:
             raise _drf_errors(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(UserSerializer(target).data)
 
     def partial_update(self, request, user_id=None):
@@ -146,6 +151,8 @@ class UserViewSet(viewsets.GenericViewSet):
             services.user_delete(actor=request.user, target=target)
         except DjangoValidationError as exc:
             raise _drf_errors(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,7 +176,11 @@ class MeView(GenericAPIView):
         try:
             if "name" in data or "email" in data:
                 services.user_update(
-                    actor=user, target=user, name=data.get("name", user.name), email=data.get("email", user.email)
+                    actor=user,
+                    target=user,
+                    name=data.get("name", user.name),
+                    email=data.get("email", user.email),
+                    current_password=data.get("current_password"),
                 )
             if "two_factor_mode" in data or "login_notification" in data:
                 services.user_security_update(

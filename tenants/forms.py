@@ -4,6 +4,8 @@ Forms only check input shape; the rules (account limit, own role, password polic
 services, whose ValidationErrors are put back next to the right field by `apply_service_errors`.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
@@ -105,12 +107,44 @@ class PortalPasswordResetForm(PasswordResetForm):
     )
 
 
+def current_password_field(label) -> forms.CharField:
+    # Checked by the service (tenants.services.user_update), and only when the email address changes.
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        help_text=_("Needed only to change the email address."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("User name"), max_length=100)
     email = forms.EmailField(
         label=_("Email address"),
         help_text=_("You log in with this address; codes and notifications are mailed to it."),
     )
+    current_password = current_password_field(_("Current password"))
+
+
+class ApiTokenForm(forms.Form):
+    EXPIRY_CHOICES = [
+        (30, _("in 30 days")),
+        (90, _("in 90 days")),
+        (365, _("in a year")),
+        (0, _("never")),
+    ]
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. the reporting script, so you can tell your tokens apart."),
+    )
+    expires_in_days = forms.TypedChoiceField(label=_("Expires"), choices=EXPIRY_CHOICES, coerce=int, initial=90)
+
+    def expires_at(self, now):
+        days = self.cleaned_data["expires_in_days"]
+        return now + timedelta(days=days) if days else None
 
 
 class SecurityForm(forms.Form):
@@ -196,6 +230,7 @@ class UserEditForm(forms.Form):
     name = forms.CharField(label=_("User name"), max_length=100)
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    current_password = current_password_field(_("Your password"))
 
     def __init__(self, *args, is_self: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

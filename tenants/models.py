@@ -1,5 +1,6 @@
 """Operators (tenants), their users, and login security records."""
 
+import hashlib
 import secrets
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -114,6 +115,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when a password was mailed or given temporarily; it must be changed before this time.
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
     failed_login_count = models.PositiveSmallIntegerField(default=0)
+    # Wrong two-step codes since the last right one, across challenges and password logins: a fresh
+    # login must not buy more guesses. Counted under a row lock (tenants.security.two_factor_verify).
+    two_factor_failures = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     two_factor_mode = models.CharField(
         _("two-step verification"), max_length=10, choices=TwoFactorMode.choices, default=TwoFactorMode.OFF
@@ -163,3 +167,49 @@ class KnownEnvironment(TenantModel):
     ip = models.GenericIPAddressField(null=True, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
+
+
+class TwoFactorChallenge(TenantModel):
+    """A mailed 6-digit code (only its hash). Rows stay after use: they count towards the hourly cap."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="two_factor_challenges")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+
+class LoginThrottle(models.Model):
+    """Failed logins from one IP address in one fixed window: the per-IP limit beside the per-account lock.
+
+    Not tenant-owned: an unknown email address has no operator, and it must count the same."""
+
+    ip = models.GenericIPAddressField()
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ip", "window_start"], name="login_throttle_one_row_per_window")]
+
+
+class ApiToken(TenantModel):
+    """A personal REST API token. Only a SHA-256 of the key is stored: the key is random (160 bits),
+    so a fast hash is enough, and a copy of the database gives nobody a working token."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)  # the key's first characters, so its owner can tell tokens apart
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

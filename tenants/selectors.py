@@ -6,9 +6,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from .models import LoginHistory, Operator, User
+from .access import get_scoped_or_404
+from .models import ApiToken, LoginHistory, Operator, User
 
 
 def user_list(*, operator: Operator, search: str = "") -> QuerySet[User]:
@@ -36,8 +36,20 @@ def login_history_for(*, user: User) -> QuerySet[LoginHistory]:
     return LoginHistory.objects.for_operator(user.operator).filter(user=user, at__gte=since)
 
 
-def api_token_for(*, user: User) -> Token | None:
-    return Token.objects.filter(user=user).first()
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """Own tokens only, newest first."""
+    return ApiToken.objects.for_operator(user.operator).filter(user=user)
+
+
+def access_api_token(*, user: User, pk) -> ApiToken:
+    """One of the caller's own tokens. Security guarantee: 404 for anybody else's token."""
+    return get_scoped_or_404(api_token_list(user=user), operator=user.operator, pk=pk)
+
+
+def api_token_by_key(*, key: str) -> ApiToken | None:
+    """The token a request presents (only for the API authentication, which has no operator yet:
+    the key itself is the proof). Looked up by its hash; the key is never stored."""
+    return ApiToken.objects.select_related("user", "user__operator").filter(key_hash=ApiToken.hash_key(key)).first()
 
 
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".

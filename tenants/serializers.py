@@ -33,20 +33,44 @@ class UserCreateSerializer(serializers.Serializer):
     )
 
 
+def current_password_field(label) -> serializers.CharField:
+    return serializers.CharField(
+        label=label,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=_("Needed only to change the email address."),
+    )
+
+
 class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(label=_("Email address"), required=False)
     name = serializers.CharField(label=_("User name"), max_length=100, required=False)
     role = serializers.ChoiceField(label=_("Role"), choices=Role.choices, required=False)
+    current_password = current_password_field(_("Your password"))
 
 
 class MeSerializer(serializers.ModelSerializer):
     operator_name = serializers.CharField(source="operator.name", read_only=True)
     share_id = serializers.CharField(source="operator.share_id", read_only=True)
     two_factor_mode = serializers.ChoiceField(choices=TwoFactorMode.choices, required=False)
+    current_password = current_password_field(_("Current password"))
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "role", "two_factor_mode", "login_notification", "operator_name", "share_id"]
+        fields = [
+            "id",
+            "email",
+            "name",
+            "role",
+            "two_factor_mode",
+            "login_notification",
+            "operator_name",
+            "share_id",
+            "current_password",
+        ]
         read_only_fields = ["id", "role", "operator_name", "share_id"]
         extra_kwargs = {"email": {"validators": []}}  # uniqueness is the service's job (one message)
 

@@ -1,24 +1,23 @@
-"""Writes for operators and accounts: user management, invitations, two-step codes, login records."""
+"""Writes for operators and accounts: user management, invitations, API tokens, login records.
 
-import hashlib
-import hmac
+The password-attempt and two-step rules are in tenants.security.
+"""
+
 import secrets
-from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
-from .models import KnownEnvironment, LoginHistory, Operator, Role, TwoFactorMode, User
+from .models import ApiToken, KnownEnvironment, LoginHistory, Operator, Role, TwoFactorMode, User
 
 INVITATION_SALT = "tenants.invitation"
 
@@ -55,6 +54,19 @@ def operator_create(
 # ---------------------------------------------------------------- users
 
 
+def _refuse_for_another_operator(actor: User | None, operator_id: int) -> None:
+    """Account changes are for the operator's own admins. An actor of another operator is a partner
+    acting as its customer (proxy login, SPEC §1): its job is licenses, so it may not add, promote,
+    edit or delete the customer's accounts (pages and API both end here)."""
+    if actor is not None and actor.operator_id != operator_id:
+        raise PermissionDenied(
+            _(
+                "While you act as a customer you cannot add, change or delete its accounts, their "
+                "email addresses, passwords or security settings. Proxy login is for licenses."
+            )
+        )
+
+
 def _check_email_free(email: str, exclude: User | None = None) -> str:
     email = (email or "").strip().lower()
     if not email or "@" not in email:
@@ -80,6 +92,7 @@ def user_create(
 ) -> User:
     """Add an account. With `password` it is an initial password (changed at first login);
     without one the account gets an invitation mail valid for 72 hours."""
+    _refuse_for_another_operator(actor, operator.pk)
     # Lock the operator row so that two admins adding users at once cannot pass the limit together.
     Operator.objects.select_for_update().get(pk=operator.pk)
     limit = settings.PORTAL_MAX_ACCOUNTS_PER_OPERATOR
@@ -109,9 +122,28 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, actor: User, target: User, name: str, email: str, role: str | None = None) -> User:
+def user_update(
+    *,
+    actor: User,
+    target: User,
+    name: str,
+    email: str,
+    role: str | None = None,
+    current_password: str | None = None,
+) -> User:
+    """Name, email and role of an account. A new email address needs the acting user's current
+    password (whoever holds the address can reset the password, so changing it is taking the
+    account), and the old address is told."""
+    _refuse_for_another_operator(actor, target.operator_id)
+    old_email = target.email
     target.name = (name or "").strip()[:100]
     target.email = _check_email_free(email, exclude=target)
+    if target.email != old_email.lower() and not actor.check_password(current_password or ""):
+        target.email = old_email
+        raise ValidationError(
+            {"current_password": [_("Enter your current password to change the email address.")]},
+            code="password_required",
+        )
     if role is not None and role != target.role:
         if role not in Role.values:
             raise ValidationError({"role": [_("Choose a valid role.")]})
@@ -119,11 +151,35 @@ def user_update(*, actor: User, target: User, name: str, email: str, role: str |
             raise ValidationError({"role": [_("You cannot change your own role.")]})
         target.role = role
     target.save()
+    if target.email != old_email.lower():
+        _notify_email_change(target, old_email=old_email, actor=actor)
+    return target
+
+
+def _notify_email_change(user: User, *, old_email: str, actor: User) -> None:
+    context = {"old_email": old_email, "new_email": user.email, "actor": actor, "at": timezone.localtime()}
+    language = translation.get_language()
+
+    def send() -> None:
+        with translation.override(language):
+            mail_user(user, "tenants/email/email_changed", context, to=old_email)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def user_email_correct(*, target: User, email: str) -> User:
+    """A partner fixes the mistyped address of a customer's first admin it has just created;
+    licensing.services.customer_email_correct holds that rule (no license assigned yet). The old
+    address was wrong, so it gets no notice."""
+    target.email = _check_email_free(email, exclude=target)
+    target.save(update_fields=["email"])
     return target
 
 
 @transaction.atomic
 def user_delete(*, actor: User, target: User) -> None:
+    _refuse_for_another_operator(actor, target.operator_id)
     if target.pk == actor.pk:
         raise ValidationError(_("You cannot delete your own account."), code="self_delete")
     target.delete()
@@ -156,6 +212,7 @@ def password_change(*, user: User, new_password: str) -> None:
     user.must_change_password = False
     user.temporary_password_expires_at = None
     user.save(update_fields=["password", "must_change_password", "temporary_password_expires_at"])
+    api_tokens_revoke(user=user)
 
 
 @transaction.atomic
@@ -167,6 +224,7 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
     user.must_change_password = False
     user.temporary_password_expires_at = None
     user.failed_login_count = 0
+    user.two_factor_failures = 0
     user.locked_until = None
     user.save(
         update_fields=[
@@ -174,25 +232,57 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
             "must_change_password",
             "temporary_password_expires_at",
             "failed_login_count",
+            "two_factor_failures",
             "locked_until",
         ]
     )
+    api_tokens_revoke(user=user)
 
 
 # ---------------------------------------------------------------- API tokens
 
-
-@transaction.atomic
-def api_token_create(*, user: User) -> str:
-    """A fresh DRF token for `user` (any old one stops working). The key is returned once."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user).key
+API_TOKEN_TOUCH_SECONDS = 60  # last use is written at most once a minute per token
 
 
 @transaction.atomic
-def api_token_delete(*, user: User) -> bool:
-    deleted, _rows = Token.objects.filter(user=user).delete()
-    return bool(deleted)
+def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> str:
+    """A new personal token. Only its hash is stored, so the key is returned once, here."""
+    name = (name or "").strip()[:100]
+    if not name:
+        raise ValidationError({"name": [_("Give the token a name, e.g. the program that uses it.")]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_in_days": [_("Choose an expiry in the future.")]})
+    key = secrets.token_hex(20)
+    ApiToken.objects.create(
+        operator_id=user.operator_id,
+        user=user,
+        name=name,
+        key_hash=ApiToken.hash_key(key),
+        prefix=key[:8],
+        expires_at=expires_at,
+    )
+    return key
+
+
+@transaction.atomic
+def api_token_delete(*, user: User, token: ApiToken) -> None:
+    ApiToken.objects.for_operator(user.operator).filter(user=user, pk=token.pk).delete()
+
+
+def api_tokens_revoke(*, user: User) -> int:
+    """Every token of `user` stops working: on a password change or reset, and when a temporary
+    password expires (a token must not outlive the password it was created under)."""
+    deleted, _rows = ApiToken.objects.filter(user_id=user.pk).delete()
+    return deleted
+
+
+def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Remember the last use, cheaply: one UPDATE at most once a minute per token."""
+    now = now or timezone.now()
+    if token.last_used_at is not None and token.last_used_at > now - timedelta(seconds=API_TOKEN_TOUCH_SECONDS):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
 
 
 # ---------------------------------------------------------------- invitations
@@ -224,7 +314,7 @@ def invitation_user(token: str) -> User | None:
 
 def invitation_send(*, user: User) -> None:
     url = settings.PORTAL_SITE_URL + reverse("tenants:invitation_accept", args=[invitation_token(user)])
-    _send(user, "tenants/email/invitation", {"url": url, "hours": settings.PORTAL_INVITATION_HOURS})
+    mail_user(user, "tenants/email/invitation", {"url": url, "hours": settings.PORTAL_INVITATION_HOURS})
 
 
 @transaction.atomic
@@ -235,15 +325,16 @@ def invitation_accept(*, user: User, password: str) -> None:
     user.save(update_fields=["password", "must_change_password"])
 
 
-# ---------------------------------------------------------------- login, two-step, history
+# ---------------------------------------------------------------- mails, login records
 
 
-def _send(user: User, template: str, context: dict) -> None:
+def mail_user(user: User, template: str, context: dict, *, to: str | None = None) -> None:
+    """Mail `user` (or the address `to`, e.g. the old one after an email change)."""
     with translation.override(translation.get_language() or settings.LANGUAGE_CODE):
         context = {"user": user, "site": settings.PORTAL_SITE_URL, **context}
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         body = render_to_string(f"{template}.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to or user.email])
 
 
 def environment_is_known(*, user: User, device_key: str | None, ip: str | None) -> bool:
@@ -252,62 +343,6 @@ def environment_is_known(*, user: User, device_key: str | None, ip: str | None) 
     known_browser = bool(device_key) and envs.filter(device_key=device_key).exists()
     known_ip = ip is not None and envs.filter(ip=ip).exists()
     return known_browser and known_ip
-
-
-def two_factor_required(*, user: User, device_key: str | None, ip: str | None) -> bool:
-    if user.two_factor_mode == TwoFactorMode.ALWAYS:
-        return True
-    if user.two_factor_mode == TwoFactorMode.RISK:
-        return not environment_is_known(user=user, device_key=device_key, ip=ip)
-    return False
-
-
-@dataclass
-class TwoFactorChallenge:
-    user_id: int
-    code_hash: str
-    expires_at: float
-    attempts: int = 0
-
-    MAX_ATTEMPTS = 5
-
-    def matches(self, code: str) -> bool:
-        return hmac.compare_digest(self.code_hash, _hash_code(self.user_id, (code or "").strip()))
-
-    def is_expired(self, now=None) -> bool:
-        return (now or timezone.now()).timestamp() > self.expires_at
-
-    def attempts_left(self) -> int:
-        return max(0, self.MAX_ATTEMPTS - self.attempts)
-
-    def to_session(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_session(cls, data) -> "TwoFactorChallenge | None":
-        # The session is JSON; anything malformed is treated as "no pending challenge".
-        try:
-            return cls(
-                user_id=int(data["user_id"]),
-                code_hash=str(data["code_hash"]),
-                expires_at=float(data["expires_at"]),
-                attempts=int(data.get("attempts", 0)),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-
-
-def _hash_code(user_id: int, code: str) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{user_id}:{code}".encode()).hexdigest()
-
-
-def two_factor_start(*, user: User) -> TwoFactorChallenge:
-    """Mail a fresh 6-digit code; the challenge (only a hash of it) goes into the session."""
-    code = f"{secrets.randbelow(10**6):06d}"
-    minutes = settings.PORTAL_TWO_FACTOR_CODE_MINUTES
-    _send(user, "tenants/email/two_factor_code", {"code": code, "minutes": minutes})
-    expires = (timezone.now() + timedelta(minutes=minutes)).timestamp()
-    return TwoFactorChallenge(user_id=user.pk, code_hash=_hash_code(user.pk, code), expires_at=expires)
 
 
 def login_record(*, user: User, ip: str | None, user_agent: str, succeeded: bool, detail: str = "") -> None:
@@ -332,7 +367,7 @@ def login_succeeded(*, user: User, ip: str | None, user_agent: str, device_key: 
         KnownEnvironment.objects.filter(pk=env.pk).update(last_seen=timezone.now())
     has_history = LoginHistory.objects.for_operator(user.operator).filter(user=user, succeeded=True).count() > 1
     if is_new and has_history and user.login_notification:
-        _send(
+        mail_user(
             user,
             "tenants/email/login_notification",
             {"ip": ip or "-", "user_agent": user_agent or "-", "at": timezone.localtime()},

@@ -1,4 +1,4 @@
-"""Background jobs for accounts: invitation mails and the login-history retention purge."""
+"""Background jobs for accounts: invitation and lock-notice mails, the login-history retention purge."""
 
 from celery import shared_task
 from django.utils import translation
@@ -9,7 +9,11 @@ from .selectors import user_for_login
 
 @shared_task(name="tenants.purge_login_history")
 def purge_login_history() -> int:
-    """Drop login records older than 90 days (SPEC §1). Idempotent: a second run deletes nothing."""
+    """Drop login records older than 90 days (SPEC §1) and finished per-IP login windows.
+    Idempotent: a second run deletes nothing."""
+    from .security import throttle_purge
+
+    throttle_purge()
     return services.login_history_purge()
 
 
@@ -27,4 +31,22 @@ def send_invitation(user_id: int, language: str | None = None) -> bool:
         return False
     with translation.override(language):
         services.invitation_send(user=user)
+    return True
+
+
+@shared_task(
+    name="tenants.send_lock_notice",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_lock_notice(user_id: int, reason: str, language: str | None = None) -> bool:
+    """Tell an account's owner it was locked, until when, and why ("password" or "code")."""
+    from .security import lock_notice_send
+
+    user = user_for_login(user_id=user_id)
+    if user is None:
+        return False
+    with translation.override(language):
+        lock_notice_send(user=user, reason=reason)
     return True

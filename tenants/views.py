@@ -8,15 +8,16 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,10 +25,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from licensing.auth import temporary_password_refusal
 
-from . import selectors, services
+from . import security, selectors, services
 from .access import access_user, require_admin
 from .auth_backend import request_ip, request_user_agent
 from .forms import (
+    ApiTokenForm,
     InvitationAcceptForm,
     LoginForm,
     PortalPasswordChangeForm,
@@ -98,11 +100,19 @@ def _complete_login(request: HttpRequest, user: User, next_url: str) -> HttpResp
     return response
 
 
+def _as_validation_error(exc: Exception) -> ValidationError:
+    # A service's PermissionDenied (e.g. account changes during a proxy login) shown like its other refusals.
+    return exc if isinstance(exc, ValidationError) else ValidationError(str(exc))
+
+
 def _paginate(request: HttpRequest, items):
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 # ---------------------------------------------------------------- login, two-step, logout
+
+
+LOGIN_REFUSED = _lazy("The email address or the password is not correct.")
 
 
 @sensitive_post_parameters("password")
@@ -113,41 +123,54 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
-        locked_until = getattr(request, "login_locked_until", None)
-        if user is None and locked_until:
+        if getattr(request, "login_throttled", False):
+            status = 429
             form.add_error(
                 None,
-                _(
-                    "This account is locked after %(count)d wrong passwords in a row. "
-                    "It is locked until %(time)s; try again after that or reset your password."
-                )
-                % {"count": settings.PORTAL_LOCKOUT_FAILURES, "time": _local_time_label(locked_until)},
+                _("Too many failed logins came from your network. Wait %(minutes)d minutes and try again.")
+                % {"minutes": settings.PORTAL_LOGIN_IP_WINDOW_MINUTES},
             )
         elif user is None:
-            # One message for unknown email and wrong password: nobody learns which accounts exist.
-            form.add_error(None, _("The email address or the password is not correct."))
+            # One answer for an unknown email, a wrong password and a locked account, so nobody learns
+            # which addresses have an account; the owner of a locked account is told by mail.
+            form.add_error(None, LOGIN_REFUSED)
         elif refusal := temporary_password_refusal(user):
             # The licensing clock, so that a demo moved forward in time expires mailed passwords too.
             form.add_error(None, refusal)
-        elif services.two_factor_required(user=user, device_key=_device_key(request), ip=request_ip(request)):
-            challenge = services.two_factor_start(user=user)
-            request.session[PENDING_LOGIN] = {"challenge": challenge.to_session(), "next": next_url, "resends": 0}
-            return redirect("tenants:two_factor_verify")
+        elif security.two_factor_required(user=user, device_key=_device_key(request), ip=request_ip(request)):
+            try:
+                challenge = security.two_factor_start(user=user)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                request.session[PENDING_LOGIN] = {
+                    "challenge_id": challenge.pk,
+                    "user_id": user.pk,
+                    "next": next_url,
+                    "resends": 0,
+                }
+                return redirect("tenants:two_factor_verify")
         else:
             return _complete_login(request, user, next_url)
-    return render(request, "tenants/login.html", {"form": form, "next": next_url})
+    return render(request, "tenants/login.html", {"form": form, "next": next_url}, status=status)
 
 
 def _pending_login(request: HttpRequest):
+    """The password-checked login waiting for its code: (session data, user) or (None, None).
+    Only ids are in the session; the code's hash and the wrong-try count are in the database."""
     pending = request.session.get(PENDING_LOGIN)
-    challenge = services.TwoFactorChallenge.from_session(pending.get("challenge")) if pending else None
-    user = selectors.user_for_login(user_id=challenge.user_id) if challenge else None
+    try:
+        user_id, challenge_id = int(pending["user_id"]), int(pending["challenge_id"])
+    except (KeyError, TypeError, ValueError):
+        user_id = challenge_id = None
+    user = selectors.user_for_login(user_id=user_id) if challenge_id else None
     if user is None:
         request.session.pop(PENDING_LOGIN, None)
-        return None, None, None
-    return pending, challenge, user
+        return None, None
+    return pending, user
 
 
 def _back_to_login(request: HttpRequest, message: str) -> HttpResponse:
@@ -160,28 +183,34 @@ def _back_to_login(request: HttpRequest, message: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
-    pending, challenge, user = _pending_login(request)
-    if challenge is None:
+    pending, user = _pending_login(request)
+    if user is None:
         return _back_to_login(request, _("Log in with your email address and password first."))
     form = TwoFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if challenge.is_expired():
-            return _back_to_login(request, _("The verification code has expired. Log in again to get a new one."))
-        if challenge.matches(form.cleaned_data["code"]):
+        check = security.two_factor_verify(
+            user=user,
+            challenge_id=pending["challenge_id"],
+            code=form.cleaned_data["code"],
+            ip=request_ip(request),
+            user_agent=request_user_agent(request),
+        )
+        if check.result is security.CodeResult.OK:
             return _complete_login(request, user, pending.get("next", ""))
-        challenge.attempts += 1
-        if challenge.attempts >= challenge.MAX_ATTEMPTS:
-            services.login_record(
-                user=user,
-                ip=request_ip(request),
-                user_agent=request_user_agent(request),
-                succeeded=False,
-                detail="two_factor_failed",
+        if check.result is security.CodeResult.EXPIRED:
+            return _back_to_login(request, _("The verification code has expired. Log in again to get a new one."))
+        if check.result is security.CodeResult.LOCKED:
+            return _back_to_login(
+                request,
+                _(
+                    "The verification code was wrong too many times. The account is locked for %(minutes)d "
+                    "minutes; we have mailed its owner."
+                )
+                % {"minutes": settings.PORTAL_LOCKOUT_MINUTES},
             )
-            return _back_to_login(request, _("The verification code was wrong too many times. Log in again."))
-        pending["challenge"] = challenge.to_session()
-        request.session[PENDING_LOGIN] = pending
-        left = challenge.attempts_left()
+        if check.result is security.CodeResult.GONE:
+            return _back_to_login(request, _("This verification code is no longer valid. Log in again."))
+        left = check.attempts_left
         form.add_error(
             "code",
             ngettext(
@@ -203,18 +232,34 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def two_factor_resend_view(request: HttpRequest) -> HttpResponse:
-    pending, challenge, user = _pending_login(request)
-    if challenge is None:
+    pending, user = _pending_login(request)
+    if user is None:
         return _back_to_login(request, _("Log in with your email address and password first."))
     if pending.get("resends", 0) >= MAX_CODE_RESENDS:
         return _back_to_login(request, _("Too many codes were requested. Log in again."))
-    fresh = services.two_factor_start(user=user)
-    # Wrong tries carry over: asking for a new code must not buy more guesses.
-    fresh.attempts = challenge.attempts
-    pending.update(challenge=fresh.to_session(), resends=pending.get("resends", 0) + 1)
+    try:
+        # Wrong tries are counted per user, so asking for a new code buys no more guesses.
+        fresh = security.two_factor_start(user=user)
+    except ValidationError as exc:
+        return _back_to_login(request, " ".join(exc.messages))
+    pending.update(challenge_id=fresh.pk, resends=pending.get("resends", 0) + 1)
     request.session[PENDING_LOGIN] = pending
     messages.success(request, _("A new code has been sent to %(email)s.") % {"email": user.email})
     return redirect("tenants:two_factor_verify")
+
+
+@never_cache
+def staff_admin_login_view(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """The Django admin's login page, replaced: staff log in through the portal's own login, so the
+    lock, two-step verification, login history and new-environment mail apply to them too."""
+    admin_index = reverse("admin:index")
+    next_url = _safe_next(request) or admin_index
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url)
+        # Without this a logged-in non-staff user would bounce between the two login pages.
+        raise PermissionDenied(_("Only platform staff can open the admin site."))
+    return redirect(f"{reverse('tenants:login')}?{urlencode({'next': next_url})}")
 
 
 @require_POST
@@ -245,6 +290,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/password_change.html", {"form": form, "first": first})
 
 
+@sensitive_post_parameters("current_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_view(request: HttpRequest) -> HttpResponse:
@@ -253,7 +299,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
     profile = ProfileForm(
         request.POST if action == "profile" else None, initial={"name": user.name, "email": user.email}
     )
-    security = SecurityForm(
+    security_form = SecurityForm(
         request.POST if action == "security" else None,
         initial={"two_factor_mode": user.two_factor_mode, "login_notification": user.login_notification},
     )
@@ -262,23 +308,25 @@ def account_view(request: HttpRequest) -> HttpResponse:
             services.user_update(actor=user, target=user, **profile.cleaned_data)
             messages.success(request, _("Your name and email address have been saved."))
             return redirect("tenants:account")
-        if action == "security" and security.is_valid():
-            services.user_security_update(user=user, **security.cleaned_data)
+        if action == "security" and security_form.is_valid():
+            services.user_security_update(user=user, **security_form.cleaned_data)
             messages.success(request, _("Your security settings have been saved."))
             return redirect("tenants:account")
     except ValidationError as exc:
         user.refresh_from_db()
-        apply_service_errors(profile if action == "profile" else security, exc)
+        apply_service_errors(profile if action == "profile" else security_form, exc)
     history = _paginate(request, selectors.login_history_for(user=user))
     for entry in history:
         entry.browser = selectors.describe_user_agent(entry.user_agent)
     context = {
         "profile_form": profile,
-        "security_form": security,
+        "security_form": security_form,
         "history": history,
         "history_days": settings.PORTAL_LOGIN_HISTORY_DAYS,
-        "token": selectors.api_token_for(user=user),
+        "tokens": selectors.api_token_list(user=user),
+        "token_form": ApiTokenForm(),
         "new_token": request.session.pop("tenants.new_api_token", None),
+        "now": timezone.now(),
     }
     return render(request, "tenants/account.html", context)
 
@@ -286,22 +334,35 @@ def account_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_create_view(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    key = None
+    if form.is_valid():
+        try:
+            key = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at(timezone.now())
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+    if key is None:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(reverse("tenants:account") + "#api-token")
     # The key goes through the session once, so a reload of the account page does not show it again.
-    request.session["tenants.new_api_token"] = services.api_token_create(user=request.user)
+    request.session["tenants.new_api_token"] = key
     messages.success(request, _("A new API token has been created. Copy it now: it is shown only once."))
     return redirect(reverse("tenants:account") + "#api-token")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_token_delete_view(request: HttpRequest) -> HttpResponse:
-    token = selectors.api_token_for(user=request.user)
-    if token is None:
-        messages.error(request, _("You have no API token."))
-        return redirect("tenants:account")
+def api_token_delete_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.access_api_token(user=request.user, pk=token_id)
     if request.method == "POST":
-        services.api_token_delete(user=request.user)
-        messages.success(request, _("Your API token has been deleted. Programs using it can no longer connect."))
+        services.api_token_delete(user=request.user, token=token)
+        messages.success(
+            request,
+            _("The API token %(name)s has been deleted. Programs using it can no longer connect.")
+            % {"name": token.name},
+        )
         return redirect(reverse("tenants:account") + "#api-token")
     return render(request, "tenants/api_token_delete.html", {"token": token})
 
@@ -384,8 +445,8 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
                 role=data["role"],
                 password=form.initial_password,
             )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
+        except (ValidationError, PermissionDenied) as exc:
+            apply_service_errors(form, _as_validation_error(exc))
         else:
             if form.initial_password:
                 text = _("Added %(email)s. Tell them the initial password; they must change it at first login.")
@@ -398,6 +459,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/user_form.html", {"form": form, "full": count >= limit, "limit": limit})
 
 
+@sensitive_post_parameters("current_password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
@@ -414,10 +476,11 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
                 name=data["name"],
                 email=data["email"],
                 role=None if is_self else data["role"],
+                current_password=data["current_password"],
             )
-        except ValidationError as exc:
+        except (ValidationError, PermissionDenied) as exc:
             target.refresh_from_db()
-            apply_service_errors(form, exc)
+            apply_service_errors(form, _as_validation_error(exc))
         else:
             messages.success(request, _("The account %(email)s has been updated.") % {"email": target.email})
             return redirect("tenants:user_list")
@@ -434,8 +497,8 @@ def user_delete_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.user_delete(actor=request.user, target=target)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(_as_validation_error(exc).messages))
         else:
             messages.success(request, _("The account %(email)s has been deleted.") % {"email": target.email})
         return redirect("tenants:user_list")

@@ -123,7 +123,9 @@ FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>` against hashed, expiring, revocable keys (tenants.ApiToken).
+        # rest_framework.authtoken stays installed only for the migration that hashed its old keys.
+        "tenants.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.OperatorRolePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -154,6 +156,14 @@ PORTAL_LOCKOUT_MINUTES = 30
 PORTAL_INVITATION_HOURS = 72
 PORTAL_LOGIN_HISTORY_DAYS = 90
 PORTAL_TWO_FACTOR_CODE_MINUTES = 10
+# Wrong codes per user (across logins) before the account locks like after wrong passwords.
+PORTAL_TWO_FACTOR_MAX_ATTEMPTS = 5
+# Codes mailed per user and hour (logins and "send a new code" together).
+PORTAL_TWO_FACTOR_CHALLENGES_PER_HOUR = env_int("PORTAL_TWO_FACTOR_CHALLENGES_PER_HOUR", 6, minimum=1)
+# Failed logins per client IP in PORTAL_LOGIN_IP_WINDOW_MINUTES before that IP is refused (0 = off):
+# the per-account lock alone lets one client lock out every account it can name.
+PORTAL_LOGIN_FAILURES_PER_IP = env_int("PORTAL_LOGIN_FAILURES_PER_IP", 30, minimum=0)
+PORTAL_LOGIN_IP_WINDOW_MINUTES = 15
 PORTAL_SITE_URL = env_url("PORTAL_SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
 
 LOGGING = {

@@ -5,9 +5,7 @@ from datetime import timedelta
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-
-from tenants.models import LoginHistory, TwoFactorMode
+from tenants.models import ApiToken, LoginHistory, TwoFactorMode
 from tenants.selectors import describe_user_agent
 from tests.conftest import client_for
 
@@ -51,17 +49,19 @@ def test_empty_login_history_has_an_empty_state(alpha):
     assert "No logins in this period." in client_for(alpha.viewer).get(ACCOUNT).content.decode()
 
 
-def test_profile_update_saves_and_says_success(alpha):
+def test_profile_update_saves_and_says_success(alpha, password):
     client = client_for(alpha.viewer)
-    response = client.post(ACCOUNT, {"action": "profile", "name": "Renamed", "email": "renamed@example.com"})
+    data = {"action": "profile", "name": "Renamed", "email": "renamed@example.com", "current_password": password}
+    response = client.post(ACCOUNT, data)
     assert response.url == ACCOUNT
     assert "Success" in client.get(ACCOUNT).content.decode()
     alpha.viewer.refresh_from_db()
     assert (alpha.viewer.name, alpha.viewer.email) == ("Renamed", "renamed@example.com")
 
 
-def test_profile_update_refuses_a_taken_email_next_to_the_field(alpha, bravo):
-    response = client_for(alpha.viewer).post(ACCOUNT, {"action": "profile", "name": "X", "email": bravo.admin.email})
+def test_profile_update_refuses_a_taken_email_next_to_the_field(alpha, bravo, password):
+    data = {"action": "profile", "name": "X", "email": bravo.admin.email, "current_password": password}
+    response = client_for(alpha.viewer).post(ACCOUNT, data)
     assert response.status_code == 200
     assert "already used by another account" in response.content.decode()
     alpha.viewer.refresh_from_db()
@@ -75,23 +75,26 @@ def test_security_settings_save(alpha):
     assert alpha.viewer.two_factor_mode == TwoFactorMode.RISK and alpha.viewer.login_notification is False
 
 
-def test_api_token_is_shown_once_and_can_be_regenerated_and_deleted(alpha):
+def test_api_tokens_are_shown_once_listed_and_deleted(alpha):
     client = client_for(alpha.viewer)
-    client.post(reverse("tenants:api_token_create"))
-    key = alpha.viewer.auth_token.key
-    assert key in client.get(ACCOUNT).content.decode()
+    client.post(reverse("tenants:api_token_create"), {"name": "Report script", "expires_in_days": 30})
+    page = client.get(ACCOUNT).content.decode()
+    key = page.split('id="new-api-token">')[1].split("<")[0]
+    assert "Report script" in page and key[:8] in page
     assert key not in client.get(ACCOUNT).content.decode()  # only once
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").json()["email"] == alpha.viewer.email
 
-    client.post(reverse("tenants:api_token_create"))
-    alpha.viewer.refresh_from_db()
-    assert alpha.viewer.auth_token.key != key
-    assert Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code in (401, 403)
+    client.post(reverse("tenants:api_token_create"), {"name": "Backup", "expires_in_days": 0})
+    assert Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200  # both work
 
-    confirm = client.get(reverse("tenants:api_token_delete")).content.decode()
-    assert "will be deleted" in confirm
-    client.post(reverse("tenants:api_token_delete"))
-    assert not Token.objects.filter(user=alpha.viewer).exists()
+    token = ApiToken.objects.get(user=alpha.viewer, name="Report script")
+    confirm = client.get(reverse("tenants:api_token_delete", args=[token.pk])).content.decode()
+    assert "will be deleted" in confirm and "Report script" in confirm
+    client.post(reverse("tenants:api_token_delete", args=[token.pk]))
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert ApiToken.objects.filter(user=alpha.viewer, name="Backup").exists()
+    refused = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert refused.status_code in (401, 403) and "not valid" in refused.json()["detail"]
 
 
 def test_user_agents_are_described_briefly():

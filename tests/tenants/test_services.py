@@ -1,7 +1,5 @@
 """Account services and rules, below the pages: the lock in the backend, two-step decisions,
-challenges in the session, and writes that leave nothing half-saved."""
-
-from datetime import timedelta
+and writes that leave nothing half-saved."""
 
 import pytest
 from django.contrib.auth import authenticate
@@ -9,11 +7,10 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.utils import timezone
 
-from tenants.models import KnownEnvironment, Role, TwoFactorMode, User
+from tenants.models import ApiToken, KnownEnvironment, Role, TwoFactorMode, User
+from tenants.security import two_factor_required
 from tenants.services import (
-    TwoFactorChallenge,
     api_token_create,
-    two_factor_required,
     user_create,
     user_delete,
     user_update,
@@ -26,7 +23,8 @@ def test_the_backend_locks_every_entry_point_not_just_the_login_page(alpha):
     for _ in range(5):
         assert authenticate(request, username=alpha.admin.email, password="wrong-pass") is None
     assert authenticate(request, username=alpha.admin.email, password=PASSWORD) is None
-    assert request.login_locked_until > timezone.now()
+    alpha.admin.refresh_from_db()
+    assert alpha.admin.locked_until > timezone.now()
 
 
 def test_two_factor_required_follows_the_mode_and_the_known_environment(alpha):
@@ -48,16 +46,6 @@ def test_another_users_environment_does_not_count(alpha):
     assert two_factor_required(user=alpha.viewer, device_key="k1", ip="10.0.0.1")
 
 
-def test_challenge_survives_the_json_session_and_rejects_garbage():
-    challenge = TwoFactorChallenge(user_id=7, code_hash="x", expires_at=timezone.now().timestamp() + 60, attempts=2)
-    assert TwoFactorChallenge.from_session(challenge.to_session()) == challenge
-    assert TwoFactorChallenge.from_session({"user_id": "seven"}) is None
-    assert TwoFactorChallenge.from_session(None) is None
-    assert challenge.attempts_left() == 3
-    assert not challenge.is_expired()
-    assert challenge.is_expired(timezone.now() + timedelta(minutes=2))
-
-
 def test_user_create_with_a_bad_password_saves_nothing(alpha):
     with pytest.raises(ValidationError) as caught:
         user_create(
@@ -77,14 +65,17 @@ def test_user_update_refuses_own_role_change_and_keeps_the_rest(alpha):
 def test_user_delete_refuses_self_and_removes_others_with_their_token(alpha):
     with pytest.raises(ValidationError):
         user_delete(actor=alpha.admin, target=alpha.admin)
-    api_token_create(user=alpha.viewer)
+    api_token_create(user=alpha.viewer, name="script")
     user_delete(actor=alpha.admin, target=alpha.viewer)
     assert not User.objects.filter(pk=alpha.viewer.pk).exists()
+    assert not ApiToken.objects.filter(user_id=alpha.viewer.pk).exists()
 
 
-def test_api_token_create_replaces_the_old_key(alpha):
-    first = api_token_create(user=alpha.viewer)
-    second = api_token_create(user=alpha.viewer)
+def test_api_token_create_stores_only_a_hash_and_allows_several(alpha):
+    first = api_token_create(user=alpha.viewer, name="report")
+    second = api_token_create(user=alpha.viewer, name="backup")
     assert first != second
-    alpha.viewer.refresh_from_db()
-    assert alpha.viewer.auth_token.key == second
+    stored = ApiToken.objects.filter(user=alpha.viewer)
+    assert stored.count() == 2
+    assert not stored.filter(key_hash__in=[first, second]).exists()
+    assert {t.prefix for t in stored} == {first[:8], second[:8]}

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tenants.models import Role, User
 from tests.conftest import client_for
+from tests.factories import PASSWORD
 
 LIST = reverse("tenants:user_list")
 ADD = reverse("tenants:user_create")
@@ -118,7 +119,8 @@ def test_the_101st_account_is_refused_with_a_message_and_nothing_saved(alpha, dj
 def test_admin_edits_name_email_and_role(alpha):
     client = client_for(alpha.admin)
     assert alpha.viewer.email in client.get(edit_url(alpha.viewer)).content.decode()
-    response = client.post(edit_url(alpha.viewer), {"name": "Vee", "email": "vee@example.com", "role": Role.ADMIN})
+    data = {"name": "Vee", "email": "vee@example.com", "role": Role.ADMIN, "current_password": PASSWORD}
+    response = client.post(edit_url(alpha.viewer), data)
     assert response.url == LIST
     alpha.viewer.refresh_from_db()
     assert (alpha.viewer.name, alpha.viewer.email, alpha.viewer.role) == ("Vee", "vee@example.com", Role.ADMIN)
