@@ -1,5 +1,8 @@
 """Test settings: the same stack; DATABASE_URL / REDIS_URL decide PostgreSQL and Redis."""
 
+import os
+import tempfile
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -12,6 +15,13 @@ LANGUAGE_CODE = "en"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - live_server threads must not hold connections open
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # The embedded default's test database is a file, not pytest-django's shared-cache memory database:
+    # there a second connection (a racing worker thread) gets "database table is locked" at once instead
+    # of waiting for the write lock, and a subprocess (`run_ingest`) could not open it at all. One file
+    # per test run, so two runs side by side do not delete each other's database.
+    _test_db = os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _test_db}  # noqa: F405
 # The tests' cameras are simulators on loopback, and stored-only addresses come from TEST-NET-1
 # (192.0.2.0/24, RFC 5737): allowed explicitly, as a deployment allows its cameras' private network.
 CAMERA_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "192.0.2.0/24"]

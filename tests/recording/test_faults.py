@@ -56,7 +56,7 @@ def ingest_process(media, settings):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.recording.ingest_settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": _database_url(db),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "RECORDING_SPOOL_DIR": str(settings.RECORDING_SPOOL_DIR),
         "RECORDING_LIVE_DIR": str(settings.RECORDING_LIVE_DIR),
@@ -89,6 +89,13 @@ def ingest_process(media, settings):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def _database_url(db: dict) -> str:
+    """This test's database as a URL for another process (the embedded default's is a file)."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _assert_no_duplicate_segments(camera) -> None:
