@@ -1,8 +1,9 @@
 """Public embeds of congestion images, generated group web sites and the monthly call quota (SPEC §6).
 
 The public URL of a camera or group embed is its `embed_key` (congestion/models.py): deleting the
-camera or group deletes the key with the row, re-adding makes a new row and so a new key. The rows
-here only hold how the embed looks. A generated web site has its own key, deleted when the site is
+camera or group deletes the key with the row, re-adding makes a new row and so a new key; an admin
+can also give it a new key (embed_services.embed_key_rotate), which makes the old URL a 404 at once.
+The rows here only hold how the embed looks. A generated web site has its own key, deleted when the site is
 turned off, so turning it on again gives a new URL.
 """
 
