@@ -30,7 +30,7 @@ def test_app_services_get_production_settings_and_real_services(compose, service
     env = compose["services"][service]["environment"]
     assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.prod"
     assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["REDIS_URL"] == "redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379/0"
     for secret in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
         assert ":?" in env[secret], f"{secret} must be required, not defaulted"
 
@@ -52,29 +52,40 @@ def _check(settings_module: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+PRODUCTION = {
+    "SECRET_KEY": "k3-Vq9_zT1pW8rLm2Xc7NbF4hJ6dS0yA5eG!uR+oI@wK#tEp7Zq",
+    "FIELD_ENCRYPTION_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    "ALLOWED_HOSTS": "portal.example.com",
+    "REDIS_URL": "redis://:0f3a9c1e7b2d4a6f@127.0.0.1:6379/0",
+}
+
+
 def test_production_settings_pass_check_deploy():
-    result = _check(
-        "portal.settings.prod",
-        SECRET_KEY="k3-Vq9_zT1pW8rLm2Xc7NbF4hJ6dS0yA5eG!uR+oI@wK#tEp7Zq",
-        FIELD_ENCRYPTION_KEY="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        ALLOWED_HOSTS="portal.example.com",
-    )
+    result = _check("portal.settings.prod", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = _check("portal.settings.prod", FIELD_ENCRYPTION_KEY="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+def test_production_refuses_a_redis_url_without_a_password():
+    result = _check("portal.settings.prod", **{**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert "REDIS_URL must carry a password" in result.stderr
 
 
-def test_a_malformed_setting_stops_start_up_with_its_name():
-    result = _check("portal.settings.dev", DB_CONN_MAX_AGE="soon")
+def test_redis_requires_the_password_in_compose(compose):
+    redis = compose["services"]["redis"]
+    assert "requirepass $$REDIS_PASSWORD" in " ".join(redis["command"])
+    assert ":?" in redis["environment"]["REDIS_PASSWORD"], "the Redis password must be required, not defaulted"
+
+
+def test_a_malformed_allowed_network_stops_start_up_with_its_name():
+    result = _check("portal.settings.dev", CAMERA_ALLOWED_NETWORKS="10.0.0.0/33")
     assert result.returncode != 0
-    assert "DB_CONN_MAX_AGE" in result.stderr
+    assert "CAMERA_ALLOWED_NETWORKS" in result.stderr
 
 
-def test_web_and_recorders_share_the_live_folder(compose):
-    for service in ("web", "ingest"):
-        assert "live:/data/live" in compose["services"][service]["volumes"]
-    assert compose["services"]["web"]["environment"]["RECORDING_LIVE_DIR"] == "/data/live"
+def test_production_allows_only_public_camera_addresses_by_default(compose):
+    assert compose["services"]["ingest"]["environment"]["CAMERA_ALLOWED_NETWORKS"] == "${CAMERA_ALLOWED_NETWORKS:-}"
+    env = {k: v for k, v in os.environ.items() if k != "CAMERA_ALLOWED_NETWORKS"}
+    code = "from portal.settings import outbound; print(outbound.CAMERA_ALLOWED_NETWORKS)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -7,7 +7,14 @@ REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # JSON, never pickle: a value planted in Redis must not be able to run code (portal/cache.py).
+            "OPTIONS": {"serializer": "portal.cache.JSONSerializer"},
+        }
+    }
 else:
     # kombu's filesystem transport: a real broker in a folder, so workers and beat run with
     # no Redis or RabbitMQ on a laptop. One machine only; production sets REDIS_URL.

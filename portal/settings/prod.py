@@ -1,5 +1,7 @@
 """Production: everything must be set explicitly; `manage.py check --deploy` is clean."""
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -9,6 +11,10 @@ DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 if SECRET_KEY.startswith("dev-insecure") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters")
+if REDIS_URL and not (urlsplit(REDIS_URL).password or parse_qs(urlsplit(REDIS_URL).query).get("password")):  # noqa: F405
+    # Redis holds the cache, the broker and the quota counters: whoever reaches it unauthenticated can
+    # rewrite them. docker-compose.yml sets REDIS_PASSWORD; see docs/deployment.md.
+    raise ImproperlyConfigured("REDIS_URL must carry a password (redis://:PASSWORD@host:6379/0) in production")
 if not env.str("FIELD_ENCRYPTION_KEY", default=""):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set (a Fernet key) in production")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
