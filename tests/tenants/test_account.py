@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+
 from tenants.models import ApiToken, LoginHistory, TwoFactorMode
 from tenants.selectors import describe_user_agent
 from tests.conftest import client_for
