@@ -41,6 +41,7 @@ class BackgroundPattern(models.TextChoices):
 class Trouble(models.TextChoices):
     NONE = "", _("No trouble")
     NO_ANSWER = "no_answer", _("The camera did not answer: the last analysis was skipped")
+    BAD_FRAME = "bad_frame", _("The camera's picture could not be analysed: the last analysis was skipped")
 
 
 class CongestionCamera(TenantModel):
@@ -87,6 +88,7 @@ class Analysis(TenantModel):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         NO_ANSWER = "no_answer", _("Camera did not answer")
+        BAD_FRAME = "bad_frame", _("The camera's picture could not be analysed")
 
     congestion_camera = models.ForeignKey(CongestionCamera, on_delete=models.CASCADE, related_name="analyses")
     minute = models.DateTimeField()

@@ -15,7 +15,7 @@ from devices.models import Device
 from workers.frames import SnapshotError
 from workers.people.analyse import analyse_frame
 from workers.people.detector import Detector, detector_for_mode
-from workers.people.render import choose_background, decode_jpeg
+from workers.people.render import FrameError, choose_background, decode_jpeg, jpeg_size
 
 from .. import rules, selectors
 from ..models import (
@@ -37,9 +37,17 @@ from .images import (
 # ----------------------------------------------------------------------------- analysis
 
 
+DEFAULT_BACKGROUND_MAX = (1920, 1280)  # a public image is never larger (SPEC §6)
+
+
 def default_background(size: tuple[int, int]) -> np.ndarray:
-    """A plain background for a camera with none registered yet: never anything of the frame."""
+    """A plain background for a camera with none registered yet: never anything of the frame.
+
+    The frame's shape, scaled down to fit 1920×1280, so an outsize camera picture does not make an
+    outsize public image."""
     width, height = size
+    shrink = min(1.0, DEFAULT_BACKGROUND_MAX[0] / width, DEFAULT_BACKGROUND_MAX[1] / height)
+    width, height = max(1, round(width * shrink)), max(1, round(height * shrink))
     canvas = np.full((height, width, 3), 222, dtype=np.uint8)
     return canvas
 
@@ -62,7 +70,7 @@ def analysis_run(
     now: Callable[[], datetime] = timezone.now,
 ) -> str:
     """Analyse one camera for one minute; returns what happened:
-    gone / disabled / blocked / closed / duplicate / no_answer / done."""
+    gone / disabled / blocked / closed / duplicate / no_answer / bad_frame / done."""
     cc = selectors.congestion_camera_for_task(congestion_camera_id=congestion_camera_id)
     if cc is None:
         return "gone"
@@ -90,13 +98,21 @@ def analysis_run(
             CongestionCamera.objects.filter(pk=cc.pk).update(trouble=Trouble.NO_ANSWER, trouble_since=captured_at)
         return "no_answer"
 
-    frame = decode_jpeg(frame_jpeg)
-    grab_ms = (timezone.now() - grab_started).total_seconds() * 1000  # the camera answering + decoding
-    background = _background(cc, captured_at)
-    if background is None:
-        background = default_background((frame.shape[1], frame.shape[0]))
-    detector = detector or detector_for_mode(cc.mode)
-    result = analyse_frame(frame, detector, background, cc.mode, cc.level)
+    grab_ms = (timezone.now() - grab_started).total_seconds() * 1000  # the camera answering
+    try:
+        background = _background(cc, captured_at)
+        if background is None:
+            background = default_background(jpeg_size(frame_jpeg))
+        detector = detector or detector_for_mode(cc.mode)
+        # The JPEG itself goes in, so it is decoded no larger than the detector needs (analyse.py).
+        result = analyse_frame(frame_jpeg, detector, background, cc.mode, cc.level)
+    except FrameError as exc:
+        # One camera's bad picture is that camera's trouble; the worker goes on with the next one.
+        log.info("congestion camera %s sent a picture that cannot be analysed: %s", cc.pk, exc)
+        Analysis.objects.filter(pk=claim.pk).update(status=Analysis.Status.BAD_FRAME, analysed_at=now())
+        if cc.trouble != Trouble.BAD_FRAME:
+            CongestionCamera.objects.filter(pk=cc.pk).update(trouble=Trouble.BAD_FRAME, trouble_since=captured_at)
+        return "bad_frame"
     store_started = timezone.now()
     analysis_store(cc=cc, claim=claim, result=result, frame_jpeg=frame_jpeg, captured_at=captured_at, now=now)
     store_ms = (timezone.now() - store_started).total_seconds() * 1000

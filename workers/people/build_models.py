@@ -9,6 +9,14 @@ needs ultralytics and torch, so it runs once in a separate, throw-away virtual e
 (var/models/export-venv) with the small local CPU torch; ultralytics only reads torchvision's
 version there, so torchvision is installed without its dependencies and never imported.
 
+Then each float export is quantized to 8 bits (onnxruntime's static QDQ quantization, weights
+int8 per channel, activations uint8, calibrated on frames of the demo footage), which the
+detector runs by default (PEOPLE_MODEL_PRECISION=int8; ``float`` runs the float exports). The
+head's last convolutions and its box decoding stay in float: the scores near the detection
+threshold are decided there (docs/performance.md, "8-bit models"). Each 8-bit model is checked
+before it is kept: same counts as the float model on the sample photos, scores within
+SCORE_TOLERANCE; the result goes into its manifest with its sha256.
+
 Idempotent: an ONNX file is named after its source's sha256 and kept with a manifest; when both
 are present and match, nothing is done (no virtual environment is even created).
 """
@@ -27,13 +35,16 @@ from pathlib import Path
 
 from workers.people.weights import (
     ALL_WEIGHTS,
+    REPO_ROOT,
     TEST_PHOTOS,
     WeightsError,
     WeightsSpec,
+    int8_onnx_path,
     manifest_path,
     models_dir,
     onnx_path,
     sha256_of,
+    verified_int8_onnx,
     verified_onnx,
     verify_weights,
 )
@@ -63,6 +74,66 @@ from ultralytics import YOLO
 source, target = sys.argv[1], sys.argv[2]
 exported = YOLO(source).export(**{options})
 shutil.move(exported, target)
+"""
+
+
+# 8-bit quantization. Calibration frames: every CALIBRATION_STEP-th frame of the demo footage, each
+# also as a 2× zoomed quarter (people as large as in a close camera), letterboxed as the detector does.
+CALIBRATION_STEP = 20
+QUANTIZATION = {
+    "format": "QDQ",
+    "weights": "QInt8 per channel",
+    "activations": "QUInt8",
+    "calibration": "MinMax",
+    "float_nodes": "blocks 0, 1, 2, 4, 6, 9; head: class and keypoint branches, last convolutions, decoding",
+}
+# Blocks kept in float: found by quantizing all but one block at a time and measuring the person
+# scores' error on the sample photos and demo frames (docs/performance.md, "8-bit models").
+FLOAT_BLOCKS = (0, 1, 2, 4, 6, 9)
+SCORE_TOLERANCE = 0.06  # largest |int8 score - float score| accepted on the sample photos' people
+FOOTAGE = REPO_ROOT / "var" / "media-fixtures" / "vtest.mp4"
+OPENCV_DOC_FOOTAGE = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+QUANTIZE_SCRIPT = """
+import json, sys
+import cv2, numpy as np, onnx
+from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+sys.path.insert(0, sys.argv[4])
+from workers.people.detector import letterbox
+source, target, footage, _, step, head = sys.argv[1:7]
+FLOAT_BLOCKS = {FLOAT_BLOCKS}
+step = int(step)
+frames, index, capture = [], 0, cv2.VideoCapture(footage)
+while True:
+    ok, frame = capture.read()
+    if not ok:
+        break
+    if index % step == 0:
+        frames.append(frame)
+        h, w = frame.shape[:2]
+        y, x = [(0, 0), (0, w // 2), (h // 2, 0), (h // 2, w // 2)][len(frames) % 4]
+        frames.append(cv2.resize(frame[y // 2 : y // 2 + h // 2, x // 2 : x // 2 + w // 2], (w, h)))
+    index += 1
+if len(frames) < 8:
+    sys.exit(f"only {len(frames)} calibration frames could be read from {footage}")
+
+class Frames(CalibrationDataReader):
+    def __init__(self):
+        self.items = iter(frames)
+    def get_next(self):
+        frame = next(self.items, None)
+        if frame is None:
+            return None
+        image, _ = letterbox(frame, 640)
+        return {"images": np.ascontiguousarray(image[:, :, ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255}
+
+nodes = [n.name for n in onnx.load(source).graph.node]
+floats = [n for n in nodes if any(n.startswith(f"/model.{b}/") for b in FLOAT_BLOCKS)
+          or (n.startswith(head) and ("/cv" not in n or n.endswith(".2/Conv") or n.startswith(head + "cv3") or n.startswith(head + "cv4")))]
+quantize_static(source, target, Frames(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=floats,
+                calibrate_method=CalibrationMethod.MinMax, extra_options={"CalibMovingAverage": False})
+print(json.dumps({"calibration_frames": len(frames), "float_nodes": len(floats)}))
 """
 
 
@@ -118,6 +189,77 @@ def _export(spec: WeightsSpec, source: Path, directory: Path, python: Path) -> N
     log(f"exported {spec.resource} -> {target}")
 
 
+def _footage() -> Path:
+    """The demo footage bin/setup encodes; the production image (no footage step) reads opencv-doc's original."""
+    for candidate in (FOOTAGE, OPENCV_DOC_FOOTAGE):
+        if candidate.is_file():
+            return candidate
+    raise WeightsError(
+        f"No calibration footage: neither {FOOTAGE} (bin/setup encodes it) nor {OPENCV_DOC_FOOTAGE} "
+        "(Debian package opencv-doc) exists."
+    )
+
+
+def _content_check(spec: WeightsSpec, int8: Path, directory: Path) -> dict:
+    """Counts and scores of the 8-bit model against the float export's on the sample photos."""
+    import cv2
+
+    from workers.people.detector import BoxDetector, PoseDetector, _session
+
+    detector_class = BoxDetector if spec.task == "detect" else PoseDetector
+    reference = detector_class(models_dir=directory, precision="float")
+    quantized = object.__new__(detector_class)
+    quantized.__dict__.update(reference.__dict__)
+    quantized._session, quantized.onnx, quantized.precision = _session(int8, 1), int8, "int8"
+    photos, passed = {}, True
+    for name in TEST_PHOTOS:
+        frame = cv2.imread(str(directory / "assets" / name))
+        want = sorted(p.score for p in reference.detect(frame))
+        got = sorted(p.score for p in quantized.detect(frame))
+        worst = max((abs(a - b) for a, b in zip(want, got, strict=False)), default=0.0)
+        ok = len(want) == len(got) and worst <= SCORE_TOLERANCE
+        passed &= ok
+        photos[name] = {
+            "float_scores": [round(x, 3) for x in want],
+            "int8_scores": [round(x, 3) for x in got],
+            "largest_difference": round(worst, 3),
+            "passed": ok,
+        }
+    return {"passed": passed, "score_tolerance": SCORE_TOLERANCE, "photos": photos}
+
+
+def _quantize(spec: WeightsSpec, directory: Path, python: Path) -> None:
+    float_onnx = verified_onnx(spec, directory=directory)
+    target = int8_onnx_path(spec, directory)
+    footage = _footage()
+    head = "/model.22/" if spec.task == "detect" else "/model.23/"  # the Detect / Pose head of each model
+    with tempfile.TemporaryDirectory(prefix="people-quantize-") as tmp:
+        partial = Path(tmp) / target.name
+        args = [str(float_onnx), str(partial), str(footage), str(REPO_ROOT), str(CALIBRATION_STEP), head]
+        script = QUANTIZE_SCRIPT.replace("{FLOAT_BLOCKS}", repr(FLOAT_BLOCKS))
+        done = _run([str(python), "-c", script, *args], capture_output=True, text=True, cwd=tmp)
+        stats = json.loads(done.stdout.strip().splitlines()[-1])
+        check = _content_check(spec, partial, directory)
+        if not check["passed"]:
+            raise WeightsError(
+                f"the 8-bit model of {spec.resource} failed its check against the float model: "
+                f"{json.dumps(check['photos'])}; set PEOPLE_MODEL_PRECISION=float to run the float model"
+            )
+        manifest = {
+            "source": float_onnx.name,
+            "float_onnx_sha256": json.loads(manifest_path(float_onnx).read_text())["onnx_sha256"],
+            "onnx_sha256": sha256_of(partial),
+            "quantization": QUANTIZATION | stats,
+            "calibration_footage": {"path": str(footage), "sha256": sha256_of(footage), "every": CALIBRATION_STEP},
+            "content_check": check,
+            "quantized_with": "onnxruntime.quantization " + EXPORT_REQUIREMENTS[-1].split("==")[1],
+            "quantized_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        shutil.move(partial, target)
+    manifest_path(target).write_text(json.dumps(manifest, indent=2) + "\n")
+    log(f"quantized {float_onnx.name} -> {target.name} (8-bit; check: {check['photos']})")
+
+
 def _copy_photos(directory: Path, python: Path) -> None:
     assets = directory / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -137,7 +279,8 @@ def _photos_ok(directory: Path) -> bool:
 
 
 def build(directory: Path, *, force: bool = False) -> list[Path]:
-    """Export every pinned model that has no valid export yet; return the ONNX paths."""
+    """Export every pinned model that has no valid export yet, quantize each to 8 bits; return
+    the paths of the float exports and the 8-bit models."""
     directory.mkdir(parents=True, exist_ok=True)
     python: Path | None = None
     results = []
@@ -152,8 +295,18 @@ def build(directory: Path, *, force: bool = False) -> list[Path]:
         python = python or _export_python(directory)
         _export(spec, source, directory, python)
         results.append(verified_onnx(spec, directory=directory, source=source))
-    if force or not _photos_ok(directory):
+    if force or not _photos_ok(directory):  # the photos come first: the 8-bit models' check uses them
         _copy_photos(directory, python or _export_python(directory))
+    for spec in ALL_WEIGHTS:
+        if not force:
+            try:
+                results.append(verified_int8_onnx(spec, directory=directory))
+                continue
+            except WeightsError:
+                pass
+        python = python or _export_python(directory)
+        _quantize(spec, directory, python)
+        results.append(verified_int8_onnx(spec, directory=directory))
     return results
 
 

@@ -20,7 +20,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from workers.people.weights import YOLO11N_POSE, YOLOV8N, WeightsSpec, verified_onnx
+from workers.people.weights import YOLO11N_POSE, YOLOV8N, WeightsSpec, model_file, model_precision
 
 # level -> minimum confidence. 1 = only clear people, 5 = also faint / partly hidden ones.
 LEVEL_CONFIDENCE: dict[int, float] = {1: 0.55, 2: 0.40, 3: 0.25, 4: 0.15, 5: 0.08}
@@ -56,6 +56,15 @@ class Person:
     def height(self) -> float:
         return self.y2 - self.y1
 
+    def scaled(self, sx: float, sy: float) -> Person:
+        """The same person on a picture scaled by (sx, sy): the public image is the background's size."""
+        kps = None
+        if self.keypoints is not None:
+            kps = self.keypoints.copy()
+            kps[:, 0] *= sx
+            kps[:, 1] *= sy
+        return replace(self, x1=self.x1 * sx, y1=self.y1 * sy, x2=self.x2 * sx, y2=self.y2 * sy, keypoints=kps)
+
     def shifted(self, dx: float, dy: float) -> Person:
         kps = None
         if self.keypoints is not None:
@@ -69,6 +78,12 @@ class Detector(Protocol):
     def detect(self, frame_bgr: np.ndarray, *, level: int | None = None) -> list[Person]:
         """People in the frame at the given detection level (the detector's own level when None)."""
         ...
+
+
+def input_size(detector: Detector) -> int | None:
+    """The long side the detector scales every frame to, or None when it needs native pixels
+    (wide-area tiles, fakes). A camera JPEG need not be decoded larger than this (analyse.py)."""
+    return getattr(detector, "input_size", None)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,9 @@ def _session(onnx: Path, threads: int):
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
+            # ORT_ENABLE_ALL (the default, stated here because the bench reports it): the QDQ pairs
+            # of the 8-bit model are fused into QLinearConv kernels (MLAS, VNNI where the CPU has it).
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             _SESSIONS[key] = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
         return _SESSIONS[key]
 
@@ -133,27 +151,72 @@ class _OnnxYolo:
     spec: WeightsSpec
 
     def __init__(
-        self, *, level: int = DEFAULT_LEVEL, imgsz: int = 640, threads: int = 1, models_dir: Path | None = None
+        self,
+        *,
+        level: int = DEFAULT_LEVEL,
+        imgsz: int = 640,
+        threads: int = 1,
+        models_dir: Path | None = None,
+        precision: str | None = None,
     ) -> None:
         confidence_for_level(level)
         self.level = level
         self.imgsz = imgsz
         self.threads = threads
-        self.onnx = verified_onnx(self.spec, directory=models_dir)
+        self.precision = precision or model_precision()
+        self.onnx = model_file(self.spec, precision=self.precision, directory=models_dir)
         self._session = _session(self.onnx, threads)
         self._input = self._session.get_inputs()[0].name
 
+    @property
+    def input_size(self) -> int:
+        return self.imgsz
+
+    def runtime(self) -> dict[str, str]:
+        """What runs: model file, precision, onnxruntime execution provider and graph optimisation level."""
+        import onnxruntime as ort
+
+        options = self._session.get_session_options()
+        return {
+            "model": self.onnx.name,
+            "precision": self.precision,
+            "onnxruntime": ort.__version__,
+            "provider": self._session.get_providers()[0],
+            "graph_optimization_level": str(options.graph_optimization_level).rsplit(".", 1)[-1],
+            "threads": str(options.intra_op_num_threads),
+        }
+
+    @staticmethod
+    def _tensor(images: Sequence[np.ndarray]) -> np.ndarray:
+        batch = np.stack([image[:, :, ::-1] for image in images]).transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(batch, dtype=np.float32) / np.float32(255)
+
     def detect(self, frame_bgr: np.ndarray, *, level: int | None = None) -> list[Person]:
+        return self.detect_many([frame_bgr], level=level)[0]
+
+    def detect_many(self, frames: Sequence[np.ndarray], *, level: int | None = None) -> list[list[Person]]:
+        """People in each frame; frames whose letterbox has the same shape share one inference
+        (the exports take a dynamic batch), which is how wide-area tiles are run."""
         threshold = confidence_for_level(self.level if level is None else level)
-        image, box = letterbox(frame_bgr, self.imgsz)
-        tensor = np.ascontiguousarray(image[:, :, ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255.0
-        raw = self._session.run(None, {self._input: tensor})[0][0]  # (channels, anchors)
+        boxed = [letterbox(frame, self.imgsz) for frame in frames]
+        results: list[list[Person]] = [[] for _ in frames]
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for index, (image, _) in enumerate(boxed):
+            by_shape.setdefault(image.shape, []).append(index)
+        for indices in by_shape.values():
+            raw = self._session.run(None, {self._input: self._tensor([boxed[i][0] for i in indices])})[0]
+            for row, index in enumerate(indices):
+                results[index] = self._people(raw[row], boxed[index][1], frames[index].shape, threshold)
+        return results
+
+    def _people(self, raw: np.ndarray, box: _Letterbox, shape: tuple[int, ...], threshold: float) -> list[Person]:
+        """Post-processing of one image's output, (channels, anchors), into people in frame pixels."""
         scores = raw[4]
         chosen = np.flatnonzero(scores >= threshold)
         if chosen.size == 0:
             return []
         cx, cy, bw, bh = (raw[i, chosen] for i in range(4))
-        h, w = frame_bgr.shape[:2]
+        h, w = shape[:2]
         x1 = np.clip((cx - bw / 2 - box.left) / box.scale, 0, w)
         y1 = np.clip((cy - bh / 2 - box.top) / box.scale, 0, h)
         x2 = np.clip((cx + bw / 2 - box.left) / box.scale, 0, w)
@@ -254,11 +317,17 @@ class TiledDetector:
         if not tiles:
             return self.inner.detect(frame_bgr, level=level)
         found: list[tuple[Person, int, bool]] = []  # person, source (-1 = whole frame), cut by a tile edge
-        if self.whole_frame_pass:
-            found += [(p, -1, False) for p in self.inner.detect(frame_bgr, level=level)]
-        for index, (x, y, tw, th) in enumerate(tiles):
-            crop = frame_bgr[y : y + th, x : x + tw]
-            for p in self.inner.detect(crop, level=level):
+        crops = [frame_bgr[y : y + th, x : x + tw] for x, y, tw, th in tiles]
+        many = getattr(self.inner, "detect_many", None)
+        if many is not None:  # the tiles (all one shape) in one batched inference, the whole frame in another
+            per_crop = many([frame_bgr, *crops] if self.whole_frame_pass else crops, level=level)
+            whole = per_crop.pop(0) if self.whole_frame_pass else []
+        else:
+            whole = self.inner.detect(frame_bgr, level=level) if self.whole_frame_pass else []
+            per_crop = [self.inner.detect(crop, level=level) for crop in crops]
+        found += [(p, -1, False) for p in whole]
+        for index, ((x, y, tw, th), people) in enumerate(zip(tiles, per_crop, strict=True)):
+            for p in people:
                 cut = _touches_inner_edge(p, x, y, tw, th, width, height, margin=self.edge_margin * self.tile)
                 found.append((p.shifted(x, y), index, cut))
         kept = [
@@ -312,25 +381,30 @@ class FakeDetector:
         return [p for p in people if p.score >= threshold]
 
 
-_BY_MODE: dict[tuple[str, int, Path | None], Detector] = {}
+_BY_MODE: dict[tuple[str, int, Path | None, str], Detector] = {}
 
 
-def detector_for_mode(mode: str, *, threads: int = 1, models_dir: Path | None = None) -> Detector:
+def detector_for_mode(
+    mode: str, *, threads: int = 1, models_dir: Path | None = None, precision: str | None = None
+) -> Detector:
     """The detector a camera's AI mode uses, built once per process (the weights are verified then).
 
     standard: boxes (YOLOv8n); detailed: pose (YOLO11n-pose); wide: YOLOv8n on overlapping tiles.
+    ``precision`` is int8 or float; PEOPLE_MODEL_PRECISION (default int8) when None.
     """
-    key = (mode, threads, models_dir)
+    precision = precision or model_precision()
+    key = (mode, threads, models_dir, precision)
     with _SESSIONS_LOCK:
         cached = _BY_MODE.get(key)
     if cached is not None:
         return cached
+    options = {"threads": threads, "models_dir": models_dir, "precision": precision}
     if mode == "standard":
-        detector: Detector = BoxDetector(threads=threads, models_dir=models_dir)
+        detector: Detector = BoxDetector(**options)
     elif mode == "detailed":
-        detector = PoseDetector(threads=threads, models_dir=models_dir)
+        detector = PoseDetector(**options)
     elif mode == "wide":
-        detector = TiledDetector(BoxDetector(threads=threads, models_dir=models_dir))
+        detector = TiledDetector(BoxDetector(**options))
     else:
         raise ValueError(f"unknown mode {mode!r}; expected standard, detailed or wide")
     with _SESSIONS_LOCK:
@@ -368,6 +442,7 @@ __all__ = [
     "TiledDetector",
     "confidence_for_level",
     "detector_for_mode",
+    "input_size",
     "letterbox",
     "nms",
     "standing_keypoints",

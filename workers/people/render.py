@@ -152,10 +152,84 @@ def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     return buffer.tobytes()
 
 
-def decode_jpeg(data: bytes) -> np.ndarray:
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+class FrameError(ValueError):
+    """The camera's picture cannot be analysed (not a JPEG, corrupt, truncated, absurdly large)."""
+
+
+MAX_DECODED_SIDE = 8192  # no camera sends more; a bigger picture is decoded reduced (or refused)
+MAX_DECODED_PIXELS = 40_000_000
+_REDUCED = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def jpeg_size(data: bytes | bytearray | memoryview) -> tuple[int, int]:
+    """(width, height) from a JPEG's frame header, read before anything is decoded.
+
+    Raises FrameError for anything that is not a complete baseline/progressive JPEG: a camera
+    answering with HTML, a corrupt header, or a file cut short (no end-of-image marker).
+    """
+    view = memoryview(data)
+    if len(view) < 4 or view[0] != 0xFF or view[1] != 0xD8:
+        raise FrameError("the camera's picture is not a JPEG")
+    if bytes(view[-2:]) != b"\xff\xd9" and b"\xff\xd9" not in bytes(view[-64:]):
+        raise FrameError("the camera's picture is truncated (no end-of-image marker)")
+    pos = 2
+    while pos + 4 <= len(view):
+        if view[pos] != 0xFF:
+            raise FrameError("the camera's picture is a corrupt JPEG (bad marker)")
+        marker = view[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(view[pos + 2 : pos + 4], "big")
+        if marker in _SOF_MARKERS:
+            if length < 8 or pos + 9 > len(view):
+                break
+            height = int.from_bytes(view[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(view[pos + 7 : pos + 9], "big")
+            if not width or not height:
+                raise FrameError("the camera's picture has no size")
+            return width, height
+        if marker == 0xDA or length < 2:  # start of scan before any frame header
+            break
+        pos += 2 + length
+    raise FrameError("the camera's picture is a corrupt JPEG (no frame header)")
+
+
+def reduction_for(size: tuple[int, int], needed_long_side: int | None) -> int:
+    """The JPEG DCT scaling (1, 2, 4 or 8) to decode a picture of ``size`` at: the largest that
+    still gives at least ``needed_long_side`` pixels (None: full size), then at least enough to stay
+    within MAX_DECODED_SIDE / MAX_DECODED_PIXELS."""
+    width, height = size
+    factor = 1
+    if needed_long_side:
+        while factor < 8 and max(width, height) / (factor * 2) >= needed_long_side:
+            factor *= 2
+    while factor < 8 and (
+        max(width, height) / factor > MAX_DECODED_SIDE or width * height / factor**2 > MAX_DECODED_PIXELS
+    ):
+        factor *= 2
+    if max(width, height) / factor > MAX_DECODED_SIDE or width * height / factor**2 > MAX_DECODED_PIXELS:
+        raise FrameError(f"the camera's picture is too large ({width}×{height})")
+    return factor
+
+
+def decode_jpeg(data: bytes, *, needed_long_side: int | None = None) -> np.ndarray:
+    """Decode a JPEG, checked and bounded first (jpeg_size, reduction_for).
+
+    With ``needed_long_side`` (the detector's input size) a large snapshot is decoded at 1/2, 1/4 or
+    1/8 scale by libjpeg's DCT scaling, which costs a fraction of a full decode and resize.
+    """
+    size = jpeg_size(data)
+    factor = reduction_for(size, needed_long_side)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _REDUCED[factor])
     if image is None:
-        raise ValueError("not a decodable image")
+        raise FrameError("the camera's picture is a corrupt JPEG")
     return image
 
 

@@ -21,7 +21,9 @@ def test_analysis_counts_the_sample_photos_exactly(request, mode, detector_fixtu
     frame = request.getfixturevalue(photo)
     analysis = analyse_frame(frame, request.getfixturevalue(detector_fixture), empty_background, mode)
     assert analysis.count == expected == len(analysis.people)
-    assert decode_jpeg(analysis.image_jpeg).shape == frame.shape
+    # The public image has the background's size, not the frame's.
+    assert decode_jpeg(analysis.image_jpeg).shape == empty_background.shape
+    assert analysis.image_size == (empty_background.shape[1], empty_background.shape[0])
     assert analysis.frame_size == (frame.shape[1], frame.shape[0])
 
 
@@ -32,30 +34,34 @@ def test_a_unique_colour_painted_on_a_person_never_reaches_the_public_image(
     detector = request.getfixturevalue(detector_fixture)
     assert _near_marker(bus) == 0 and _near_marker(empty_background) == 0  # the marker is unique
     # Paint the marker over the torso of every clearly seen person.
-    for p in detector.detect(bus, level=1):
+    painted = detector.detect(bus, level=1)
+    for p in painted:
         cx, cy = int((p.x1 + p.x2) / 2), int(p.y1 + 0.4 * p.height)
         half = int(0.15 * p.width)
         bus[cy - half : cy + half, cx - half : cx + half] = MARKER
     assert _near_marker(bus) > 3000
 
     analysis = analyse_frame(bus, detector, empty_background, mode)
-    assert analysis.count == 4  # the painted people are still found and drawn
+    # The painted people are still found and drawn (bus.jpg's fourth person, cut by the edge at a
+    # score of 0.26, may fall under the threshold on the painted photo with the 8-bit model).
+    assert analysis.count >= len(painted) == 3
     output = decode_jpeg(analysis.image_jpeg)
     assert _near_marker(output) == 0
 
     # The public image is exactly what the background and the geometry alone give ...
-    size = analysis.frame_size
+    size = analysis.image_size
     assert analysis.image_jpeg == render_public_image(empty_background, analysis.people, mode, size)
     expected, mask = render_public_frame(empty_background, analysis.people, mode, size)
-    # ... which outside the silhouettes is the (resized) background, and nothing of the frame.
-    background = cv2.resize(empty_background, size, interpolation=cv2.INTER_AREA)
+    # ... which outside the silhouettes is the background, and nothing of the frame.
+    background = empty_background
     assert np.array_equal(expected[mask == 0], background[mask == 0])
     # Away from the silhouettes (beyond JPEG's 16×16 blocks) the JPEG is the background's own JPEG.
     far = cv2.dilate(mask, np.ones((33, 33), np.uint8)) == 0
     assert far.mean() > 0.5
     background_jpeg = decode_jpeg(cv2.imencode(".jpg", background, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
     assert np.abs(output[far].astype(int) - background_jpeg[far].astype(int)).max() <= 2
-    assert np.abs(output[far].astype(int) - bus[far].astype(int)).mean() > 30
+    frame_there = cv2.resize(bus, size, interpolation=cv2.INTER_AREA)
+    assert np.abs(output[far].astype(int) - frame_there[far].astype(int)).mean() > 30
 
 
 def test_the_image_depends_on_the_people_found_not_on_the_frame_pixels(empty_background):

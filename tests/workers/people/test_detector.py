@@ -31,7 +31,9 @@ def test_pose_detector_counts_the_sample_photos_exactly_with_17_keypoints(reques
     for p in people:
         assert p.keypoints.shape == (17, 3)
         visible = p.keypoints[p.keypoints[:, 2] > 0.5]
-        clearly_seen += len(visible) >= 9
+        # 8 of 17: zidane.jpg's nearer man shows 9 in the float model, one of them a wrist at
+        # visibility 0.50, which the 8-bit model puts at 0.45 (keypoint tolerance: docs/performance.md).
+        clearly_seen += len(visible) >= 8
         # Keypoints are in frame pixels, on the person's box.
         assert (visible[:, 0] >= p.x1 - 0.1 * p.width).all() and (visible[:, 0] <= p.x2 + 0.1 * p.width).all()
         assert (visible[:, 1] >= p.y1 - 0.1 * p.height).all() and (visible[:, 1] <= p.y2 + 0.1 * p.height).all()
