@@ -26,7 +26,7 @@ def refused_message(exc: netpolicy.Refused, *, field: str) -> str:
     if exc.code == "characters":
         return _(
             "The address must not contain spaces, line breaks, control characters or non-ASCII characters "
-            "(percent-encode them, e.g. %%20 for a space)."
+            "(percent-encode them)."
         )
     if exc.code == "port":
         return _("The port must be a number from 1 to 65535.")

@@ -40,6 +40,7 @@ from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_sn
 from workers.hls import HlsStream
 from workers.motion import MotionDetector
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, probe_camera
+from workers.redaction import redact, url_secrets
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
 from . import conf, media_services
@@ -263,8 +264,9 @@ class CameraIngest:
             RecorderState.OUTAGE: IngestLease.State.OUTAGE,
             RecorderState.STOPPED: IngestLease.State.STOPPED,
         }[change.state]
+        message = redact(change.message, url_secrets(self.url))  # ffmpeg's error names the URL in full
         IngestLease.objects.filter(camera_id=self.camera_id, worker_id=self.worker_id).update(
-            state=state, message=change.message[:300], updated_at=timezone.now()
+            state=state, message=message[:300], updated_at=timezone.now()
         )
         camera = self.camera()
         if camera is None:
@@ -283,7 +285,7 @@ class CameraIngest:
             result = probe_camera(self.url, timeout=8.0)
             if SHUTTING_DOWN.is_set() or self.stop_event.is_set():
                 return  # the stop came while probing: what failed was us, not the camera
-            logger.info("camera %s: outage (%s); probe: %s", self.camera_id, change.message, result.message)
+            logger.info("camera %s: outage (%s); probe: %s", self.camera_id, message, result.message)
             if result.trouble:
                 media_services.trouble_set(camera=camera, state=result.trouble)
             elif self.outages >= 3:
@@ -370,9 +372,10 @@ class CameraIngest:
 
 
 def _onvif_failed(camera, exc: OnvifError, *, worker_id: str) -> None:
-    logger.info("camera %s: ONVIF: %s", camera.pk, exc.message)
+    message = redact(exc.message, [camera.onvif_password])
+    logger.info("camera %s: ONVIF: %s", camera.pk, message)
     IngestLease.objects.filter(camera_id=camera.pk).update(
-        state=IngestLease.State.OUTAGE, message=f"ONVIF: {exc.message}"[:300], updated_at=timezone.now()
+        state=IngestLease.State.OUTAGE, message=f"ONVIF: {message}"[:300], updated_at=timezone.now()
     )
     media_services.trouble_set(camera=camera, state=TROUBLE_FOR_PROBLEM[exc.problem])
 

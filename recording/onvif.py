@@ -9,16 +9,25 @@ The library is async; ingest workers and views are not, so `resolve` runs the ex
 loop with one overall deadline. Failures come back as `OnvifError` with a `problem` of
 workers.probe_camera.Problem (network / auth / garbage), so the trouble state and the message follow the
 same rules as an RTSP probe.
+
+Everything the device names is its word, so it goes through the outbound-connection policy
+(workers/netpolicy.py): the ONVIF host is resolved once and checked, and the client talks to the checked
+address; every XAddr and the snapshot URI must be http(s), and the stream URI rtsp(s), on the device's own
+host or in a network CAMERA_ALLOWED_NETWORKS names; the client follows no HTTP redirect. A violation is
+an OnvifError with Problem.REFUSED that names it: the camera goes into a trouble state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from workers import netpolicy
 from workers.probe_camera import Problem
+from workers.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,109 @@ def _classify(exc: BaseException) -> OnvifError:
     return OnvifError(Problem.GARBAGE, f"ONVIF failed: {type(exc).__name__}: {text[:200]}")
 
 
-async def _resolve(host: str, port: int, user: str, password: str, profile_index: int = 0) -> OnvifStream:
+def _refused(what: str, exc: netpolicy.Refused) -> OnvifError:
+    return OnvifError(Problem.REFUSED, f"refused: {what}: {exc.message}"[:300])
+
+
+@dataclass
+class _Device:
+    """The device's own host as configured, the addresses it was checked at, and the policy; ``called``:
+    every address the client may call (the device's, and those of service addresses checked since)."""
+
+    host: str
+    addresses: tuple[str, ...]
+    policy: netpolicy.Policy
+    called: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.called |= set(self.addresses)
+
+    def checked(self, uri: str, *, what: str, schemes: tuple[str, ...]) -> str:
+        """``uri`` if the device may name it: the right scheme, clean, on the device's own host or (all its
+        addresses) inside an allowed network. Raises OnvifError(REFUSED)."""
+        try:
+            uri = netpolicy.clean_url(uri, schemes=schemes)
+            host, port = netpolicy.url_host_port(uri)
+            if host in (self.host, *self.addresses):
+                return uri
+            addresses = self.policy.resolve(host, port)
+        except netpolicy.Refused as exc:
+            raise _refused(what, exc) from None
+        if not all(self.policy.in_allowed(ipaddress.ip_address(a)) for a in addresses):
+            raise OnvifError(
+                Problem.REFUSED,
+                f"refused: the {what} names another host ({host}) than the camera's own ({self.host})"[:300],
+            )
+        return uri
+
+    def pinned(self, uri: str, *, what: str) -> str:
+        """A service address the client may call: checked, and pointing at a checked address."""
+        uri = self.checked(uri, what=what, schemes=netpolicy.HTTP_SCHEMES)
+        host, port = netpolicy.url_host_port(uri)
+        if host == self.host:
+            return netpolicy.with_host(uri, self.addresses[0])
+        try:
+            address = self.policy.resolve(host, port)[0]
+        except netpolicy.Refused as exc:
+            raise _refused(what, exc) from None
+        self.called.add(address)
+        return netpolicy.with_host(uri, address)
+
+
+def _guarded_session(device: _Device, timeout):  # noqa: ANN001, ANN202 (aiohttp types)
+    """An aiohttp session that follows no redirect and calls checked IP addresses only."""
+    import aiohttp
+
+    async def on_start(session, context, params) -> None:  # noqa: ANN001
+        host = params.url.host or ""
+        if params.url.scheme not in netpolicy.HTTP_SCHEMES or host not in device.called:
+            raise OnvifError(Problem.REFUSED, f"refused: a request to {host or 'no host'} the policy did not check")
+
+    async def on_redirect(session, context, params) -> None:  # noqa: ANN001
+        location = params.response.headers.get("Location", "")[:100]
+        raise OnvifError(Problem.REFUSED, f"refused: the ONVIF service redirects elsewhere ({location})")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    trace.on_request_redirect.append(on_redirect)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False), timeout=timeout, trace_configs=[trace])
+
+
+def _camera_class():
     from onvif import ONVIFCamera
 
-    camera = ONVIFCamera(host, port, user or None, password or None)
+    class GuardedCamera(ONVIFCamera):
+        """onvif-zeep-async's camera, with every service address checked and each service's HTTP session
+        replaced by one that follows no redirect and calls only checked addresses."""
+
+        device: _Device
+
+        async def create_onvif_service(self, name, port_type=None, read_timeout=None, write_timeout=None):  # noqa: ANN001, ANN201
+            service = await super().create_onvif_service(name, port_type, read_timeout, write_timeout)
+            if not getattr(service, "_portal_guarded", False):
+                old_session, old_connector = service._session, service._connector
+                session = _guarded_session(self.device, old_session.timeout)
+                service._session, service._connector = session, session.connector
+                service.transport.session = session
+                service._portal_guarded = True
+                await old_session.close()
+                await old_connector.close()
+            return service
+
+    return GuardedCamera
+
+
+async def _resolve(device: _Device, port: int, user: str, password: str, profile_index: int = 0) -> OnvifStream:
+    camera = _camera_class()(device.addresses[0], port, user or None, password or None)
+    camera.device = device
     try:
         await camera.update_xaddrs()  # GetServices, falling back to GetCapabilities
-        device = await camera.create_devicemgmt_service()
-        info = await device.GetDeviceInformation()
+        # The library calls whatever XAddrs the device names: each must be the device's own (or allowed).
+        camera.xaddrs = {
+            ns: device.pinned(xaddr, what="service address (XAddr)") for ns, xaddr in camera.xaddrs.items()
+        }
+        device_service = await camera.create_devicemgmt_service()
+        info = await device_service.GetDeviceInformation()
         media = await camera.create_media_service()
         profiles = await media.GetProfiles()
         if not profiles:
@@ -92,9 +196,13 @@ async def _resolve(host: str, port: int, user: str, password: str, profile_index
             snapshot = ""
     finally:
         await camera.close()
+    stream_uri = device.checked(str(stream.Uri or ""), what="stream URI", schemes=netpolicy.STREAM_SCHEMES)
+    snapshot_uri = (
+        device.checked(str(snapshot), what="snapshot URI", schemes=netpolicy.HTTP_SCHEMES) if snapshot else ""
+    )
     return OnvifStream(
-        stream_uri=with_credentials(stream.Uri, user, password),
-        snapshot_uri=snapshot or "",
+        stream_uri=with_credentials(stream_uri, user, password),
+        snapshot_uri=snapshot_uri,
         manufacturer=getattr(info, "Manufacturer", "") or "",
         model=getattr(info, "Model", "") or "",
         profile=str(token),
@@ -120,13 +228,22 @@ def resolve(
     `timeout` seconds."""
     if not host:
         raise OnvifError(Problem.NETWORK, "no ONVIF host configured")
+    policy = netpolicy.current()
+    try:
+        host = netpolicy.clean_host(host)
+        device = _Device(host, policy.resolve(host, port or 80), policy)  # checked once, then only its address
+    except netpolicy.Refused as exc:
+        if exc.code == "resolve":
+            raise OnvifError(Problem.NETWORK, f"cannot reach the ONVIF service: {exc.message}") from None
+        raise _refused("ONVIF host", exc) from None
 
     async def bounded() -> OnvifStream:
-        return await asyncio.wait_for(_resolve(host, port or 80, user, password, profile_index), timeout)
+        return await asyncio.wait_for(_resolve(device, port or 80, user, password, profile_index), timeout)
 
     try:
         return _run(bounded)
-    except OnvifError:
-        raise
+    except OnvifError as exc:
+        raise OnvifError(exc.problem, redact(exc.message, [password])) from None
     except Exception as exc:  # the library raises many kinds; each maps onto one problem
-        raise _classify(exc) from exc
+        found = _classify(exc)
+        raise OnvifError(found.problem, redact(found.message, [password])) from exc

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.utils import timezone
 
 from devices.models import Device, DeviceKind, StreamSource
+from workers import netpolicy
 from workers.probe_camera import Problem
 
 from . import onvif
@@ -96,7 +97,11 @@ def cached_onvif_url(camera: Device) -> str:
     row = CameraRecording.objects.filter(camera=camera).only("onvif_stream_uri").first()
     if source is None or row is None or not row.onvif_stream_uri:
         return ""
-    return onvif.with_credentials(row.onvif_stream_uri, source.user, source.password)
+    try:  # a URI cached before the outbound-connection policy existed: ask the camera again
+        uri = netpolicy.clean_url(row.onvif_stream_uri, schemes=netpolicy.STREAM_SCHEMES)
+    except netpolicy.Refused:
+        return ""
+    return onvif.with_credentials(uri, source.user, source.password)
 
 
 def ingest_url(camera: Device, *, refresh: bool = False, timeout: float = ONVIF_TIMEOUT) -> str:

@@ -39,6 +39,11 @@ def problem_message(problem: Problem) -> str:
         Problem.NOT_FOUND: _("The camera answered but has no stream at the configured path."),
         Problem.NOT_VIDEO: _("The camera's stream carries no video."),
         Problem.GARBAGE: _("The camera's answer could not be understood as a video stream."),
+        Problem.REFUSED: _(
+            "The portal does not connect to this address: the camera, or an address its ONVIF answer names, "
+            "is not a public address or points to another host. Ask the portal's operator to allow the "
+            "camera network if it is private."
+        ),
     }[problem]
 
 
@@ -47,10 +52,11 @@ def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
     The caller got `camera` through an access function."""
     if camera.kind != DeviceKind.CAMERA:
         return TroubleCheck(False, Problem.NONE, "")
+    detail = ""
     try:
         url = ingest_url(camera, refresh=is_onvif(camera), timeout=PROBE_TIMEOUT)
     except OnvifError as exc:
-        problem = exc.problem
+        problem, detail = exc.problem, exc.message
     else:
         if not url:
             return TroubleCheck(
@@ -58,7 +64,8 @@ def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
                 Problem.NONE,
                 _("This camera has no stream settings, so it cannot be checked. Set them under Stream settings."),
             )
-        problem = probe_camera(url, timeout=PROBE_TIMEOUT).problem
+        probe = probe_camera(url, timeout=PROBE_TIMEOUT)
+        problem, detail = probe.problem, probe.message
     camera.refresh_from_db(fields=["trouble_state"])
     if problem != Problem.NONE:
         media_services.trouble_set(camera=camera, state=TROUBLE_FOR_PROBLEM[problem])
@@ -67,4 +74,7 @@ def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
     else:
         device_set_trouble(device=camera, state=camera.trouble_state)  # unchanged; stamps the check time
     camera.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])
-    return TroubleCheck(True, problem, problem_message(problem))
+    message = problem_message(problem)
+    if problem == Problem.REFUSED:  # name the reason (English, from the policy; no secret: it is redacted)
+        message = f"{message} ({detail})"
+    return TroubleCheck(True, problem, message)
