@@ -437,7 +437,8 @@ def _concat_with_progress(*, export: Export, rows: list[RecordingSegment], paths
     listing = out.with_suffix(".txt")
     listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in paths))
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0"]
-    cmd += ["-protocol_whitelist", "file", "-ss", f"{offset:.3f}", "-i", str(listing), "-t", f"{length:.3f}", "-map", "0:v:0", "-c", "copy"]
+    cmd += ["-protocol_whitelist", "file", "-ss", f"{offset:.3f}", "-i", str(listing), "-t", f"{length:.3f}"]
+    cmd += ["-map", "0:v:0", "-c", "copy"]
     cmd += ["-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(out)]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     last = -1
