@@ -6,6 +6,9 @@ timeout / no route → network) and an RTSP OPTIONS exchange (no answer → netw
 not RTSP → garbage). Only then does ffprobe look at the stream (401 → credentials, 404 → wrong path,
 no video track → not a video). Every step has a deadline; the whole probe is bounded by ``timeout``.
 
+The URL is a tenant's word: it passes the outbound-connection policy (workers/netpolicy.py) first, and
+the TCP connect and ffprobe use only the addresses checked then (a refusal is ``Problem.REFUSED``).
+
 ``Problem`` is the precise cause (for the message); ``trouble`` maps it onto the device trouble states
 of devices.models.TroubleState ("network", "unknown"; "" when the camera is fine).
 """
