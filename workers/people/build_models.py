@@ -128,8 +128,12 @@ class Frames(CalibrationDataReader):
         return {"images": np.ascontiguousarray(image[:, :, ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255}
 
 nodes = [n.name for n in onnx.load(source).graph.node]
-floats = [n for n in nodes if any(n.startswith(f"/model.{b}/") for b in FLOAT_BLOCKS)
-          or (n.startswith(head) and ("/cv" not in n or n.endswith(".2/Conv") or n.startswith(head + "cv3") or n.startswith(head + "cv4")))]
+def kept_float(n):
+    if any(n.startswith(f"/model.{b}/") for b in FLOAT_BLOCKS):
+        return True
+    head_float = ("/cv" not in n, n.endswith(".2/Conv"), n.startswith(head + "cv3"), n.startswith(head + "cv4"))
+    return n.startswith(head) and any(head_float)
+floats = [n for n in nodes if kept_float(n)]
 quantize_static(source, target, Frames(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=floats,
                 calibrate_method=CalibrationMethod.MinMax, extra_options={"CalibMovingAverage": False})

