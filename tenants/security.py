@@ -250,7 +250,10 @@ def two_factor_verify(*, user: User, challenge_id: int, code: str, ip: str | Non
     return CodeCheck(CodeResult.LOCKED)
 
 
-def throttle_purge(*, now: datetime | None = None) -> int:
+def login_security_purge(*, now: datetime | None = None) -> int:
+    """Drop finished per-IP windows and two-step challenges older than a day (the hourly cap
+    looks back one hour only)."""
     cutoff = (now or timezone.now()) - timedelta(days=1)
-    deleted, _rows = LoginThrottle.objects.filter(window_start__lt=cutoff).delete()
-    return deleted
+    windows, _rows = LoginThrottle.objects.filter(window_start__lt=cutoff).delete()
+    challenges, _rows = TwoFactorChallenge.objects.filter(created_at__lt=cutoff).delete()
+    return windows + challenges

@@ -9,11 +9,11 @@ from .selectors import user_for_login
 
 @shared_task(name="tenants.purge_login_history")
 def purge_login_history() -> int:
-    """Drop login records older than 90 days (SPEC §1) and finished per-IP login windows.
-    Idempotent: a second run deletes nothing."""
-    from .security import throttle_purge
+    """Drop login records older than 90 days (SPEC §1), finished per-IP login windows and old
+    two-step challenges. Idempotent: a second run deletes nothing."""
+    from .security import login_security_purge
 
-    throttle_purge()
+    login_security_purge()
     return services.login_history_purge()
 
 

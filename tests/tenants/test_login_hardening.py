@@ -271,3 +271,16 @@ def test_a_logged_in_non_staff_user_gets_403_from_the_admin_not_a_redirect_loop(
     response = client.get("/staff/admin/", follow=True)
     assert response.status_code == 403
     assert len(response.redirect_chain) <= 2
+
+
+def test_the_daily_purge_drops_old_throttle_windows_and_challenges(alpha, clock):
+    from tenants.models import LoginThrottle, TwoFactorChallenge
+    from tenants.tasks import purge_login_history
+
+    always_two_step(alpha.viewer)
+    post_login(Client(), alpha.viewer.email)
+    post_login(Client(), "nobody@example.com", "wrong-pass")
+    clock.advance(days=1, minutes=20)
+    post_login(Client(), "nobody@example.com", "wrong-pass")  # a current window stays
+    purge_login_history.delay().get()
+    assert LoginThrottle.objects.count() == 1 and not TwoFactorChallenge.objects.exists()
