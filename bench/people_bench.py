@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from workers.people.analyse import analyse_frame  # noqa: E402
 from workers.people.detector import BoxDetector, PoseDetector, TiledDetector  # noqa: E402
-from workers.people.render import blur_background, encode_jpeg, render_public_frame  # noqa: E402
+from workers.people.render import blur_background, decode_jpeg, encode_jpeg, render_public_frame  # noqa: E402
 from workers.people.weights import YOLO11N_POSE, YOLOV8N, sample_photo, verify_weights  # noqa: E402
 
 
@@ -65,6 +65,95 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return statistics.median(samples), samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+
+
+class _OneAtATime:
+    """The old wide-area path: the inner detector without its batched call, so each tile is one inference."""
+
+    def __init__(self, inner) -> None:
+        self.detect = inner.detect
+
+
+def old_and_new(repeat: int) -> list[tuple[str, str, float, float]]:
+    """Today's path and the new one, step by step, interleaved (old, new, old, new …) so the shared
+    machine's load falls on both alike. CPU time of this thread (time.thread_time), median ms.
+
+    old: full JPEG decode, float model, wide-area tiles one inference each, public image at the frame's size.
+    new: JPEG decoded at the detector's size, 8-bit model, tiles in one batched inference, public image
+    at the background's size. The background here is a 1280×720 blurred copy of the frame (a
+    registered background is the camera's own picture or an upload ≤ 1920×1280).
+    """
+    frame = camera_frame_1080p()
+    jpeg = encode_jpeg(frame, 90)
+    background = cv2.resize(blur_background(frame, 5), (1280, 720), interpolation=cv2.INTER_AREA)
+    size, bsize = (frame.shape[1], frame.shape[0]), (background.shape[1], background.shape[0])
+    old = {"standard": BoxDetector(precision="float"), "detailed": PoseDetector(precision="float")}
+    new = {"standard": BoxDetector(), "detailed": PoseDetector()}  # PEOPLE_MODEL_PRECISION (default auto)
+    old["wide"], new["wide"] = TiledDetector(_OneAtATime(old["standard"])), TiledDetector(new["standard"])
+    reduced = decode_jpeg(jpeg, needed_long_side=640)
+    sx, sy = bsize[0] / reduced.shape[1], bsize[1] / reduced.shape[0]
+    steps: dict[str, tuple[Callable, Callable]] = {}
+    steps["decode (standard/detailed)"] = (
+        partial(cv2.imdecode, np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
+        partial(decode_jpeg, jpeg, needed_long_side=640),
+    )
+    steps["decode (wide: native pixels)"] = (
+        partial(cv2.imdecode, np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
+        partial(decode_jpeg, jpeg),
+    )
+    people = {}
+    for mode in ("standard", "detailed", "wide"):
+        source = reduced if mode != "wide" else frame
+        old_people, new_people = old[mode].detect(frame), new[mode].detect(source)
+        if mode != "wide":
+            new_people = [p.scaled(sx, sy) for p in new_people]
+        else:
+            new_people = [p.scaled(bsize[0] / size[0], bsize[1] / size[1]) for p in new_people]
+        people[mode] = (old_people, new_people)
+        label = f"detect {mode} ({len(old_people)} / {len(new_people)} people)"
+        steps[label] = (partial(old[mode].detect, frame), partial(new[mode].detect, source))
+        draw = "detailed" if mode == "detailed" else "standard"
+        steps[f"render {mode}"] = (
+            partial(render_public_frame, background, old_people, draw, size),
+            partial(render_public_frame, background, new_people, draw, bsize),
+        )
+    old_image, _ = render_public_frame(background, people["standard"][0], "standard", size)
+    new_image, _ = render_public_frame(background, people["standard"][1], "standard", bsize)
+    steps["encode public JPEG"] = (partial(encode_jpeg, old_image), partial(encode_jpeg, new_image))
+    samples: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in steps}
+    for fn_old, fn_new in steps.values():
+        fn_old(), fn_new()  # warm-up
+    for _ in range(repeat):
+        for label, pair in steps.items():
+            for index, fn in enumerate(pair):
+                started = time.thread_time()
+                fn()
+                samples[label][index].append((time.thread_time() - started) * 1000)
+    return [(label, "", statistics.median(a), statistics.median(b)) for label, (a, b) in samples.items()]
+
+
+def print_old_and_new(repeat: int) -> None:
+    rows = {label: (o, n) for label, _, o, n in old_and_new(repeat)}
+    print(f"\n## Old and new path, 1080p camera JPEG, CPU ms of one thread (median of {repeat}, interleaved)")
+    for cls in (BoxDetector, PoseDetector):
+        runtime = cls().runtime()
+        print(
+            f"new {cls.__name__}: {runtime['model']} ({runtime['precision']}), onnxruntime {runtime['onnxruntime']} "
+            f"{runtime['provider']}, graph optimisation {runtime['graph_optimization_level']}, "
+            f"{runtime['threads']} thread"
+        )
+    print("| step | old | new | new/old |\n|---|---:|---:|---:|")
+    for label, (o, n) in rows.items():
+        print(f"| {label} | {o:.1f} | {n:.1f} | {n / o:.2f} |")
+    print("\n| mode | old ms | new ms | new/old | cameras per 2-core worker, old | new | new/old cameras |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for mode in ("standard", "detailed", "wide"):
+        decode = rows["decode (wide: native pixels)" if mode == "wide" else "decode (standard/detailed)"]
+        detect = next(v for k, v in rows.items() if k.startswith(f"detect {mode} "))
+        parts = [decode, detect, rows[f"render {mode}"], rows["encode public JPEG"]]
+        o, n = sum(p[0] for p in parts), sum(p[1] for p in parts)
+        co, cn = 2 * 60_000 / o, 2 * 60_000 / n
+        print(f"| {mode} | {o:.1f} | {n:.1f} | {n / o:.2f} | {co:,.0f} | {cn:,.0f} | {cn / co:.2f} |")
 
 
 def step_table(frames: dict[str, np.ndarray], repeat: int, threads: int) -> list[tuple[str, str, float, float]]:
@@ -184,11 +273,16 @@ def main() -> int:
     parser.add_argument("--cores", type=int, default=2, help="worker processes for the throughput run")
     parser.add_argument("--ultralytics-python", default=None)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--compare-only", action="store_true", help="only the old/new comparison")
     args = parser.parse_args()
 
     frames = {"1080p": camera_frame_1080p(), "720p": cv2.imread(str(sample_photo("zidane.jpg")))}
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}, {cpu_model()}, "
           f"load average {os.getloadavg()[0]:.2f}, onnxruntime CPU")  # fmt: skip
+    print_old_and_new(args.repeat)
+    print(f"load average after the comparison {os.getloadavg()[0]:.2f}")
+    if args.compare_only:
+        return 0
     for threads in (1, 2):
         print(f"\n## Steps, onnxruntime with {threads} thread(s), ms (median / p95 of {args.repeat})")
         print("| frame | step | median | p95 |\n|---|---|---:|---:|")
