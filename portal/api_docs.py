@@ -4,6 +4,7 @@ every route and field of the API, which an outsider has no need to map."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
@@ -17,6 +18,7 @@ class SchemaView(SpectacularAPIView):
 class DocsView(SpectacularSwaggerView):
     permission_classes = [AllowAny]  # a browser without a session is sent to the log-in page instead
 
+    @extend_schema(exclude=True)  # the page itself is no API operation (as in SpectacularSwaggerView)
     def get(self, request, *args, **kwargs):
         if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
