@@ -23,6 +23,7 @@ from tests.factories import (
     SensorFactory,
     UserFactory,
 )
+from tests.waiting import patience
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
@@ -114,7 +115,7 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(patience(15) * 1000)  # a guard: every wait in a page is on an element or event
     yield page
     context.close()
 
@@ -129,3 +130,41 @@ def screenshot(page):
         return path
 
     return take
+
+
+# Markers (docs/development.md): `browser` and `media` are added here from what a test uses, so that
+# `-m "not browser and not media"` is the quick part; `needs_postgres` is skipped on the embedded SQLite.
+FOOTAGE = Path(settings.BASE_DIR) / "var" / "media-fixtures" / "vtest.mp4"
+MEDIA_FIXTURES = {"vtest", "camera", "own_camera", "locked_camera", "fragmented_segments", "fake_server"}
+
+
+def _uses_media(item: pytest.Item) -> bool:
+    """Real ffmpeg or RTSP: a media fixture, or a module that starts a simulated camera or cuts the footage."""
+    if MEDIA_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    module = getattr(item, "module", None)
+    for value in vars(module).values() if module else ():
+        if isinstance(value, Path) and value == FOOTAGE:
+            return True
+        if isinstance(value, type) and (value.__module__, value.__name__) == ("workers.rtsp_sim", "SimCamera"):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if _uses_media(item):
+            item.add_marker(pytest.mark.media)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("needs_postgres")
+    if marker is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        needs = marker.args[0] if marker.args else "concurrent writers that SQLite cannot give"
+        pytest.skip(f"needs PostgreSQL ({needs}); this run uses {connection.vendor} (set DATABASE_URL)")

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -249,6 +249,40 @@ def segmenter_args(
         str(out_dir / f"{SEGMENT_NAME_FORMAT}.mp4"),
     ]
     return args
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A video packet as the recorder's ffmpeg handles it: when (wall clock, Unix seconds) and whether it
+    is a keyframe. Only for stating the cutting rule; ffmpeg itself applies it."""
+
+    at: float
+    keyframe: bool
+
+
+def clock_cuts(packets: Iterable[Packet], segment_time: int) -> list[int]:
+    """The indices of the packets that start a new file under ``-segment_atclocktime``.
+
+    ffmpeg's segment muxer (libavformat/segment.c) reads the wall clock on every packet it handles; when
+    the clock's position in the ``segment_time`` grid is lower than at the previous packet, a boundary
+    has passed and a cut is pending, made at the next keyframe, which opens the new file (named by the
+    second it is handled). Hence the alignment the product promises (docs/user-guide.md): a file starts at
+    the first keyframe handled after its boundary, less than one keyframe interval late while video flows
+    evenly, later by as long as the video paused around the boundary; a pause over several boundaries
+    makes one cut, and the first packet never cuts.
+    """
+    cuts: list[int] = []
+    pending = False
+    last_position = 0.0
+    for index, packet in enumerate(packets):
+        position = packet.at % segment_time
+        if position < last_position:
+            pending = True
+        last_position = position
+        if pending and packet.keyframe:
+            cuts.append(index)
+            pending = False
+    return cuts
 
 
 class Segmenter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.core.files.storage import default_storage
@@ -11,6 +10,7 @@ from django.core.files.storage import default_storage
 from devices.models import StreamSource
 from recording.ingest import IngestSupervisor
 from recording.models import CameraRecording, IngestLease, MotionSource, RecordingSegment
+from tests.waiting import wait_for as wait_for  # the recording tests' waits (generous deadlines)
 from workers.segmenter import probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,15 +37,6 @@ def point_at(camera, url: str, *, motion: str = MotionSource.SENSOR) -> None:
     CameraRecording.objects.update_or_create(
         camera=camera, defaults={"operator_id": camera.operator_id, "motion_source": motion}
     )
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def segments(camera) -> list[RecordingSegment]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,15 +60,6 @@ def fragmented_segments(vtest: Path, tmp_path_factory: pytest.TempPathFactory) -
         check=True,
     )  # fmt: skip
     return sorted(out.glob("seg*.mp4"))
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 class FakeServer:

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.waiting import patience, returns_within
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
 from workers.rtsp_sim import SimCamera
 
@@ -39,13 +40,12 @@ def test_a_source_that_is_not_there_raises():
 
 
 def test_a_snapshot_is_a_jpeg_of_the_camera_picture(camera: SimCamera):
-    jpeg = grab_snapshot(camera.url("cam2"), width=384)
+    jpeg = grab_snapshot(camera.url("cam2"), width=384, timeout=patience(10))
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None and image.shape == (288, 384, 3)
 
 
 def test_a_snapshot_of_a_dead_camera_fails_fast():
-    started = time.monotonic()
-    with pytest.raises(SnapshotError):
-        grab_snapshot("rtsp://127.0.0.1:9/none", timeout=5)
-    assert time.monotonic() - started < 5
+    # Fast: on the refused connection itself, not when the 60 s deadline runs out (a hang is guarded).
+    with pytest.raises(SnapshotError, match="Connection refused"):
+        returns_within(lambda: grab_snapshot("rtsp://127.0.0.1:9/none", timeout=60), timeout=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.waiting import patience
 from workers.hls import HlsStream, hls_args
 from workers.rtsp_sim import SimCamera
 from workers.segmenter import probe
@@ -19,7 +20,7 @@ def test_hls_is_made_by_stream_copy_with_short_segments(tmp_path):
 def test_live_hls_plays_the_camera_stream_and_stops(camera: SimCamera, vtest, tmp_path):
     stream = HlsStream(url=camera.url("cam1"), out_dir=tmp_path / "live").start()
     try:
-        assert stream.wait_ready(timeout=20, segments=2), stream.error()
+        assert stream.wait_ready(timeout=patience(20), segments=2), stream.error()
         playlist = stream.playlist.read_text()
         assert "#EXT-X-INDEPENDENT-SEGMENTS" in playlist
         segment = stream.out_dir / next(line for line in playlist.splitlines() if line.endswith(".ts"))

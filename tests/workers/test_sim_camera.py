@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.waiting import patience
 from workers.probe_camera import probe_camera
 from workers.rtsp_sim import SimCamera, SimCameraError, port_answers
 from workers.segmenter import probe
@@ -11,7 +12,7 @@ from workers.segmenter import probe
 
 def test_an_edge_recorder_serves_every_channel_on_one_port(camera: SimCamera):
     for channel in ("cam1", "cam2"):
-        result = probe_camera(camera.url(channel))
+        result = probe_camera(camera.url(channel), timeout=patience(8))
         assert result.ok, f"{channel}: {result.message}"
         assert result.width == 768
 
@@ -23,7 +24,7 @@ def test_it_can_be_killed_and_comes_back_on_the_same_port(own_camera: SimCamera)
     assert probe_camera(own_camera.url("cam1"), timeout=2).trouble == "network"
     own_camera.start()
     assert own_camera.port == port
-    assert probe_camera(own_camera.url("cam1")).ok
+    assert probe_camera(own_camera.url("cam1"), timeout=patience(8)).ok
 
 
 def test_a_mount_is_a_loop_of_the_file_without_re_encoding(camera: SimCamera, vtest, tmp_path):
@@ -33,7 +34,7 @@ def test_a_mount_is_a_loop_of_the_file_without_re_encoding(camera: SimCamera, vt
     subprocess.run(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", camera.url("cam2"),
          "-t", "3", "-c", "copy", str(out)],
-        check=True, timeout=20,
+        check=True, timeout=patience(20),
     )  # fmt: skip
     assert probe(out).codec_parameters == probe(vtest).codec_parameters
 
