@@ -126,11 +126,34 @@ class MonitoringFrame(TenantModel):
         ordering = ["-captured_at"]
 
 
+def _hand_default_to_another_camera(collector, field, sub_objs, using):
+    """on_delete of Group.default_camera. Removing a camera from the congestion list is refused while
+    it is a group's default (services.camera_remove); but when its device, room or building is deleted
+    the camera goes with it, and the group's default passes to another of its cameras that stays. A
+    group left with no camera goes with its last one."""
+    leaving = {obj.pk for obj in collector.data.get(CongestionCamera, ())}
+    for group in sub_objs:
+        heir = group.cameras.exclude(pk__in=leaving).order_by("pk").first()
+        if heir is None:
+            collector.collect(
+                [group],
+                source=field.remote_field.model,
+                source_attr=field.name,
+                nullable=False,
+                fail_on_restricted=False,
+            )
+        else:
+            collector.add_field_update(field, heir, [group])
+
+
 class Group(TenantModel):
     name = models.CharField(_("group name"), max_length=64)
     cameras = models.ManyToManyField(CongestionCamera, related_name="groups", blank=True)
     default_camera = models.ForeignKey(
-        CongestionCamera, on_delete=models.PROTECT, related_name="default_of", verbose_name=_("default camera")
+        CongestionCamera,
+        on_delete=_hand_default_to_another_camera,
+        related_name="default_of",
+        verbose_name=_("default camera"),
     )
     embed_key = models.CharField(max_length=64, unique=True, default=new_embed_key, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
