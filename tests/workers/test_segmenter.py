@@ -28,7 +28,7 @@ from workers.segmenter import (
 
 SEGMENT_SECONDS = 5
 FOOTAGE_GOP_SECONDS = 2  # vtest as the simulated camera sends it: a keyframe every 2 s
-# What docs/performance.md promises for a file's start: at the first keyframe after its clock boundary,
+# What docs/user-guide.md promises for a file's start: at the first keyframe after its clock boundary,
 # so within one keyframe interval, plus up to this many seconds of the video arriving late (a loaded
 # machine). The alignment test uses 10 s files so that a file starting outside that is visible.
 LATE_VIDEO_ALLOWANCE = 4
