@@ -25,7 +25,7 @@ from devices.models import Device
 from devices.selectors import camera_list, user_scope
 from licensing.models import LicenseKind
 from licensing.selectors import camera_is_licensed, option_license_count
-from tenants.access import get_scoped_or_404, require_admin
+from tenants.access import get_scoped_or_404, get_visible_or_404, require_admin
 from tenants.models import Operator, User
 
 from . import rules
@@ -75,25 +75,24 @@ def access_congestion_camera(*, operator: Operator, user: User, pk, write: bool 
     return cc
 
 
-def addable_cameras(*, operator: Operator, user: User) -> list[Device]:
-    """Cameras an admin may add: owned by `operator` (never a shared one), licensed, not yet added."""
-    cameras = (
+def _unadded_own_cameras(*, operator: Operator, user: User) -> QuerySet[Device]:
+    return (
         camera_list(operator=operator, user=user)
         .filter(operator=operator)
         .exclude(pk__in=CongestionCamera.objects.for_operator(operator).values("camera_id"))
     )
-    return [c for c in cameras if camera_is_licensed(c)]
+
+
+def addable_cameras(*, operator: Operator, user: User) -> list[Device]:
+    """Cameras an admin may add: owned by `operator` (never a shared one), licensed, not yet added."""
+    return [c for c in _unadded_own_cameras(operator=operator, user=user) if camera_is_licensed(c)]
 
 
 def access_addable_camera(*, operator: Operator, user: User, pk) -> Device:
     """Security guarantee: 404 unless the device is one of `addable_cameras` (own cameras only)."""
     require_admin(user)
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    camera = next((c for c in addable_cameras(operator=operator, user=user) if c.pk == pk), None)
-    if camera is None or camera.operator_id != operator.pk:
+    camera = get_visible_or_404(_unadded_own_cameras(operator=operator, user=user), pk)
+    if not camera_is_licensed(camera):
         raise Http404
     return camera
 

@@ -15,7 +15,7 @@ effect on the next request of every page, API call and media token.
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.http import Http404
 
-from tenants.access import require_admin
+from tenants.access import get_visible_or_404, require_admin
 from tenants.models import Operator, Role, User
 
 from .models import Device, DeviceExchange, DeviceKind
@@ -84,13 +84,7 @@ def access_device(*, operator: Operator, user: User, pk, write: bool = False) ->
     (rename, delete, exchange, stream settings, license, re-share, retention …) on a shared camera,
     because it is not the receiver's; 403 when `write` and the user is not an admin.
     """
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    device = device_list(operator=operator, user=user).filter(pk=pk).first()
-    if device is None:
-        raise Http404
+    device = get_visible_or_404(device_list(operator=operator, user=user), pk)
     if write:
         if device.shared_by is not None:
             raise Http404

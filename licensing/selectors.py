@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind
-from tenants.access import require_admin
+from tenants.access import get_visible_or_404, require_admin
 from tenants.models import Operator, Role, User
 
 from . import clock, terms
@@ -56,13 +56,7 @@ def access_customer(*, partner: Operator, user: User, pk, write: bool = False) -
     """A customer of `partner`. Security guarantee: Http404 for a customer of another partner, for
     any partner or missing id, and when `partner` is not a partner; 403 for a non-admin writing."""
     access_partner(operator=partner)
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    customer = customer_list(partner=partner).filter(pk=pk).first()
-    if customer is None:
-        raise Http404
+    customer = get_visible_or_404(customer_list(partner=partner), pk)
     if write:
         require_admin(user)
     return customer
@@ -95,13 +89,7 @@ def license_list(*, operator: Operator) -> QuerySet[License]:
 def access_license(*, operator: Operator, user: User, pk, write: bool = False) -> License:
     """One license. Security guarantee: Http404 unless `operator` is its partner or its customer
     (missing and forbidden look the same); 403 for a non-admin writing."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    lic = license_list(operator=operator).filter(pk=pk).first()
-    if lic is None:
-        raise Http404
+    lic = get_visible_or_404(license_list(operator=operator), pk)
     if write:
         require_admin(user)
     return lic

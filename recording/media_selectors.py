@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 
 from devices.models import Device, DeviceKind, StreamSource
 from devices.selectors import camera_list
 from licensing.selectors import camera_license_state
+from tenants.access import get_visible_or_404
 from tenants.models import Operator, User
 from workers.retention import StoredSegment, bitrate_bps, days_quota_holds
 
@@ -79,39 +79,28 @@ def _visible_camera_ids(*, operator: Operator, user: User) -> QuerySet:
     return camera_list(operator=operator, user=user).values("pk")
 
 
-def _scoped(model, *, operator: Operator, user: User, pk) -> object:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    obj = (
-        model.objects.filter(pk=pk, camera_id__in=_visible_camera_ids(operator=operator, user=user))
-        .select_related("camera")
-        .first()
+def _visible(model, *, operator: Operator, user: User) -> QuerySet:
+    """Rows of `model` (segments, clips, exports) of the cameras `user` may see."""
+    return model.objects.filter(camera_id__in=_visible_camera_ids(operator=operator, user=user)).select_related(
+        "camera"
     )
-    if obj is None:
-        raise Http404
-    return obj
 
 
 def access_segment(*, operator: Operator, user: User, pk) -> RecordingSegment:
     """A continuous-recording segment of a camera `user` may see. Security guarantee: 404 for a
     segment of a camera outside the user's view (another operator's, an ended share, a user limit)."""
-    return _scoped(RecordingSegment, operator=operator, user=user, pk=pk)
+    return get_visible_or_404(_visible(RecordingSegment, operator=operator, user=user), pk)
 
 
 def access_clip(*, operator: Operator, user: User, pk) -> EventClip:
     """An event clip of a camera `user` may see. Security guarantee: as `access_segment`."""
-    return _scoped(EventClip, operator=operator, user=user, pk=pk)
+    return get_visible_or_404(_visible(EventClip, operator=operator, user=user), pk)
 
 
 def access_export(*, operator: Operator, user: User, pk) -> Export:
     """One of `user`'s own exports. Security guarantee: 404 for anybody else's export, even in the
     same operator (an export is a personal download), and when the camera left the user's view."""
-    export = _scoped(Export, operator=operator, user=user, pk=pk)
-    if export.user_id != user.pk:
-        raise Http404
-    return export
+    return get_visible_or_404(_visible(Export, operator=operator, user=user).filter(user=user), pk)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
