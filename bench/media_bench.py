@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/media_bench.py [--cameras 4] [--seconds 60] [--no-write]
 
-Runs simulated cameras on loopback (workers/sim_camera.py, the real footage from bin/setup), one
+Runs simulated cameras on loopback (demo/sim_camera.py, the real footage from bin/setup), one
 ffmpeg per camera exactly as the workers run it, and reads each ffmpeg's user+sys CPU time from
 /proc (psutil) over the measuring window. Prints a table and writes it, with the machine and date,
 into docs/performance.md under "## Camera pipeline" (replacing the previous run's section).
@@ -26,10 +26,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo.rtsp_sim import SimCamera  # noqa: E402
 from workers.frames import FrameSource  # noqa: E402
 from workers.hls import hls_args  # noqa: E402
 from workers.motion import MotionDetector  # noqa: E402
-from workers.rtsp_sim import SimCamera  # noqa: E402
 from workers.segmenter import probe, segmenter_args  # noqa: E402
 
 VTEST = ROOT / "var" / "media-fixtures" / "vtest.mp4"
@@ -211,7 +211,7 @@ def main() -> int:
 Measured by `bench/media_bench.py --cameras {args.cameras} --seconds {args.seconds:.0f}` on {when}.
 Machine: {machine}. {ffmpeg_version.split(" Copyright")[0]}.
 
-{args.cameras} simulated cameras (workers/sim_camera.py, GStreamer RTSP on loopback) stream the real
+{args.cameras} simulated cameras (demo/sim_camera.py, GStreamer RTSP on loopback) stream the real
 footage (vtest, H.264 768×576 10 fps, 2 s GOP). Each camera is recorded by its own ffmpeg exactly as
 `workers.segmenter` runs it (RTSP over TCP, `-c copy`, 1-minute fragmented-MP4 segments on wall-clock
 minutes); CPU is the ffmpeg process's user+sys time from /proc over {args.seconds:.0f} s after a 5 s

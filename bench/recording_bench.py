@@ -238,7 +238,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from workers.rtsp_sim import SimCamera
+    from demo.rtsp_sim import SimCamera
 
     sim = SimCamera(mounts={f"cam{i + 1}": VTEST for i in range(args.cameras)}, log_path=tmp / "sim.log")
     sim.start()

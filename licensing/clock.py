@@ -1,55 +1,23 @@
-"""The one clock every licensing decision reads, so tests and the demo can move time.
+"""The one clock every licensing decision reads: expiries, reminders, temporary passwords, proxy logins.
 
-`now()` is `timezone.now()` unless an override is set: the `PORTAL_FAKE_NOW` setting (tests,
-with `override_settings`) or the cache key of the same name (the demo: set by the
-`license_clock` command, read by the web process and the Celery workers alike).
+In production it is the real clock, `timezone.now()`. The demo and the tests move time (a license
+expiring, a reminder falling due) with a controllable clock, which is active only when the
+`PORTAL_CONTROLLABLE_CLOCK` setting names it: the dev and test settings set it to
+`demo.clock.fake_now` (demo/clock.py); the base and production settings leave it None, so nothing
+but the real clock is ever read there.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-
-CACHE_KEY = "PORTAL_FAKE_NOW"
-
-
-def _parse(value) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = parse_datetime(str(value))
-        if parsed is None:
-            raise ValueError(f"PORTAL_FAKE_NOW is not a datetime: {value!r}")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
-def fake_now() -> datetime | None:
-    """The override in force, if any (setting first, then the shared cache)."""
-    override = _parse(getattr(settings, "PORTAL_FAKE_NOW", None))
-    if override is not None:
-        return override
-    return _parse(cache.get(CACHE_KEY))
+from django.utils.module_loading import import_string
 
 
 def now() -> datetime:
-    return fake_now() or timezone.now()
-
-
-def set_fake_now(at: datetime | None) -> None:
-    """Set (or clear with None) the shared override. No expiry: the demo clock stays until cleared."""
-    if at is None:
-        cache.delete(CACHE_KEY)
-    else:
-        cache.set(CACHE_KEY, _parse(at).isoformat(), timeout=None)
-
-
-def advance(delta: timedelta) -> datetime:
-    moved = now() + delta
-    set_fake_now(moved)
-    return moved
+    source = getattr(settings, "PORTAL_CONTROLLABLE_CLOCK", None)
+    if source:
+        override = import_string(source)()  # named by the settings, like EMAIL_BACKEND
+        if override is not None:
+            return override
+    return timezone.now()

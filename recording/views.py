@@ -33,7 +33,7 @@ from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
 from workers.hls import PLAYLIST
 
-from . import mail_sink, media_services, services
+from . import media_services, services, sunk_mails
 from .calendar import month_calendar
 from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir
 from .file_responses import stored_file_response
@@ -299,14 +299,14 @@ def staff_mails_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied
     folder = mail_sink_dir()
-    shown = mail_sink.find_mail(folder, request.GET["mail"]) if request.GET.get("mail") else None
+    shown = sunk_mails.find_mail(folder, request.GET["mail"]) if request.GET.get("mail") else None
     if request.GET.get("mail") and shown is None:
         raise Http404
     body = ""
     if shown is not None:
         part = shown.message.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
-    page = paginate(request, mail_sink.list_mails(folder))
+    page = paginate(request, sunk_mails.list_mails(folder))
     return render(request, "recording/staff_mails.html", {"page": page, "shown": shown, "body": body, "folder": folder})
 
 

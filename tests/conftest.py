@@ -146,7 +146,7 @@ def _uses_media(item: pytest.Item) -> bool:
     for value in vars(module).values() if module else ():
         if isinstance(value, Path) and value == FOOTAGE:
             return True
-        if isinstance(value, type) and (value.__module__, value.__name__) == ("workers.rtsp_sim", "SimCamera"):
+        if isinstance(value, type) and (value.__module__, value.__name__) == ("demo.rtsp_sim", "SimCamera"):
             return True
     return False
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from demo.rtsp_sim import free_tcp_port
 from recording.ingest import CameraIngest
 from recording.models import IngestLease
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
 from workers.redaction import redact, url_secrets
-from workers.rtsp_sim import free_tcp_port
 from workers.segmenter import RecorderState, Segmenter, StateChange
 
 PASSWORD = "S3cret-pw"  # noqa: S105

@@ -165,6 +165,9 @@ PORTAL_TWO_FACTOR_CHALLENGES_PER_HOUR = env_int("PORTAL_TWO_FACTOR_CHALLENGES_PE
 PORTAL_LOGIN_FAILURES_PER_IP = env_int("PORTAL_LOGIN_FAILURES_PER_IP", 30, minimum=0)
 PORTAL_LOGIN_IP_WINDOW_MINUTES = 15
 PORTAL_SITE_URL = env_url("PORTAL_SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+# Licensing decisions read the real clock. The demo and the tests name a controllable one here
+# ("demo.clock.fake_now", see licensing/clock.py); production never does.
+PORTAL_CONTROLLABLE_CLOCK: str | None = None
 
 LOGGING = {
     "version": 1,

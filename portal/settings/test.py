@@ -25,3 +25,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # The tests' cameras are simulators on loopback, and stored-only addresses come from TEST-NET-1
 # (192.0.2.0/24, RFC 5737): allowed explicitly, as a deployment allows its cameras' private network.
 CAMERA_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "192.0.2.0/24"]
+# The tests' world: seed_demo, the simulators and the mail sink (demo/), and the licensing clock the
+# tests move with PORTAL_FAKE_NOW.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405
+PORTAL_CONTROLLABLE_CLOCK = "demo.clock.fake_now"

@@ -7,8 +7,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from demo import clock
 from devices.services import camera_register
-from licensing import clock, selectors, services
+from licensing import selectors, services
 from licensing.models import LicenseKind
 from licensing.tasks import process_expiries, send_expiry_reminders
 from tests.conftest import client_for

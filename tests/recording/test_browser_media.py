@@ -12,13 +12,13 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.rtsp_sim import SimCamera
 from recording import media_services, tasks
 from recording.models import Export
 from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, Running, media_settings, point_at, segments, wait_for
-from workers.rtsp_sim import SimCamera
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,13 +5,13 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from demo.onvif_sim import device_from_args
+from demo.recording import ONVIF_CAMERA_MAC, RECORDER_MAC, mount_for, onvif_sim_args, rtsp_port, sim_camera_args
+from demo.rtsp_sim import free_tcp_port
 from devices.models import Device, DeviceKind, StreamSource
 from licensing.selectors import camera_license_state
-from recording.demo import ONVIF_CAMERA_MAC, RECORDER_MAC, mount_for, onvif_sim_args, rtsp_port, sim_camera_args
 from recording.media_selectors import camera_stream_url, recordable_cameras
 from recording.streams import ingest_url
-from workers.onvif_sim import device_from_args
-from workers.rtsp_sim import free_tcp_port
 
 
 def test_the_demo_recorders_channels_are_licensed_and_served_by_the_simulated_camera(db):

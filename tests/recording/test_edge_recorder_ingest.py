@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from demo.onvif_sim import OnvifDevice
+from demo.rtsp_sim import SimCamera
 from devices.models import Device, StreamSource
 from devices.services import channel_add, device_set_stream, recorder_register
 from recording.models import CameraRecording, MotionSource
@@ -13,9 +15,7 @@ from recording.onvif import OnvifError
 from recording.streams import ingest_url
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, Running, lease, media_settings, segments, wait_for
-from workers.onvif_sim import OnvifDevice
 from workers.probe_camera import Problem
-from workers.rtsp_sim import SimCamera
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

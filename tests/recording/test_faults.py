@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from demo.rtsp_sim import SimCamera
 from devices.models import TroubleState
 from recording import media_services
 from recording.models import EventClip, IngestLease, MotionEvent
@@ -28,7 +29,6 @@ from tests.recording.media import (
     segments,
     wait_for,
 )
-from workers.rtsp_sim import SimCamera
 from workers.segmenter import probe
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from demo.rtsp_sim import SimCamera
 from recording.ingest import lease_claim
 from recording.models import CameraRecording, IngestLease, IngestWorker
 from recording.services import notification_setting_update
@@ -25,7 +26,6 @@ from tests.recording.media import (
     segments,
     wait_for,
 )
-from workers.rtsp_sim import SimCamera
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

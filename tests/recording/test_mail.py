@@ -13,12 +13,13 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 
+from demo.mail_sink import MailSink
 from devices.models import TroubleState
 from recording import mail as mail_service
 from recording import tasks
-from recording.mail_sink import MailSink, list_mails
 from recording.models import NotificationLog
 from recording.services import notification_setting_update
+from recording.sunk_mails import list_mails
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from email.message import EmailMessage
 import pytest
 from django.urls import reverse
 
-from recording.mail_sink import MailSink, find_mail, list_mails
+from demo.mail_sink import MailSink
+from recording.sunk_mails import find_mail, list_mails
 from tests.conftest import client_for
 from tests.factories import UserFactory
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from demo.onvif_sim import OnvifDevice
+from demo.rtsp_sim import SimCamera
 from devices.models import StreamSource, TroubleState
 from recording.models import CameraRecording, IngestLease, MotionSource
 from recording.onvif import OnvifError, resolve
 from recording.streams import ingest_url
 from tests.conftest import client_for
 from tests.recording.media import VTEST, Running, lease, media_settings, segments, wait_for
-from workers.onvif_sim import OnvifDevice
 from workers.probe_camera import Problem
-from workers.rtsp_sim import SimCamera
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from demo.onvif_sim import OnvifDevice
+from demo.rtsp_sim import SimCamera
 from devices.models import Device, StreamSource, TroubleState
 from recording.models import CameraRecording, MotionSource
 from recording.onvif import OnvifError, resolve
 from recording.trouble import camera_trouble_refresh
 from tests.recording.media import VTEST
-from workers.onvif_sim import OnvifDevice
 from workers.probe_camera import Problem
-from workers.rtsp_sim import SimCamera
 
 
 @pytest.fixture

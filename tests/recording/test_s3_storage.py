@@ -14,13 +14,13 @@ import pytest
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
+from demo.rtsp_sim import free_tcp_port
 from devices.services import device_delete
 from recording import media_services
 from recording.media_selectors import segment_list
 from recording.models import CameraRecording, RecordingSegment
 from tests.conftest import client_for
 from tests.recording.media import VTEST
-from workers.rtsp_sim import free_tcp_port
 from workers.segmenter import Segment
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from demo.rtsp_sim import free_tcp_port
 from devices.models import Device
 from recording import ingest
 from recording.ingest import CameraIngest
-from workers.rtsp_sim import free_tcp_port
 from workers.segmenter import RecorderState, StateChange
 
 

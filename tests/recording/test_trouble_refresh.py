@@ -7,11 +7,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from demo.rtsp_sim import SimCamera
 from devices.models import TroubleState
 from recording.services import notification_setting_update
 from tests.conftest import client_for
 from tests.recording.media import VTEST, point_at, wait_for
-from workers.rtsp_sim import SimCamera
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

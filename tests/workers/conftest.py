@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.rtsp_sim import SimCamera
+from demo.rtsp_sim import SimCamera
 
 ROOT = Path(__file__).resolve().parents[2]
 VTEST = ROOT / "var" / "media-fixtures" / "vtest.mp4"

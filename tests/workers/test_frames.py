@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from demo.rtsp_sim import SimCamera
 from tests.waiting import patience, returns_within
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
-from workers.rtsp_sim import SimCamera
 
 
 def test_a_file_gives_small_grey_frames_at_the_asked_rate(vtest):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from demo.rtsp_sim import SimCamera
 from tests.waiting import patience
 from workers.hls import HlsStream, hls_args
-from workers.rtsp_sim import SimCamera
 from workers.segmenter import probe
 
 

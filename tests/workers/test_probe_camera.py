@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from demo.rtsp_sim import SimCamera, free_tcp_port
 from tests.waiting import patience, returns_within
 from workers.probe_camera import Problem, probe_camera, redact
-from workers.rtsp_sim import SimCamera, free_tcp_port
 
 
 @pytest.fixture(scope="module")

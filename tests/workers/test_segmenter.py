@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.rtsp_sim import SimCamera
 from tests.waiting import patience, wait_for
-from workers.rtsp_sim import SimCamera
 from workers.segmenter import (
     Backoff,
     RecorderState,

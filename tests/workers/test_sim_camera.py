@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from demo.rtsp_sim import SimCamera, SimCameraError, port_answers
 from tests.waiting import patience
 from workers.probe_camera import probe_camera
-from workers.rtsp_sim import SimCamera, SimCameraError, port_answers
 from workers.segmenter import probe
 
 

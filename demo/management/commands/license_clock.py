@@ -1,9 +1,12 @@
+"""`manage.py license_clock`: move the demo's licensing clock (demo/clock.py)."""
+
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from licensing import clock
+from demo import clock
 from licensing.services import licenses_process_expiries, reminders_send
 
 
@@ -21,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-run", action="store_true")
 
     def handle(self, *args, at=None, advance_days=None, reset=False, no_run=False, **options):
+        if getattr(settings, "PORTAL_CONTROLLABLE_CLOCK", None) != "demo.clock.fake_now":
+            raise CommandError("PORTAL_CONTROLLABLE_CLOCK is not demo.clock.fake_now: licensing reads the real clock")
         if reset:
             clock.set_fake_now(None)
         elif at:

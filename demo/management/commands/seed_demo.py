@@ -4,6 +4,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from buildings.models import Building, Room
+from demo.congestion import seed_congestion
+from demo.licensing import seed_licensing
+from demo.recording import seed_edge_recorder, seed_recording
 from devices.models import Device, DeviceKind
 from tenants.models import Operator, Role, User
 
@@ -65,16 +68,8 @@ class Command(BaseCommand):
                             name=f"{camera_name} sensor"[:64],
                             parent=camera,
                         )
-        from recording.demo import seed_edge_recorder  # an NVR with two channels (cameras) in the first room
-
-        seed_edge_recorder()
-        from licensing.demo import seed_licensing  # partner, stock, and licenses covering the demo cameras
-
-        seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)
-        from recording.demo import seed_recording  # demo cameras record from the simulated RTSP camera
-
-        seed_recording()
-        from congestion.demo import seed_congestion  # congestion cameras on the demo footage, 8 days of history
-
-        seed_congestion()
+        seed_edge_recorder()  # an NVR with two channels (cameras) in the first room
+        seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)  # partner, stock, licenses for the cameras
+        seed_recording()  # demo cameras record from the simulated RTSP camera
+        seed_congestion()  # congestion cameras on the demo footage, 8 days of history
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

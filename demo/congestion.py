@@ -1,4 +1,4 @@
-"""Demo congestion data, called by tenants' seed_demo. Running it again changes nothing new.
+"""Demo congestion data, called by seed_demo. Running it again changes nothing new.
 
 Two demo cameras analyse the recorded footage of people walking (var/media-fixtures/vtest.mp4) as
 if live; the background is the per-pixel median of frames across the clip, so the walkers vanish
@@ -21,15 +21,14 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from congestion import services
+from congestion.models import AlertSetting, Analysis, CongestionCamera, Group, HoursRule
 from devices.models import Device
 from licensing import selectors as licensing_selectors
 from licensing import services as licensing_services
 from licensing.models import LicenseKind
 from tenants.models import Operator, User
 from workers.people.render import encode_jpeg
-
-from . import services
-from .models import AlertSetting, Analysis, CongestionCamera, Group, HoursRule
 
 FOOTAGE = "var/media-fixtures/vtest.mp4"
 CAMERAS = [("02:00:5E:10:00:01", "Sakura entrance"), ("02:00:5E:10:00:02", "Sakura bicycle parking")]

@@ -1,20 +1,19 @@
-"""Demo wiring: the demo cameras record from the simulated RTSP camera (workers/sim_camera.py) that
+"""Demo wiring: the demo cameras record from the simulated RTSP camera (demo/sim_camera.py) that
 bin/demo starts, one mount per camera, all looping the real footage (people walking). An edge
 recorder with two channels is simulated by two more mounts on the same server (nvr-ch1, nvr-ch2), and
-one camera is reached over ONVIF (workers/onvif_sim.py answering for its mount)."""
+one camera is reached over ONVIF (demo/onvif_sim.py answering for its mount)."""
 
 import os
 
 from devices.models import Device, DeviceKind, StreamSource
-
-from .models import NotificationSetting, NotificationType
+from recording.models import NotificationSetting, NotificationType
 
 DEMO_MAC_PREFIX = "02:00:5E:"  # the demo cameras of seed_demo
 FOOTAGE = "var/media-fixtures/vtest.mp4"
 RECORDER_MAC = "02:00:5E:30:00:01"
 RECORDER_CHANNELS = {1: "Lobby NVR channel 1", 2: "Lobby NVR channel 2"}
 RECORDER_MOUNT = "nvr-ch{channel}"
-# One demo camera is reached over ONVIF (workers/onvif_sim.py in front of its mount), as real ones are.
+# One demo camera is reached over ONVIF (demo/onvif_sim.py in front of its mount), as real ones are.
 ONVIF_CAMERA_MAC = "02:00:5E:20:00:01"
 ONVIF_USER, ONVIF_PASSWORD = "admin", "demo-onvif"  # noqa: S105  (the simulated camera's, demo only)
 
@@ -37,7 +36,7 @@ def demo_cameras() -> list[Device]:
 
 def seed_edge_recorder() -> Device | None:
     """An edge recorder beside the first demo camera, with its channels registered as cameras
-    (licensed afterwards by licensing.demo like every demo camera). Idempotent."""
+    (licensed afterwards by demo.licensing like every demo camera). Idempotent."""
     entrance = Device.objects.filter(mac=DEMO_MAC_PREFIX + "10:00:01").select_related("room").first()
     if entrance is None:
         return None
@@ -103,7 +102,7 @@ def seed_recording() -> int:
 
 
 def onvif_sim_args() -> list[str]:
-    """Arguments of workers/onvif_sim.py: the ONVIF side of the demo's ONVIF camera."""
+    """Arguments of demo/onvif_sim.py: the ONVIF side of the demo's ONVIF camera."""
     camera = Device.objects.filter(mac=ONVIF_CAMERA_MAC).first()
     if camera is None:
         return []
@@ -121,7 +120,7 @@ def demo_mount_urls() -> list[str]:
 
 
 def sim_camera_args() -> list[str]:
-    """Arguments of workers/sim_camera.py serving every demo camera's mount."""
+    """Arguments of demo/sim_camera.py serving every demo camera's mount."""
     args = ["--port", str(rtsp_port())]
     for camera in demo_cameras():
         args += ["--mount", f"{mount_for(camera)}={FOOTAGE}"]

@@ -1,5 +1,5 @@
 """A simulated ONVIF camera / edge recorder on loopback, for the tests and the demo: ipycam's SOAP side
-(device + media service) in front of a simulated RTSP camera's mounts (workers/sim_camera.py).
+(device + media service) in front of a simulated RTSP camera's mounts (demo/sim_camera.py).
 
 ipycam 1.3.0 is a whole virtual camera (go2rtc streaming, WS-Discovery multicast, a web UI); only its
 SOAP answers are used here: `ipycam.ONVIFService` behind `ipycam.IPCameraHTTPHandler`, served by a
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from ipycam import CameraConfig, IPCameraHTTPHandler, ONVIFService
 
-from workers.rtsp_sim import free_tcp_port
+from demo.rtsp_sim import free_tcp_port
 
 
 class _RtspServer:  # what OnvifDevice needs of a SimCamera: the port its mounts are on
@@ -63,7 +63,7 @@ class OnvifDevice:
 
 
 def device_from_args(argv: list[str] | None = None) -> OnvifDevice:
-    """The OnvifDevice that `python -m workers.onvif_sim --port 8580 --rtsp-port 8554 --mount cam1
+    """The OnvifDevice that `python -m demo.onvif_sim --port 8580 --rtsp-port 8554 --mount cam1
     [--sub-mount cam2] --user admin --password secret` serves (not started yet)."""
     import argparse
     from types import SimpleNamespace

@@ -1,5 +1,5 @@
-"""Print the workers/sim_camera.py arguments for the demo cameras, or with --onvif those of
-workers/onvif_sim.py for the demo's ONVIF camera, or with --wait-ready wait until every simulated
+"""Print the demo/sim_camera.py arguments for the demo cameras, or with --onvif those of
+demo/onvif_sim.py for the demo's ONVIF camera, or with --wait-ready wait until every simulated
 mount serves video (used by bin/demo, so the recorder does not start against cameras still starting)."""
 
 import shlex
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recording.demo import demo_mount_urls, onvif_sim_args, sim_camera_args
+from demo.recording import demo_mount_urls, onvif_sim_args, sim_camera_args
 from workers.probe_camera import probe_camera
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Print the simulated-camera arguments (one mount per demo camera), or --onvif the ONVIF side's."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--onvif", action="store_true", help="arguments of workers/onvif_sim.py")
+        parser.add_argument("--onvif", action="store_true", help="arguments of demo/onvif_sim.py")
         parser.add_argument("--wait-ready", type=float, metavar="SECONDS", help="wait until every mount serves video")
 
     def handle(self, *args, onvif: bool = False, wait_ready: float | None = None, **options) -> None:

@@ -1,7 +1,7 @@
 """A simulated IP camera / edge recorder: a real RTSP server on loopback (GStreamer gst-rtsp-server).
 
 Runs under Debian's /usr/bin/python3 (python3-gi is not importable from the project's .venv), so it
-imports only gi and the standard library; start it from Python through workers.rtsp_sim.SimCamera.
+imports only gi and the standard library; start it from Python through demo.rtsp_sim.SimCamera.
 
 Each ``--mount NAME=FILE`` loops an H.264 file without re-encoding: an ffmpeg child reads the file in
 real time (``-re -stream_loop -1 -c copy``) and sends MPEG-TS over UDP to a local port, and the mount
@@ -10,7 +10,7 @@ like a real camera, and ``tsdemux ignore-pcr=true latency=0`` avoids a 15 s firs
 ``--audio-mount NAME`` serves a stream with no video track (for "not a video" probes), and
 ``--auth USER:PASSWORD`` puts every mount behind HTTP basic auth (for credential probes).
 
-Usage: /usr/bin/python3 workers/sim_camera.py --port 8554 --mount cam1=var/media-fixtures/vtest.mp4
+Usage: /usr/bin/python3 demo/sim_camera.py --port 8554 --mount cam1=var/media-fixtures/vtest.mp4
 """
 
 from __future__ import annotations

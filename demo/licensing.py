@@ -1,13 +1,12 @@
-"""Demo licensing data, called by tenants' seed_demo: a partner with stock, the demo customers as its
+"""Demo licensing data, called by seed_demo: a partner with stock, the demo customers as its
 customers, and every demo camera covered by an assigned license. Running it again changes nothing
 (it only tops up what is missing), so the demo cameras stay licensed and registration keeps working."""
 
 from django.db import transaction
 
+from licensing import selectors, services
+from licensing.models import LicenseKind
 from tenants.models import Operator, Role, User
-
-from . import selectors, services
-from .models import LicenseKind
 
 PARTNER_NAME = "Demo Partner Inc."
 PARTNER_EMAIL = "partner@demo.example"

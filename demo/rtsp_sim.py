@@ -1,4 +1,4 @@
-"""Start and stop the simulated camera (workers/sim_camera.py) from the project's Python.
+"""Start and stop the simulated camera (demo/sim_camera.py) from the project's Python.
 
 The server runs under Debian's /usr/bin/python3 because python3-gi is only importable there. It is
 started in its own session so that ``kill()`` can SIGKILL it and its ffmpeg feeders at once, as a

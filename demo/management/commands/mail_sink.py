@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from demo.mail_sink import MailSink
 from recording.conf import mail_sink_dir
-from recording.mail_sink import MailSink
 
 
 class Command(BaseCommand):
