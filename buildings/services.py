@@ -1,4 +1,7 @@
-"""Writes of buildings and rooms, including the first-registration wizard."""
+"""Writes of buildings and rooms, including the first-registration wizard.
+
+Every write takes the acting `user` and checks it here (`require_admin`): views and the API only look
+the object up (`access_*`, a 404 for another operator's) and translate the errors."""
 
 import re
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from devices.models import Device
 from devices.services import camera_register, ensure_mac_free, normalize_mac, validate_device_name
+from tenants.access import require_admin
 from tenants.models import Operator, User
 
 from .models import Building, Room
@@ -145,8 +149,10 @@ def registration_complete(*, operator: Operator, user: User, registration: Regis
     """Create (or reuse) the building, create the room, register the camera and its sensor.
 
     All or nothing: every step is checked again (the wizard's session may be stale), and any problem
-    raises ValidationError keyed by the wizard's field names with nothing saved.
+    raises ValidationError keyed by the wizard's field names with nothing saved; PermissionDenied
+    unless `user` is an admin.
     """
+    require_admin(user)
     errors: dict[str, list] = {}
     contract_number = mac = building_name = ""
     building = None
@@ -211,6 +217,7 @@ def room_rename_check(*, room: Room, name: str) -> str:
 @transaction.atomic
 def building_create(*, user: User, operator: Operator, name: str) -> Building:
     """A building without rooms yet (API); the wizard creates buildings through `registration_complete`."""
+    require_admin(user)
     try:
         name = _clean_name(name, _("building name"))
         check_building_name_free(operator, name)
@@ -221,6 +228,7 @@ def building_create(*, user: User, operator: Operator, name: str) -> Building:
 
 @transaction.atomic
 def building_rename(*, user: User, building: Building, name: str) -> Building:
+    require_admin(user)
     name = building_rename_check(building=building, name=name)
     building.name = name
     building.save(update_fields=["name"])
@@ -230,11 +238,13 @@ def building_rename(*, user: User, building: Building, name: str) -> Building:
 @transaction.atomic
 def building_delete(*, user: User, building: Building) -> None:
     """Deletes the building with its rooms and device registrations (cameras are not disconnected)."""
+    require_admin(user)
     building.delete()
 
 
 @transaction.atomic
 def room_create(*, user: User, building: Building, name: str, contract_number: str) -> Room:
+    require_admin(user)
     errors: dict[str, list] = {}
     try:
         name = _clean_name(name, _("room name"))
@@ -252,6 +262,7 @@ def room_create(*, user: User, building: Building, name: str, contract_number: s
 
 @transaction.atomic
 def room_rename(*, user: User, room: Room, name: str) -> Room:
+    require_admin(user)
     name = room_rename_check(room=room, name=name)
     room.name = name
     room.save(update_fields=["name"])
@@ -261,6 +272,7 @@ def room_rename(*, user: User, room: Room, name: str) -> Room:
 @transaction.atomic
 def room_delete(*, user: User, room: Room) -> None:
     """Deletes the room with its device registrations (cameras are not disconnected)."""
+    require_admin(user)
     room.delete()
 
 

@@ -57,12 +57,8 @@ class ChannelAddForm(ServiceCheckedForm):
 class DeviceRenameForm(ServiceCheckedForm):
     name = forms.CharField(label=_("New device name"), max_length=NAME_MAX + 10, help_text=_NAME_HELP)
 
-    def __init__(self, *args, device: Device, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.device = device
-
     def service_check(self, data: dict) -> dict:
-        return {"name": device_rename_check(device=self.device, name=data["name"])}
+        return {"name": device_rename_check(name=data["name"])}
 
 
 class DeviceExchangeForm(ServiceCheckedForm):

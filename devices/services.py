@@ -1,5 +1,9 @@
 """Writes of devices: registration by MAC (cameras, edge recorders and their channels), rename, delete,
-exchange, stream settings."""
+exchange, stream settings.
+
+Every write takes the acting `user` and checks it here (`require_admin`): views and the API only look
+the device up (`access_device(write=True)`, a 404 for another operator's or a shared camera) and
+translate the errors."""
 
 import re
 
@@ -9,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from buildings.models import Room
+from tenants.access import require_admin
 from tenants.models import User
 
 from .models import Device, DeviceExchange, DeviceKind, StreamSource
@@ -95,6 +100,7 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
 
     Raises ValidationError keyed by field ("name", "mac") so forms and the API can place the message.
     """
+    require_admin(user)
     from licensing.selectors import camera_license_require  # registration needs an assigned license (SPEC §7)
 
     camera_license_require(operator=room.operator)
@@ -109,6 +115,7 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
 def recorder_register(*, user: User, room: Room, name: str, mac: str) -> Device:
     """Register an edge recorder (NVR) by its MAC. Its channels are added afterwards (`channel_add`);
     each channel is a camera that needs a license, the recorder itself needs none."""
+    require_admin(user)
     name, mac = camera_register_check(name=name, mac=mac)
     return _device_create_by_mac(room=room, kind=DeviceKind.RECORDER, name=name, mac=mac)
 
@@ -137,6 +144,7 @@ def channel_add(*, user: User, recorder: Device, channel: int | None, name: str)
     """Register channel `channel` of an edge recorder as a camera in the recorder's room. Its stream
     comes from the recorder (its RTSP URL with {channel} filled in, or its Nth ONVIF media profile)
     unless the channel is given stream settings of its own. It needs an edge-storage license."""
+    require_admin(user)
     from licensing.selectors import camera_license_require
 
     recorder = Device.objects.select_for_update().get(pk=recorder.pk)  # one channel number at a time
@@ -154,7 +162,8 @@ def channel_add(*, user: User, recorder: Device, channel: int | None, name: str)
 
 @transaction.atomic
 def device_rename(*, user: User, device: Device, name: str) -> Device:
-    device.name = device_rename_check(device=device, name=name)
+    require_admin(user)
+    device.name = device_rename_check(name=name)
     device.save(update_fields=["name"])
     return device
 
@@ -162,6 +171,7 @@ def device_rename(*, user: User, device: Device, name: str) -> Device:
 @transaction.atomic
 def device_delete(*, user: User, device: Device) -> None:
     """Remove the registration (and its sensor). The physical camera is not touched."""
+    require_admin(user)
     device.delete()
 
 
@@ -182,7 +192,7 @@ def device_exchange_check(*, device: Device, new_mac: str) -> str:
     return new_mac
 
 
-def device_rename_check(*, device: Device, name: str) -> str:
+def device_rename_check(*, name: str) -> str:
     try:
         return validate_device_name(name)
     except ValidationError as exc:
@@ -192,6 +202,7 @@ def device_rename_check(*, device: Device, name: str) -> str:
 @transaction.atomic
 def device_exchange(*, user: User, device: Device, new_mac: str) -> Device:
     """Replace a broken camera: new MAC, same id, room, name, settings and history."""
+    require_admin(user)
     new_mac = device_exchange_check(device=device, new_mac=new_mac)
     device = Device.objects.select_for_update().get(pk=device.pk)
     old_mac = device.mac or ""
@@ -235,6 +246,7 @@ def device_set_stream(
     Settings of the source not chosen are cleared so no forgotten credential stays stored.
     Raises ValidationError keyed by field.
     """
+    require_admin(user)
     if device.kind == DeviceKind.SENSOR:
         raise ValidationError({"source": _("Only a camera has stream settings.")}, code="not_camera")
     errors: dict[str, str] = {}
@@ -285,7 +297,7 @@ def device_set_stream(
     return device
 
 
-def device_trouble_refresh(*, user: User, device: Device) -> Device:
+def device_trouble_refresh(*, device: Device) -> Device:
     """ "Refresh trouble info": re-reads the stored state. The device workers keep it current; when they
     can be asked on demand, the request goes here."""
     device.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])

@@ -66,7 +66,7 @@ def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
     if device.operator_id != request.operator.pk:
         raise Http404
-    device_trouble_refresh(user=request.user, device=device)
+    device_trouble_refresh(device=device)
     from recording.trouble import camera_trouble_refresh  # recording builds on devices, not back
 
     check = camera_trouble_refresh(camera=device)
@@ -166,7 +166,7 @@ def device_rename_view(request: HttpRequest, device_id: int) -> HttpResponse:
     return rename_flow(
         request,
         form_class=DeviceRenameForm,
-        form_kwargs={"device": device},
+        form_kwargs={},
         page=RenamePage(
             title=_("Rename device"),
             facts=[(_("Building"), device.room.building.name), (_("Room"), device.room.name)],

@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind
+from tenants.access import require_admin
 from tenants.models import Operator, User
 from tenants.services import api_tokens_revoke, operator_create, user_email_correct
 
@@ -57,7 +58,7 @@ def _require_own_customer(partner: Operator, customer: Operator) -> None:
 
 
 @transaction.atomic
-def stock_add(*, partner: Operator, kind: str, months: int, count: int, actor: User | None = None) -> list[License]:
+def stock_add(*, partner: Operator, kind: str, months: int, count: int) -> list[License]:
     """Put `count` licenses of `kind` with a paid term of `months` into the partner's stock.
     Their term does not run until they are assigned."""
     _require_partner(partner)
@@ -210,7 +211,9 @@ def customer_create(
 
     With `temporary_password` the partner tells the customer the password itself (changed at
     first login). Without one a random password is mailed, which must be changed within 24 hours
-    (afterwards login refuses it and the password-reset flow still works)."""
+    (afterwards login refuses it and the password-reset flow still works). PermissionDenied unless
+    `actor` is an admin of the partner."""
+    require_admin(actor)
     _require_partner(partner)
     customer, admin = operator_create(
         name=name,
@@ -227,7 +230,8 @@ def customer_create(
 @transaction.atomic
 def customer_email_correct(*, partner: Operator, actor: User, customer: Operator, email: str) -> User:
     """Fix a mistyped customer email. Only before any license is assigned (seed 004 step 5); a
-    mailed password goes again, to the corrected address."""
+    mailed password goes again, to the corrected address. PermissionDenied unless `actor` is an admin."""
+    require_admin(actor)
     _require_own_customer(partner, customer)
     Operator.objects.select_for_update().get(pk=customer.pk)  # no assignment can slip in meanwhile
     if selectors.customer_has_licenses(customer=customer):
