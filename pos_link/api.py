@@ -1,7 +1,8 @@
 """REST API of the POS link (`/api/v1/pos/links/`, `/api/v1/pos/transactions/`).
 
-Links: list / retrieve for every role; create (Smaregi: contract ID + token + terminal, checked
-with Smaregi first; Ubiregi: a connected account + terminal), update (camera, terminal) and
+Links: list / retrieve for every role; create (Smaregi: contract ID + access token (API受信 Ver.2)
+or client ID / secret (Platform API) + terminal, checked with Smaregi first; Ubiregi: a connected
+account + one of its store accounts), update (camera, terminal) and
 delete for admins. Tokens are write-only: responses only say whether one is set. Transactions
 are read-only, filtered by camera, kind and a search over receipt / register / staff.
 Objects come through the selectors: another operator's id is a 404.
@@ -20,7 +21,7 @@ from buildings.serializers import OperatorScopedPKField
 from devices.selectors import camera_list
 
 from . import services
-from .models import PosLink, PosTransaction, Provider, TransactionKind
+from .models import Interface, PosLink, PosTransaction, Provider, TransactionKind
 from .selectors import access_link, access_transaction, connection_list, link_list, transaction_list
 from .thumbnails import thumbnail_for
 
@@ -44,6 +45,7 @@ def _ubiregi_connections(*, operator):
 class PosLinkSerializer(serializers.ModelSerializer):
     provider = serializers.CharField(source="connection.provider", read_only=True)
     contract_id = serializers.CharField(source="connection.contract_id", read_only=True)
+    interface = serializers.CharField(source="connection.interface", read_only=True)
     has_token = serializers.SerializerMethodField()
     camera_name = serializers.CharField(source="camera.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -51,13 +53,13 @@ class PosLinkSerializer(serializers.ModelSerializer):
     class Meta:
         model = PosLink
         fields = [
-            "id", "provider", "contract_id", "has_token", "terminal_id", "camera", "camera_name", "status",
+            "id", "provider", "interface", "contract_id", "has_token", "terminal_id", "camera", "camera_name", "status",
             "status_label", "status_detail", "last_success_at", "last_attempt_at", "next_attempt_at", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_has_token(self, obj: PosLink) -> bool:
-        return bool(obj.connection.access_token)
+        return bool(obj.connection.access_token or obj.connection.client_secret)
 
 
 class PosLinkCreateSerializer(serializers.Serializer):
@@ -65,8 +67,17 @@ class PosLinkCreateSerializer(serializers.Serializer):
     terminal_id = serializers.CharField(max_length=32)
     camera = OperatorScopedPKField(selector=_cameras)
     contract_id = serializers.CharField(max_length=64, required=False, help_text=_("Smaregi only."))
+    interface = serializers.ChoiceField(
+        choices=[Interface.SMAREGI_ACCESS, Interface.SMAREGI_PLATFORM],
+        default=Interface.SMAREGI_ACCESS,
+        help_text=_("Smaregi only: smaregi_access (API受信 Ver.2) or smaregi_platform (Platform API)."),
+    )
     access_token = serializers.CharField(
-        max_length=512, required=False, write_only=True, help_text=_("Smaregi only. Never returned.")
+        max_length=512, required=False, write_only=True, help_text=_("Smaregi API受信 Ver.2 only. Never returned.")
+    )
+    client_id = serializers.CharField(max_length=100, required=False, help_text=_("Smaregi Platform API only."))
+    client_secret = serializers.CharField(
+        max_length=512, required=False, write_only=True, help_text=_("Smaregi Platform API only. Never returned.")
     )
     connection = OperatorScopedPKField(
         selector=_ubiregi_connections, required=False, help_text=_("Ubiregi only: a connected account (its id).")
@@ -86,8 +97,8 @@ class PosTransactionSerializer(serializers.ModelSerializer):
         model = PosTransaction
         fields = [
             "id", "camera", "link", "provider", "contract_id", "provider_transaction_id", "occurred_at", "kind",
-            "kind_label", "receipt_no", "register_no", "staff", "total", "deposit", "change", "entered_at",
-            "payment_method", "thumbnail_url",
+            "server_at", "kind_label", "receipt_no", "register_no", "staff", "total", "deposit", "change",
+            "entered_at", "payment_method", "thumbnail_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -126,7 +137,9 @@ class PosLinkViewSet(viewsets.ModelViewSet):
             if v["provider"] == Provider.SMAREGI:
                 link = services.smaregi_link_create(
                     operator=request.operator, user=request.user, contract_id=v.get("contract_id", ""),
-                    access_token=v.get("access_token", ""), terminal_id=v["terminal_id"], camera=v["camera"],
+                    interface=v["interface"], access_token=v.get("access_token", ""),
+                    client_id=v.get("client_id", ""), client_secret=v.get("client_secret", ""),
+                    terminal_id=v["terminal_id"], camera=v["camera"],
                 )  # fmt: skip
             else:
                 if "connection" not in v:

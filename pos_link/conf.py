@@ -57,6 +57,26 @@ def smaregi_base_url() -> str:
     return _url("POS_SMAREGI_BASE_URL", "https://webapi.smaregi.jp")
 
 
+def smaregi_platform_api_url() -> str:
+    """The Platform API's REST host (`<host>/<contract_id>/pos/…`); https://api.smaregi.dev for the sandbox."""
+    return _url("POS_SMAREGI_PLATFORM_API_URL", "https://api.smaregi.jp")
+
+
+def smaregi_platform_id_url() -> str:
+    """The Platform API's authorization host (`<host>/app/<contract_id>/token`);
+    https://id.smaregi.dev for the sandbox."""
+    return _url("POS_SMAREGI_PLATFORM_ID_URL", "https://id.smaregi.jp")
+
+
+def webhook_base_url() -> str:
+    """The portal's public address as the providers reach it, for the webhook URL the link page
+    shows (empty: the address of the request that drew the page)."""
+    value = _str("POS_WEBHOOK_BASE_URL", "")
+    if value and value.split("://", 1)[0] not in ("http", "https"):
+        raise ImproperlyConfigured(f"POS_WEBHOOK_BASE_URL must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
 def http_timeout() -> float:
     """Seconds before a provider call counts as a timeout (a provider error, retried with backoff)."""
     return _float("POS_HTTP_TIMEOUT", 15.0)

@@ -1,10 +1,10 @@
-"""Forms of the link page. Camera choices come from the POS option rule (selectors); tokens are
-write-only inputs that never render a value back."""
+"""Forms of the link page. Camera choices come from the POS option rule (selectors); tokens and
+secrets are write-only inputs that never render a value back."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Provider
+from .models import Interface
 from .selectors import connection_list, pos_camera_choices
 
 
@@ -22,14 +22,38 @@ def _camera_field(operator, keep=None) -> CameraChoiceField:
     )
 
 
-class SmaregiLinkForm(forms.Form):
-    contract_id = forms.CharField(label=_("Contract ID"), max_length=64)
-    access_token = forms.CharField(
-        label=_("Access token"),
+def _secret(label, help_text="", required=False):
+    return forms.CharField(
+        label=label,
         max_length=512,
+        required=required,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("Smaregi: Settings → System integration → Smaregi API → API receiving settings."),
+        help_text=help_text,
     )
+
+
+class SmaregiLinkForm(forms.Form):
+    interface = forms.ChoiceField(
+        label=_("Smaregi interface"),
+        choices=[
+            (Interface.SMAREGI_ACCESS, _("API receiving (API受信 Ver.2): contract ID + access token")),
+            (Interface.SMAREGI_PLATFORM, _("Platform API: contract ID + the app's client ID and secret")),
+        ],
+        initial=Interface.SMAREGI_ACCESS,
+        widget=forms.RadioSelect,
+    )
+    contract_id = forms.CharField(label=_("Contract ID"), max_length=64)
+    access_token = _secret(
+        _("Access token"),
+        _("API receiving: Settings → System integration → Smaregi API → API receiving settings."),
+    )
+    client_id = forms.CharField(
+        label=_("Client ID"),
+        max_length=100,
+        required=False,
+        help_text=_("Platform API: the app's client ID for this contract (Smaregi Developers)."),
+    )
+    client_secret = _secret(_("Client secret"), _("Platform API: the app's client secret for this contract."))
     terminal_id = forms.CharField(label=_("Terminal ID"), max_length=32)
 
     def __init__(self, *args, operator, **kwargs):
@@ -38,19 +62,31 @@ class SmaregiLinkForm(forms.Form):
 
 
 class UbiregiLinkForm(forms.Form):
-    terminal_id = forms.CharField(
-        label=_("Terminal ID"), max_length=32, help_text=_("The Ubiregi account ID of the register's store.")
+    """The terminal is picked from the list each connected account gave at consent (itself and
+    its child store accounts): a Ubiregi checkout names no register, so nothing is typed."""
+
+    terminal = forms.ChoiceField(
+        label=_("Store account"), help_text=_("The Ubiregi account (store) whose checkouts are shown.")
     )
 
     def __init__(self, *args, operator, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["connection"] = forms.ModelChoiceField(
-            label=_("Ubiregi account"),
-            queryset=connection_list(operator=operator, provider=Provider.UBIREGI),
-            empty_label=None,
-        )
+        self.connections = {str(c.pk): c for c in connection_list(operator=operator, provider="ubiregi")}
+        groups = []
+        for pk, connection in self.connections.items():
+            options = [(f"{pk}:{tid}", label) for tid, label in connection.terminal_choices()]
+            if options:
+                groups.append((connection.name or connection.contract_id, options))
+        self.fields["terminal"].choices = groups
         self.fields["camera"] = _camera_field(operator)
-        self.order_fields(["connection", "terminal_id", "camera"])
+
+    def clean(self):
+        data = super().clean()
+        value = data.get("terminal") or ""
+        pk, _sep, terminal_id = value.partition(":")
+        if value:
+            data["connection"], data["terminal_id"] = self.connections[pk], terminal_id
+        return data
 
 
 class LinkUpdateForm(forms.Form):

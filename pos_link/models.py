@@ -1,8 +1,10 @@
 """POS provider connections (tokens), terminal → camera links and the transactions pulled from them.
 
-A connection holds one set of provider credentials (a Ubiregi OAuth grant or a Smaregi contract
-ID + access token), encrypted at rest. A link ties one terminal of a connection to one camera;
-one camera may have many terminals. Transactions are unique per operator, provider, contract and
+A connection holds one set of provider credentials (a Ubiregi OAuth grant, a Smaregi contract ID +
+access token for API受信 Ver.2, or a Smaregi contract ID + client ID / secret for the Platform
+API), encrypted at rest, and the secret of its webhook URL (Smaregi's API送信 pushes per
+contract). A link ties one terminal of a connection to one camera; one camera may have many
+terminals. Transactions are unique per operator, provider, contract and
 the provider's transaction ID, which is what makes ingestion idempotent.
 """
 
@@ -21,10 +23,21 @@ class Provider(models.TextChoices):
     SMAREGI = "smaregi", _("Smaregi")
 
 
+class Interface(models.TextChoices):
+    """How a connection talks to its provider (Ubiregi has one: blank)."""
+
+    NONE = "", _("OAuth2 authorization")
+    SMAREGI_ACCESS = "smaregi_access", _("Smaregi API receiving (API受信 Ver.2)")
+    SMAREGI_PLATFORM = "smaregi_platform", _("Smaregi Platform API")
+
+
 class LinkStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the first fetch")
     OK = "ok", _("OK")
-    TOKEN_REVOKED = "token_revoked", _("Token revoked or expired")
+    # A revoked or expired grant, wrong credentials, or (Ubiregi 402) an ended subscription: only the
+    # operator can fix it, so the link is not retried until new credentials are saved.
+    TOKEN_REVOKED = "token_revoked", _("Needs re-authorization")
+    NO_OPTION = "no_option", _("Stopped: the camera has no POS link option")
     RATE_LIMITED = "rate_limited", _("Rate limited by the provider")
     PROVIDER_ERROR = "provider_error", _("Provider error")
     MALFORMED = "malformed", _("Unexpected answer from the provider")
@@ -47,16 +60,34 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+class WebhookState(models.TextChoices):
+    NONE = "", _("No push received yet")
+    OK = "ok", _("OK")
+    REFUSED = "refused", _("Refused: wrong secret or contract")
+    MALFORMED = "malformed", _("Refused: not the documented format")
+
+
 class PosConnection(TenantModel):
     provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
+    interface = models.CharField(_("interface"), max_length=20, choices=Interface.choices, default="", blank=True)
     # Smaregi: the contract ID (契約ID); Ubiregi: the account ID the grant belongs to.
     contract_id = models.CharField(_("contract ID"), max_length=64)
     name = models.CharField(_("account name"), max_length=200, blank=True)
-    # Terminal (account / register) IDs the provider reported at connect time: the add form's suggestions.
+    # Terminals the provider listed at connect time ([{"id", "name"}]; Ubiregi: the account and its
+    # children): the add form's choices.
     terminals = models.JSONField(default=list, blank=True)
     access_token = EncryptedTextField(_("access token"), blank=True)
     refresh_token = EncryptedTextField(_("refresh token"), blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
+    # Smaregi Platform API: the app's client ID / secret for this contract.
+    client_id = models.CharField(_("client ID"), max_length=100, blank=True)
+    client_secret = EncryptedTextField(_("client secret"), blank=True)
+    # The webhook URL carries this secret (Smaregi's API送信 setting takes a URL only).
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    webhook_state = models.CharField(max_length=12, choices=WebhookState.choices, default="", blank=True)
+    webhook_detail = models.CharField(max_length=300, blank=True)
+    webhook_at = models.DateTimeField(null=True, blank=True)
+    webhook_success_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -70,6 +101,17 @@ class PosConnection(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.contract_id}"
+
+    def terminal_choices(self) -> list[tuple[str, str]]:
+        """(id, label) of the terminals the provider listed; older rows stored bare ids."""
+        out = []
+        for item in self.terminals or []:
+            tid, name = (
+                (str(item.get("id", "")), str(item.get("name") or "")) if isinstance(item, dict) else (str(item), "")
+            )
+            if tid:
+                out.append((tid, f"{name} ({tid})" if name else tid))
+        return out
 
 
 class PosLink(TenantModel):
@@ -88,8 +130,6 @@ class PosLink(TenantModel):
     lease_until = models.DateTimeField(null=True, blank=True)
     # Where the provider's listing continues; saved in the same transaction as the rows it covers.
     cursor = models.TextField(blank=True)
-    # Authenticates the provider's pushes to this link's webhook URL.
-    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -114,7 +154,10 @@ class PosTransaction(TenantModel):
     provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
     contract_id = models.CharField(_("contract ID"), max_length=64)
     provider_transaction_id = models.CharField(_("transaction ID"), max_length=64)
+    # The sale time at the register (Smaregi terminalTranDateTime, Ubiregi paid_at): the list, the
+    # thumbnail and the seek use it. `server_at` is when the provider's server received it.
     occurred_at = models.DateTimeField(_("time"), db_index=True)
+    server_at = models.DateTimeField(_("server time"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=TransactionKind.choices)
     receipt_no = models.CharField(_("receipt no."), max_length=64, blank=True)
     register_no = models.CharField(_("register no."), max_length=32, blank=True)
@@ -124,6 +167,8 @@ class PosTransaction(TenantModel):
     change = models.DecimalField(_("change"), max_digits=14, decimal_places=2, null=True, blank=True)
     entered_at = models.DateTimeField(_("entry time"), null=True, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=100, blank=True)
+    # Smaregi: the voiding record (disposeDivision 2) that turned this sale into a cancellation.
+    void_id = models.CharField(max_length=64, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     # The camera's frame at `occurred_at`, cut once from the recording segment covering it (storage name).
     thumbnail = models.CharField(max_length=300, blank=True, default="")

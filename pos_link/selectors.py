@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 
 from devices.models import Device
 from devices.selectors import camera_list
@@ -28,9 +28,29 @@ def linked_camera_ids(*, operator: Operator) -> set[int]:
     return set(PosLink.objects.for_operator(operator).values_list("camera_id", flat=True))
 
 
+def option_holders(linked: list[tuple[int, datetime]], options: int) -> set[int]:
+    """Which linked cameras hold one of the operator's `options` POS options: one option per
+    camera, the cameras linked first keep theirs (pure: `linked` is (camera id, first link time))."""
+    ordered = sorted(linked, key=lambda item: (item[1], item[0]))
+    return {camera_id for camera_id, _at in ordered[: max(0, options)]}
+
+
+def pos_option_holders(*, operator: Operator, at: datetime | None = None) -> set[int]:
+    """The operator's linked cameras that hold a POS option now. A linked camera outside this set
+    is not polled (its links show "no POS link option") until an option is assigned again."""
+    linked = PosLink.objects.for_operator(operator).values("camera_id").annotate(first=Min("created_at")).order_by()
+    return option_holders(
+        [(row["camera_id"], row["first"]) for row in linked], pos_option_count(operator=operator, at=at)
+    )
+
+
+def camera_holds_pos_option(*, camera: Device, at: datetime | None = None) -> bool:
+    return camera.pk in pos_option_holders(operator=camera.operator, at=at)
+
+
 def pos_camera_choices(*, operator: Operator, user: User | None = None, keep: Device | None = None) -> QuerySet[Device]:
-    """Cameras that may be linked now: those already linked, plus every other camera while the
-    operator holds more POS options than linked cameras. No option: no camera at all.
+    """Cameras that may be linked now: the linked cameras holding an option, plus every other
+    camera while the operator holds more POS options than linked cameras. No option: no camera.
 
     `keep` (a row's current camera) stays offered so a row can be saved unchanged.
     """
@@ -41,7 +61,7 @@ def pos_camera_choices(*, operator: Operator, user: User | None = None, keep: De
     linked = linked_camera_ids(operator=operator)
     if len(linked) < options:
         return cameras
-    allowed = linked | ({keep.pk} if keep is not None else set())
+    allowed = pos_option_holders(operator=operator) | ({keep.pk} if keep is not None else set())
     return cameras.filter(pk__in=allowed)
 
 
@@ -94,18 +114,23 @@ def linked_cameras(*, operator: Operator, user: User | None = None) -> QuerySet[
     )
 
 
-def link_for_webhook(*, link_id) -> PosLink | None:
-    """The link a provider pushes to. Callers must compare the secret (constant time) before use;
-    this is the only unscoped read, because a provider has no operator."""
+def connection_for_webhook(*, connection_id) -> PosConnection | None:
+    """The Smaregi connection a push is addressed to. Callers must compare the URL's secret
+    (constant time) before use; this is the only unscoped read, because a provider has no operator."""
     try:
-        pk = int(link_id)
+        pk = int(connection_id)
     except (TypeError, ValueError):
         return None
-    return PosLink.objects.select_related("connection", "camera").filter(pk=pk).first()
+    return PosConnection.objects.filter(pk=pk, provider="smaregi").first()
+
+
+def connection_links(*, connection: PosConnection) -> QuerySet[PosLink]:
+    return PosLink.objects.filter(connection=connection).select_related("connection", "camera")
 
 
 def links_due(*, now: datetime) -> QuerySet[PosLink]:
-    """Links whose backoff has passed (for the every-minute poll)."""
+    """Links whose backoff has passed (for the every-minute poll). A link waiting for
+    re-authorization is due only at its (long) recheck time, never every minute."""
     return PosLink.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).order_by("id")
 
 

@@ -20,5 +20,5 @@ urlpatterns = [
     path("links/<int:link_id>/update/", views.link_update_view, name="link_update"),
     path("ubiregi/connect/", views.ubiregi_connect_view, name="ubiregi_connect"),
     path("ubiregi/callback/", views.ubiregi_callback_view, name="ubiregi_callback"),
-    path("webhooks/<int:link_id>/", views.webhook_view, name="webhook"),
+    path("webhooks/smaregi/<int:connection_id>/<str:secret>/", views.webhook_view, name="webhook"),
 ]

@@ -1,5 +1,6 @@
-"""POS link pages: the link list (add Smaregi by hand, connect Ubiregi by OAuth2, update a row,
-unlink several rows after a confirmation), the per-camera dashboard and the provider webhook.
+"""POS link pages: the link list (add Smaregi by hand through either interface, connect Ubiregi by
+OAuth2, update a row, unlink several rows after a confirmation), the per-camera dashboard with
+live video, and Smaregi's webhook (API送信).
 
 Objects come through the selectors' access functions: another operator's id is a 404; changes
 ask for `write=True` / `require_admin`, so a viewer gets 403 even on a form.
@@ -8,13 +9,12 @@ ask for `write=True` / `require_admin`, so a viewer gets 403 even on a form.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -27,19 +27,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from devices.media_tokens import camera_access_token
 from devices.models import Device
 from devices.selectors import access_device
-from recording.media_selectors import media_blocked_reason
+from recording import media_services
+from recording.media_selectors import camera_stream_url, media_blocked_reason
 from tenants.access import require_admin
+from workers.hls import PLAYLIST
 
-from . import services
+from . import conf, ingestion, services
 from .forms import LinkUpdateForm, SmaregiLinkForm, TransactionFilterForm, UbiregiLinkForm
-from .models import Provider, ThumbnailState, TransactionKind
+from .models import Provider, ThumbnailState, TransactionKind, WebhookState
 from .selectors import (
     access_link,
     access_transaction,
+    camera_holds_pos_option,
+    connection_for_webhook,
     connection_list,
-    link_for_webhook,
     link_list,
     linked_cameras,
     links_by_ids,
@@ -71,13 +75,25 @@ def links_view(request: HttpRequest) -> HttpResponse:
     rows = [(link, LinkUpdateForm(operator=operator, link=link, prefix=f"link{link.pk}",
                                   initial={"terminal_id": link.terminal_id, "camera": link.camera_id}))
             for link in links]  # fmt: skip
+    smaregi = list(connection_list(operator=operator, provider=Provider.SMAREGI))
+    if request.user.is_admin:  # the URL carries the secret: admins only
+        for connection in smaregi:
+            connection.webhook_url = webhook_url(request, connection)
     context = {
         "rows": rows,
         "ubiregi_accounts": connection_list(operator=operator, provider=Provider.UBIREGI),
+        "smaregi_contracts": smaregi,
         "option_count": pos_option_count(operator=operator),
         "linked_count": len({link.camera_id for link in links}),
     }
     return render(request, "pos_link/links.html", context)
+
+
+def webhook_url(request: HttpRequest, connection) -> str:
+    """The address to paste into Smaregi's API送信 settings (送信先URL) for this contract."""
+    path = reverse("pos_link:webhook", kwargs={"connection_id": connection.pk, "secret": connection.webhook_secret})
+    base = conf.webhook_base_url()
+    return base + path if base else request.build_absolute_uri(path)
 
 
 def _add_flow(request: HttpRequest, *, form_class, provider: str, create) -> HttpResponse:
@@ -129,7 +145,13 @@ def ubiregi_add_view(request: HttpRequest) -> HttpResponse:
         request,
         form_class=UbiregiLinkForm,
         provider=Provider.UBIREGI,
-        create=lambda data: services.ubiregi_link_create(operator=request.operator, user=request.user, **data),
+        create=lambda data: services.ubiregi_link_create(
+            operator=request.operator,
+            user=request.user,
+            connection=data["connection"],
+            terminal_id=data["terminal_id"],
+            camera=data["camera"],
+        ),  # fmt: skip
     )
 
 
@@ -272,7 +294,10 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     blocked = bool(media_blocked_reason(camera))
     items = [{"tx": tx, "thumbnail": thumbnail_for(tx, blocked=blocked)} for tx in page]
     seek_left = round((seek - start).total_seconds() / span * 100, 3) if seek and start <= seek <= end else None
+    links = link_list(operator=request.operator, camera=camera)
     context = {
+        **_live_context(request, camera, blocked),
+        "option_ended": links.exists() and not camera_holds_pos_option(camera=camera),
         "camera": camera,
         "page": page,
         "items": items,
@@ -286,10 +311,23 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         "end": end,
         "seek": seek if seek_left is not None else None,
         "seek_left": seek_left,
-        "links": link_list(operator=request.operator, camera=camera),
+        "links": links,
         "blocked": blocked,
     }
     return render(request, "pos_link/dashboard.html", context)
+
+
+def _live_context(request: HttpRequest, camera: Device, blocked: bool) -> dict:
+    """What recording's live player (recording/live.js) needs, as the camera's live page gives it:
+    the HLS playlist behind a short-lived media token, the token refresh URL and the snapshot."""
+    if blocked or not camera_stream_url(camera):
+        return {"live_playlist": ""}
+    media_services.live_request(camera=camera)
+    token = camera_access_token(camera, request.operator, user=request.user)
+    return {
+        "live_playlist": reverse("recording:live_media", kwargs={"media_token": token, "filename": PLAYLIST}),
+        "live_token": token,
+    }
 
 
 def _dashboard_camera(request: HttpRequest, camera_id) -> Device:
@@ -363,23 +401,39 @@ def transaction_thumbnail_view(request: HttpRequest, transaction_id: int) -> Htt
 
 # ---------------------------------------------------------------- webhook
 
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+
 
 @csrf_exempt
 @require_POST
-def webhook_view(request: HttpRequest, link_id: int) -> HttpResponse:
-    """Smaregi's API sending (API送信) pushes TransactionHead rows here. Authenticated by the link's
-    own secret in `X-Pos-Webhook-Secret`; a wrong secret and an unknown link are the same 404."""
-    link = link_for_webhook(link_id=link_id)
-    given = request.headers.get("X-Pos-Webhook-Secret", "")
-    if link is None or not given or not hmac.compare_digest(given, link.webhook_secret):
+def webhook_view(request: HttpRequest, connection_id: int, secret: str) -> HttpResponse:
+    """Smaregi's API送信 pushes here, form-encoded `proc_name` and `params` (JSON
+    {"data": [{"table_name": "TransactionHead", "rows": [...]}]}), to the URL the link page shows.
+
+    Authentication: the URL's secret (compared in constant time), and the contract ID when the push
+    names one (an `X_contract_id` / `X-Contract-Id` header or a `contract_id` field). A wrong one and
+    an unknown contract are the same bare 404; the link page says a push was refused."""
+    connection = connection_for_webhook(connection_id=connection_id)
+    if connection is None:
+        raise Http404
+    named = request.META.get("HTTP_X_CONTRACT_ID", "")
+    if not hmac.compare_digest(secret.encode(), connection.webhook_secret.encode()):
+        ingestion.webhook_refused(connection=connection, state=WebhookState.REFUSED, detail="wrong secret in the URL")
         raise Http404
     try:
-        payload = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return JsonResponse({"detail": "body is not JSON"}, status=400)
-    rows = payload.get("transactions") if isinstance(payload, dict) else payload
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_PUSH_BYTES:
+            raise RequestDataTooBig
+        form = request.POST
+        named = named or form.get("contract_id", "")
+        proc_name, params = form.get("proc_name", ""), form.get("params", "")
+    except (RequestDataTooBig, ValueError):
+        ingestion.webhook_refused(connection=connection, state=WebhookState.MALFORMED, detail="body too large")
+        return JsonResponse({"detail": "body too large"}, status=413)
+    if named and named != connection.contract_id:
+        ingestion.webhook_refused(connection=connection, state=WebhookState.REFUSED, detail="another contract ID")
+        raise Http404
     try:
-        stored = services.webhook_receive(link=link, rows=rows)
+        result = ingestion.webhook_receive(connection=connection, proc_name=proc_name, params=params)
     except ValidationError as exc:
         return JsonResponse({"detail": exc.messages}, status=400)
-    return JsonResponse({"stored": stored})
+    return JsonResponse({"stored": result.stored, "ignored": result.ignored})

@@ -1,6 +1,9 @@
-"""POS provider clients behind one interface (`PosClient`); `client_for(provider)` picks one.
+"""POS provider clients behind one interface (`PosClient`); `client_for(provider, interface)`
+picks one. Smaregi has two interfaces: API受信 Ver.2 (contract ID + access token) and the
+Platform API (client ID / secret per contract).
 
-Tests and the demo point the base URLs at pos_link.fakes through settings (pos_link.conf).
+The demo and the tests point the base URLs at the fake servers of demo/pos_fakes through
+settings (pos_link.conf); production code never imports them.
 """
 
 from .base import (
@@ -15,23 +18,32 @@ from .base import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
+    Terminal,
     TokenRevoked,
     Tokens,
 )
 from .smaregi import SmaregiClient
+from .smaregi_platform import SmaregiPlatformClient
 from .ubiregi import UbiregiClient
 
 UBIREGI = "ubiregi"
 SMAREGI = "smaregi"
+SMAREGI_ACCESS = "smaregi_access"
+SMAREGI_PLATFORM = "smaregi_platform"
 
-_CLIENTS: dict[str, type[PosClient]] = {UBIREGI: UbiregiClient, SMAREGI: SmaregiClient}
+_CLIENTS: dict[tuple[str, str], type[PosClient]] = {
+    (UBIREGI, ""): UbiregiClient,
+    (SMAREGI, ""): SmaregiClient,
+    (SMAREGI, SMAREGI_ACCESS): SmaregiClient,
+    (SMAREGI, SMAREGI_PLATFORM): SmaregiPlatformClient,
+}
 
 
-def client_for(provider: str) -> PosClient:
+def client_for(provider: str, interface: str = "") -> PosClient:
     try:
-        return _CLIENTS[provider]()
+        return _CLIENTS[(provider, interface or "")]()
     except KeyError:
-        raise ValueError(f"unknown POS provider {provider!r}") from None
+        raise ValueError(f"unknown POS provider {provider!r} / interface {interface!r}") from None
 
 
 __all__ = [
@@ -47,7 +59,11 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "SMAREGI",
+    "SMAREGI_ACCESS",
+    "SMAREGI_PLATFORM",
     "SmaregiClient",
+    "SmaregiPlatformClient",
+    "Terminal",
     "TokenRevoked",
     "Tokens",
     "UBIREGI",

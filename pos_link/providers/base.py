@@ -1,7 +1,9 @@
 """The one interface every POS provider client implements, and the errors it may raise.
 
 Clients are plain Python (no Django models): they take credentials in and give dataclasses out,
-so services decide what to store and tests drive them against the fake servers in pos_link.fakes.
+so services decide what to store. Tests drive them on the documented sample payloads
+(tests/pos_link/fixtures/) and against the fake servers of the demo (demo/pos_fakes/), which
+answer with the same payloads.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class ProviderError(Exception):
 
 
 class TokenRevoked(ProviderError):
-    """401: the token was revoked or expired and cannot be refreshed. Needs the operator."""
+    """401: the token was revoked or expired and cannot be refreshed; 402: the provider's
+    subscription ended. Only the operator can fix it (re-authorize, or enter new credentials), so
+    the link waits for that instead of retrying."""
 
     status = "token_revoked"
 
@@ -72,6 +76,9 @@ class CredentialsRefused(ProviderError):
 class Credentials:
     contract_id: str
     access_token: str
+    # Smaregi Platform API only: the app's client ID / secret for this contract.
+    client_id: str = ""
+    client_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,32 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class Terminal:
+    """Something a link can follow: a Ubiregi store account, a Smaregi register (terminal)."""
+
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Account:
-    """Who the credentials belong to: the contract / account ID and a display name."""
+    """Who the credentials belong to: the contract / account ID, a display name and the terminals
+    the provider listed (a Ubiregi account and its children; empty where the provider lists none)."""
 
     contract_id: str
     name: str = ""
-    terminals: tuple[str, ...] = ()
+    terminals: tuple[Terminal, ...] = ()
 
 
 @dataclass(frozen=True)
 class PosTransaction:
+    """One sale in our shape. `occurred_at` is the sale time at the register (what the list, the
+    thumbnail and the seek use); `server_at` is when the provider's server received it.
+
+    A void record (Smaregi disposeDivision 2) is not a sale of its own: `cancels` names the
+    provider ID of the original, and ingestion turns the original into one cancellation row.
+    """
+
     provider_id: str
     occurred_at: datetime
     kind: str
@@ -103,6 +126,8 @@ class PosTransaction:
     change: Decimal | None = None
     entered_at: datetime | None = None
     payment_method: str = ""
+    server_at: datetime | None = None
+    cancels: str = ""
     raw: dict = field(default_factory=dict)
 
 
@@ -118,11 +143,17 @@ class Page:
     transactions: list[PosTransaction]
     next_cursor: str
     has_more: bool
+    # Set when the provider's answer was incomplete (a short page against total_count): the rows
+    # are stored, the cursor stays where it was, and the link shows this as "unexpected answer".
+    incomplete: str = ""
 
 
 class PosClient(ABC):
     provider: str = ""
+    interface: str = ""
+    # OAuth2: authorization code with refresh (Ubiregi) or client credentials (Smaregi Platform).
     uses_oauth: bool = False
+    uses_client_credentials: bool = False
 
     # OAuth providers only ------------------------------------------------
     def authorize_url(self, *, state: str, redirect_uri: str) -> str:
@@ -132,6 +163,10 @@ class PosClient(ABC):
         raise NotImplementedError
 
     def refresh(self, *, refresh_token: str) -> Tokens:
+        raise NotImplementedError
+
+    def client_token(self, *, credentials: Credentials) -> Tokens:
+        """Client-credentials providers only: a fresh access token for the contract."""
         raise NotImplementedError
 
     # every provider --------------------------------------------------------

@@ -1,37 +1,51 @@
 """Ubiregi (ユビレジ) client: OAuth2 authorization-code flow and the checkouts API.
 
-Shapes followed (public sources):
-- OAuth2 endpoints `https://ubiregi.com/oauth2/authorize` and `https://ubiregi.com/oauth2/token`,
-  client authenticated with HTTP Basic on the token endpoint, account read from
-  `GET /api/3/accounts/current` → {"account": {...}} (the public omniauth-ubiregi strategy,
-  github.com/duonglaiquang/omniauth-ubiregi lib/omniauth/strategies/ubiregi.rb). Token and error
-  bodies are RFC 6749 §5.1 / §5.2 (`access_token`, `refresh_token`, `expires_in`; `error`,
-  `error_description`); refresh is RFC 6749 §6 (`grant_type=refresh_token`).
-- `GET /api/3/accounts/<account_id>/checkouts?since=&until=&glb=` →
-  {"timestamp", "next-url", "last-updated-at", "checkouts": [Checkout]}; a Checkout has `id`,
-  `guid`, `account_id`, `paid_at`, `price` and `change` (strings), `status` one of
-  close / open / cancel / deleted, `cashier_id`, `payments` [{`payment_type_id`, `amount`}] …
-  Results are sorted by id; follow `next-url` until it is absent, then ask again with
-  `since=<timestamp>` (Ubiregi API documentation, github.com/soutaro/ubiregi-api
-  src/api-checkout.haml, src/api-collection.haml). The account object lists `cashiers` and
-  `payment_types` (id, name, kind), used here to name the staff and the payment method.
+Shapes, each with its public source (docs/pos.md lists them with what is unconfirmed). "U1" is
+soutaro/ubiregi-api (the API documents, src/*.haml), "U2" the later revision of the same
+documents (belaxbiz/ubiregi-api, 2014: the OAuth2 and API-token sections):
+- OAuth2 (U2 src/authentication.haml; duonglaiquang/omniauth-ubiregi
+  lib/omniauth/strategies/ubiregi.rb): `https://ubiregi.com/oauth2/authorize?client_id&state`
+  (+ `redirect_uri`, `response_type=code`), `POST https://ubiregi.com/oauth2/token` with the
+  client in HTTP Basic (omniauth-ubiregi `auth_scheme: :basic_auth`), `grant_type`
+  authorization_code / refresh_token. Answer: `access_token`, `token_type` "bearer",
+  `expires_in` (24 h), `refresh_token` (14 days, rotated on use), `refresh_token_expires_in`,
+  `account_id`. No scopes are documented.
+- API calls with an OAuth2 token: `Authorization: Bearer <token>` (U2). An expired token is a
+  401 with `WWW-Authenticate: Bearer error="invalid_token",expired=true` (refresh), a revoked one
+  a 401 without `expired` (refresh fails: re-authorize). U1 documents the app-install token in
+  `X-Ubiregi-Auth-Token` with `X-Ubiregi-App-Secret` = `salt:sha1(salt + secret)`; whether the
+  checkouts API takes a Bearer token without them is not established, so both are sent.
+- `GET /api/3/accounts/{id|current}` → {"account": {...}, "timestamp"} (U1 src/api-account.haml):
+  `id`, `name`, `login`, `child_ids` (the child store accounts, ids only: their names come from
+  `GET /accounts/<id>`), `parent_ids`, `sibling_ids`, `cashiers`, `payment_types` ({id, name,
+  kind: cash / card / other}, U1 src/api-payment-type.haml). `children` and `child_accounts`
+  are read too (tolerated, not in the documents).
+- `GET /api/3/accounts/<id>/checkouts?since=&until=&glb=` (U1 src/api-checkout.haml,
+  src/api-collection.haml) → {"timestamp", "next-url", "last_updated_at", "checkouts"}; rows
+  updated in [since, until), sorted by id; follow `next-url` while present, then ask again with
+  `since=<timestamp>`. A Checkout: `id`, `guid`, `account_id`, `paid_at` (the sale),
+  `created_at` / `updated_at`, `price`, `change` (strings), `status` close / open / cancel
+  (closed, then cancelled) / deleted (deleted without closing), `cashier_id`, `payments`
+  [{`id`, `payment_type_id`, `amount`}] — the payment's kind comes from the account's payment types.
+- Errors (U1 src/errors.haml): 401 bad token, 403 refused, 404 an account outside current /
+  parent / child / sibling; body {"errors": [{"object", "messages"}]}. 402 "the account's
+  subscriptions are all expired" is in the older revision only (U1 errors.md): handled like a
+  revoked grant. No rate limit is documented; a 429 is honoured anyway.
 
-The "terminal" of a Ubiregi link is an account ID the token may read (the current account or one
-of its child / sibling store accounts, which the checkouts endpoint accepts). The key under which
-the account lists its child accounts is not in the sources above; `child_accounts` is read when
-present (the fake server sends it) and otherwise only the current account is offered.
+A checkout carries no register ID: the "terminal" of a Ubiregi link is a store account (the
+current one or a child), chosen from the list the account gives at consent time.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .. import conf
 from . import http
@@ -47,29 +61,33 @@ from .base import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
+    Terminal,
     TokenRevoked,
     Tokens,
 )
+from .parsing import decimal_or_none, text, time_or_none
 
 STATUS_KIND = {"close": Kind.PAYMENT, "cancel": Kind.CANCEL, "deleted": Kind.DELETE}  # "open": not finished yet
+PAYMENT_KINDS = ("cash", "card", "other")
 
 
-def _decimal(value) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise MalformedResponse(f"not a number: {value!r}") from exc
+MAX_CHILDREN = 100
 
 
-def _when(value) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_datetime(str(value))
-    if parsed is None:
-        raise MalformedResponse(f"not a time: {value!r}")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+def children_of(account: dict) -> list[Terminal]:
+    """The child store accounts: `child_ids` (documented, ids only), else `children` or
+    `child_accounts` (ids or account objects)."""
+    items = next((account[k] for k in ("child_ids", "children", "child_accounts") if account.get(k) is not None), [])
+    if not isinstance(items, list):
+        return []
+    items = items[:MAX_CHILDREN]
+    out = []
+    for item in items:
+        if isinstance(item, dict) and item.get("id") is not None:
+            out.append(Terminal(text(item["id"], 32), text(item.get("name") or item.get("login") or "", 200)))
+        elif isinstance(item, int | str) and not isinstance(item, bool) and str(item).strip():
+            out.append(Terminal(text(item, 32)))
+    return out
 
 
 class UbiregiClient(PosClient):
@@ -138,11 +156,19 @@ class UbiregiClient(PosClient):
         response = http.call(
             "GET",
             url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            headers={
+                # U2: an OAuth2 token goes as Bearer. U1: the auth-token + salted app-secret headers.
+                "Authorization": f"Bearer {access_token}",
+                "X-Ubiregi-Auth-Token": access_token,
+                "X-Ubiregi-App-Secret": app_secret_header(self.client_secret),
+                "Accept": "application/json",
+            },
             timeout=self.timeout,
         )
         if response.status == 401:
             raise TokenRevoked(_reason(response, "the access token was refused"))
+        if response.status == 402:
+            raise TokenRevoked(_reason(response, "the Ubiregi subscription has ended (HTTP 402)"))
         if response.status == 404:
             raise CredentialsRefused(_reason(response, "no such account for this token"))
         _raise_for_transient(response)
@@ -163,34 +189,43 @@ class UbiregiClient(PosClient):
     def verify(self, *, credentials: Credentials, terminal_id: str = "") -> Account:
         try:
             current = self.account(access_token=credentials.access_token)
-            if terminal_id and str(terminal_id) != str(current["id"]):
+            own = Terminal(text(current["id"], 32), text(current.get("name") or "", 200))
+            terminals = [own]
+            for child in children_of(current):
+                # child_ids carry no names: each child account is read once, here, at consent time.
+                if not child.name:
+                    body = self.account(access_token=credentials.access_token, account_id=child.id)
+                    child = Terminal(child.id, text(body.get("name") or "", 200))
+                terminals.append(child)
+            if terminal_id and str(terminal_id) not in {t.id for t in terminals}:
                 self.account(access_token=credentials.access_token, account_id=str(terminal_id))
         except TokenRevoked as exc:
             raise CredentialsRefused(exc.reason) from exc
-        children = current.get("child_accounts") or []
-        terminals = (str(current["id"]),) + tuple(str(c.get("id")) for c in children if isinstance(c, dict))
-        return Account(contract_id=str(current["id"]), name=str(current.get("name") or ""), terminals=terminals)
+        return Account(contract_id=own.id, name=own.name, terminals=tuple(dict.fromkeys(terminals)))
 
-    def fetch_page(self, *, credentials: Credentials, terminal_id: str, cursor: str) -> Page:
+    def fetch_page(self, *, credentials: Credentials, terminal_id: str, cursor: str, now=None) -> Page:
         query = dict(parse_qsl(cursor)) if cursor else {}
         path = f"/accounts/{terminal_id}/checkouts"
         if query:
             path += "?" + urlencode(query)
         body = self._get(path, credentials.access_token)
         checkouts = body.get("checkouts")
-        if not isinstance(checkouts, list) or "timestamp" not in body:
-            raise MalformedResponse("checkouts response without checkouts / timestamp")
+        if not isinstance(checkouts, list):
+            raise MalformedResponse("checkouts response without a checkouts list")
         account = self.account(access_token=credentials.access_token, account_id=str(terminal_id))
-        cashiers = {str(c.get("id")): str(c.get("name") or "") for c in account.get("cashiers") or []}
-        methods = {
-            str(p.get("id")): str(p.get("kind") or p.get("name") or "") for p in account.get("payment_types") or []
-        }
+        cashiers = {str(c.get("id")): text(c.get("name"), 100) for c in _dicts(account.get("cashiers"))}
+        methods = {str(p.get("id")): p for p in _dicts(account.get("payment_types"))}
         rows = [r for r in (self._row(c, terminal_id, cashiers, methods) for c in checkouts) if r is not None]
         next_url = body.get("next-url")
         if next_url:
             next_query = dict(parse_qsl(urlsplit(str(next_url)).query))
             return Page(rows, urlencode(sorted(next_query.items())), has_more=True)
-        return Page(rows, urlencode({"since": str(body["timestamp"])}), has_more=False)
+        # No timestamp (not in every sample): the newest updated_at seen, else where this listing began.
+        stamp = body.get("timestamp") or max(
+            (str(c.get("updated_at")) for c in checkouts if isinstance(c, dict) and c.get("updated_at")),
+            default=query.get("since", ""),
+        )
+        return Page(rows, urlencode({"since": str(stamp)}) if stamp else "", has_more=False)
 
     def _row(self, checkout, terminal_id: str, cashiers: dict, methods: dict) -> PosTransaction | None:
         if not isinstance(checkout, dict) or "id" not in checkout or "status" not in checkout:
@@ -198,29 +233,42 @@ class UbiregiClient(PosClient):
         kind = STATUS_KIND.get(str(checkout["status"]).lower())
         if kind is None:
             return None  # an open bill: it comes again once closed (its updated_at moves)
-        paid_at = _when(checkout.get("paid_at"))
+        paid_at = time_or_none(checkout.get("paid_at"))
         if paid_at is None:
             raise MalformedResponse("a closed checkout without paid_at")
         payments = checkout.get("payments") or []
         if not isinstance(payments, list):
             raise MalformedResponse("payments is not a list")
-        deposit = sum((_decimal(p.get("amount")) or Decimal(0) for p in payments if isinstance(p, dict)), Decimal(0))
-        names = [methods.get(str(p.get("payment_type_id")), "") for p in payments if isinstance(p, dict)]
-        names = list(dict.fromkeys(n for n in names if n))
+        payments = list(_dicts(payments))
+        deposit = sum((decimal_or_none(p.get("amount")) or Decimal(0) for p in payments), Decimal(0))
+        kinds = list(dict.fromkeys(k for k in (payment_kind(p, methods) for p in payments) if k))
         return PosTransaction(
             provider_id=str(checkout["id"]),
             occurred_at=paid_at,
+            server_at=time_or_none(checkout.get("created_at")),
             kind=kind,
-            receipt_no=str(checkout["id"]),
-            register_no=str(terminal_id),
+            receipt_no=text(checkout["id"], 64),
+            register_no=text(terminal_id, 32),
             staff=cashiers.get(str(checkout.get("cashier_id")), "") if checkout.get("cashier_id") else "",
-            total=_decimal(checkout.get("price")),
+            total=decimal_or_none(checkout.get("price")),
             deposit=deposit if payments else None,
-            change=_decimal(checkout.get("change")),
+            change=decimal_or_none(checkout.get("change")),
             entered_at=None,  # Ubiregi checkouts carry no store-entry time
-            payment_method="+".join(names),
-            raw=json.loads(json.dumps(checkout)),
+            payment_method="+".join(kinds)[:100],
+            raw=json.loads(json.dumps(checkout, default=str)),
         )
+
+
+def _dicts(items):
+    return (item for item in (items if isinstance(items, list) else []) if isinstance(item, dict))
+
+
+def payment_kind(payment: dict, methods: dict) -> str:
+    """cash / card / other as documented; any other kind is kept as the provider wrote it (the
+    pages show it as "other" with that name), never dropped."""
+    kind = payment.get("kind") or (methods.get(str(payment.get("payment_type_id"))) or {}).get("kind")
+    kind = text(kind or "", 40).strip().lower()
+    return kind or ("other" if payment.get("payment_type_id") is not None else "")
 
 
 def _safe_json(response: http.Response) -> dict:
@@ -233,7 +281,17 @@ def _safe_json(response: http.Response) -> dict:
 
 def _reason(response: http.Response, default: str) -> str:
     body = _safe_json(response)
-    return str(body.get("error_description") or body.get("error") or body.get("message") or default)
+    messages = [
+        str(m) for e in _dicts(body.get("errors")) for m in (e.get("messages") or []) if isinstance(m, str | int)
+    ]  # U1 src/errors.haml: {"errors": [{"object", "messages"}]}
+    reason = body.get("error_description") or body.get("error") or "; ".join(messages) or body.get("message")
+    return str(reason or default)[:300]
+
+
+def app_secret_header(secret: str, *, at: datetime | None = None) -> str:
+    """U1 src/authentication.haml: `salt:sha1_hex(salt + secret)`, the salt a timestamp."""
+    salt = (at or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+    return f"{salt}:{hashlib.sha1((salt + secret).encode()).hexdigest()}"  # noqa: S324 - the documented digest
 
 
 def _raise_for_transient(response: http.Response) -> None:

@@ -21,12 +21,19 @@ def yen(value) -> str:
 
 @register.filter
 def payment_label(value: str) -> str:
+    """cash / card / other as the providers document them, joined with "+"; a method the pages do
+    not know is shown as "Other (<its name>)", never dropped (stored rows keep the provider's word)."""
     labels = {
         "cash": _("Cash"),
-        "credit": _("Credit card"),
-        "cash+credit": _("Cash and credit card"),
-        "emoney": _("Electronic money"),
+        "card": _("Card"),
+        "credit": _("Card"),  # rows stored before the documented kinds were followed
+        "other": _("Other"),
     }
     if not value:
         return "-"
-    return " + ".join(labels.get(part, part) for part in value.split("+")) if value not in labels else labels[value]
+    parts = []
+    for part in str(value).split("+"):
+        part = part.strip()
+        if part:
+            parts.append(labels.get(part) or _("Other (%(name)s)") % {"name": part})
+    return " + ".join(parts) or "-"

@@ -1,16 +1,47 @@
-// POS dashboard: clicking a transaction moves the timeline's seek position to its time (no reload
-// when the time is inside the shown range; otherwise the link reloads the page centred on it).
-// The player listens for the "pos:seek" event on #pos-player: it asks which recording segment covers
-// that moment (the segment file is served by recording's authorized view) and seeks to the offset;
-// at the end of a segment it goes on with the next one.
+// POS dashboard: with no transaction selected the player shows the camera's live video (recording's
+// live player, recording/live.js, on #live-video). Clicking a transaction moves the timeline's seek
+// position to its time (no reload when the time is inside the shown range; otherwise the link
+// reloads the page centred on it) and switches the player to the recording of that moment: it
+// asks which recording segment covers it (the segment file is served by recording's authorized
+// view), seeks to the offset and at the end of a segment goes on with the next one. "Live" returns.
 (function () {
   "use strict";
   var player = document.getElementById("pos-player");
   var video = document.getElementById("pos-video");
   var message = document.getElementById("pos-player-message");
+  var live = document.getElementById("pos-live");
+  var liveVideo = document.getElementById("live-video");
+  var liveButton = document.getElementById("pos-live-button");
+  var label = document.getElementById("pos-seek-label");
   if (!player || !video) return;
   var current = null;
   var asked = 0;
+
+  function leaveLive() {
+    if (live) live.hidden = true;
+    if (liveVideo) liveVideo.pause();
+    if (liveButton) liveButton.hidden = false;
+  }
+
+  function goLive() {
+    asked++; // answers still on their way are for the recording: ignore them
+    current = null;
+    video.pause();
+    video.hidden = true;
+    if (message) message.hidden = true;
+    if (live) live.hidden = false;
+    if (liveVideo) { var p = liveVideo.play(); if (p && p.catch) p.catch(function () {}); }
+    if (liveButton) liveButton.hidden = true;
+    if (label) label.textContent = label.dataset.live;
+    var seek = document.getElementById("pos-seek");
+    if (seek) seek.hidden = true;
+    document.querySelectorAll(".pos-tx.selected").forEach(function (li) { li.classList.remove("selected"); });
+    var url = new URL(window.location.href);
+    url.searchParams.delete("at");
+    url.hash = "";
+    history.replaceState(null, "", url.pathname + url.search);
+    player.dataset.mode = "live";
+  }
 
   function show(text) {
     video.pause();
@@ -20,6 +51,7 @@
 
   function play(info) {
     current = info;
+    player.dataset.mode = "recording";
     if (message) message.hidden = true;
     video.hidden = false;
     video.dataset.offset = String(info.offset);
@@ -50,11 +82,13 @@
       .catch(function () { if (mine === asked) show(""); });
   }
 
-  player.addEventListener("pos:seek", function (event) { load(event.detail.at); });
+  player.addEventListener("pos:seek", function (event) { leaveLive(); load(event.detail.at); });
+  if (liveButton) liveButton.addEventListener("click", goLive);
+  player.dataset.mode = player.dataset.at ? "recording" : (live ? "live" : "idle");
   video.addEventListener("ended", function () {
     if (current) load(new Date(Date.parse(current.end) + 1)); // continue with the next minute
   });
-  if (player.dataset.at) load(new Date(player.dataset.at));
+  if (player.dataset.at) { leaveLive(); load(new Date(player.dataset.at)); }
 })();
 
 (function () {

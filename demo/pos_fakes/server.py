@@ -1,9 +1,10 @@
 """The HTTP plumbing shared by the fakes: a ThreadingHTTPServer on 127.0.0.1 in a daemon thread.
 
 `fail_next(fault, times)` queues faults answered before the real handler runs:
-"401" (revoked token), "429" (rate limited, with Retry-After), "500" / "503" (server error),
-"timeout" (answers only after `timeout_seconds`, longer than the client waits) and "malformed"
-(HTTP 200 with a body that is not the documented JSON).
+"401" (revoked token), "402" (subscription ended), "429" (rate limited, with Retry-After),
+"500" / "503" (server error), "timeout" (answers only after `timeout_seconds`, longer than the
+client waits), "malformed" / "html" (HTTP 200 with an HTML page instead of the documented JSON)
+and "short" (the provider's own handler answers one row fewer than it counts: see the fakes).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-FAULTS = ("401", "429", "500", "503", "timeout", "malformed")
+FAULTS = ("401", "402", "429", "500", "503", "timeout", "malformed", "html", "short")
 
 
 @dataclass
@@ -92,6 +93,7 @@ class FakeServer:
         self.lock = threading.RLock()
         self.faults: deque[str] = deque()
         self.requests: list[tuple[str, str]] = []
+        self.short = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -141,12 +143,14 @@ class FakeServer:
     def _fault_reply(self, fault: str) -> Reply | None:
         if fault == "401":
             return json_reply(401, {"error": "invalid_token", "error_description": "The access token was revoked."})
+        if fault == "402":
+            return json_reply(402, {"errors": [{"object": {}, "messages": ["subscription expired"]}]})
         if fault == "429":
             return Reply(429, b'{"error": "rate_limited"}', {"Content-Type": "application/json", "Retry-After": "30"})
         if fault in ("500", "503"):
             return Reply(int(fault), b"<html><body>Internal Server Error</body></html>", {"Content-Type": "text/html"})
-        if fault == "malformed":
-            return Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"})
+        if fault in ("malformed", "html"):
+            return Reply(200, b"<!DOCTYPE html><html><body>maintenance</body></html>", {"Content-Type": "text/html"})
         if fault == "timeout":
             time.sleep(self.timeout_seconds)
         return None  # after the delay, the real answer (the client has gone by then)
@@ -155,11 +159,12 @@ class FakeServer:
         with self.lock:
             self.requests.append((request.method, request.path))
             fault = self.faults.popleft() if self.faults and self.faultable(request) else None
-        if fault is not None:
+        if fault is not None and fault != "short":
             reply = self._fault_reply(fault)
             if reply is not None:
                 return reply
         with self.lock:
+            self.short = fault == "short"
             return self.handle(request)
 
     def handle(self, request: Request) -> Reply:  # pragma: no cover - overridden
