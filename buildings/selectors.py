@@ -12,7 +12,7 @@ from .models import Building, Room
 def _visible_devices(operator: Operator, user: User | None):
     """Ids of the devices `user` may see, or None when the user sees all of the operator's.
 
-    A viewer / device operator limited to chosen rooms or cameras (devices.UserCameraScope) gets
+    A viewer / device operator limited to chosen rooms or cameras (sharing.UserCameraScope) gets
     buildings, rooms and counts of what is visible to them only."""
     from devices.selectors import device_list, user_scope  # devices depends on buildings, not back
 

@@ -3,7 +3,7 @@
 Congestion cameras are the operator's OWN cameras only (a camera shared to it cannot be analysed by
 it: only the owner enables congestion). Another operator's camera, group or hours line is a 404.
 
-Per-user camera limits (devices.models_sharing.UserCameraScope) apply to every read made for a user:
+Per-user camera limits (sharing.models.UserCameraScope) apply to every read made for a user:
 a limited viewer / device operator sees only the congestion cameras whose device
 `devices.selectors.camera_list(operator=…, user=…)` shows it, and only the groups whose cameras are
 ALL visible to it (a group's count, image and prediction are made of every camera in it, so showing a

@@ -95,6 +95,3 @@ class DeviceExchange(TenantModel):
 
     class Meta:
         ordering = ["-at"]
-
-
-from .models_sharing import CameraShare, ShareAuditEvent, UserCameraScope  # noqa: E402, F401  (sharing lives beside)

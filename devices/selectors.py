@@ -2,11 +2,14 @@
 
 Visible to a user of `operator`:
 - the operator's own devices, and
-- cameras another operator shared to it (`CameraShare`, approved) — cameras only, never their
-  sensors, rooms or anything else of the owner; such a camera carries `shared_by` (the owner's
-  name; None on own devices),
-- narrowed, for a viewer / device operator with a `UserCameraScope`, to the chosen rooms and
-  cameras (an admin always sees everything of the operator).
+- cameras another operator shared to it (a `sharing.CameraShare`, approved) — cameras only, never
+  their sensors, rooms or anything else of the owner; such a camera carries `shared_by` (the
+  owner's name; None on own devices),
+- narrowed, for a viewer / device operator with a camera limit (`sharing.UserCameraScope`), to the
+  chosen rooms and cameras (an admin always sees everything of the operator).
+
+The shares and the limits are the sharing app's; it hands them to this module through
+`devices.visibility`, so devices does not import a feature app above it.
 
 The answer is computed per call from the database, so cancelling a share or changing a scope takes
 effect on the next request of every page, API call and media token.
@@ -18,29 +21,23 @@ from django.http import Http404
 from tenants.access import get_visible_or_404, require_admin
 from tenants.models import Operator, Role, User
 
+from . import visibility
 from .models import Device, DeviceExchange, DeviceKind
-from .models_sharing import CameraShare, ShareStatus, UserCameraScope
+from .visibility import CameraLimit
 
 SCOPED_ROLES = (Role.VIEWER, Role.DEVICE_OPERATOR)
 
 
-def shared_camera_ids(*, operator: Operator) -> QuerySet:
-    """Ids of the cameras other operators shared to `operator` and it approved (a subquery)."""
-    return CameraShare.objects.filter(receiver=operator, status=ShareStatus.APPROVED).values("camera_id")
-
-
-def user_scope(user: User | None) -> UserCameraScope | None:
+def user_scope(user: User | None) -> CameraLimit | None:
     """The camera limit in force for `user`, or None when the user sees everything of its operator."""
     if user is None or not getattr(user, "is_authenticated", False) or user.role not in SCOPED_ROLES:
         return None
-    return UserCameraScope.objects.filter(user=user).first()
+    return visibility.rules().user_limit(user)
 
 
-def _scope_q(scope: UserCameraScope) -> Q:
-    room_ids = list(scope.rooms.values_list("pk", flat=True))
-    camera_ids = list(scope.cameras.values_list("pk", flat=True))
+def _scope_q(scope: CameraLimit) -> Q:
     # A sensor goes with its camera; every device of a chosen room is in.
-    return Q(room_id__in=room_ids) | Q(pk__in=camera_ids) | Q(parent_id__in=camera_ids)
+    return Q(room_id__in=scope.room_ids) | Q(pk__in=scope.camera_ids) | Q(parent_id__in=scope.camera_ids)
 
 
 def _shared_by(operator: Operator) -> Case:
@@ -53,8 +50,9 @@ def device_list(
     """Devices `user` of `operator` may see (see the module docstring); `user=None` is the operator's
     whole view, for background work acting for no user."""
     visible = Q(operator=operator)
-    if kind in (None, "", DeviceKind.CAMERA):
-        visible |= Q(kind=DeviceKind.CAMERA, pk__in=shared_camera_ids(operator=operator))
+    shared = visibility.rules().shared_camera_ids(operator=operator)
+    if shared is not None and kind in (None, "", DeviceKind.CAMERA):
+        visible |= Q(kind=DeviceKind.CAMERA, pk__in=shared)
     devices = (
         Device.objects.filter(visible)
         .select_related("room", "room__building", "parent")

@@ -349,8 +349,8 @@ CONTROL_REFUSED = {
 }
 
 CROSS_OPERATOR_BY_DESIGN = {
-    ("devices.CameraShare", "receiver"): "a share request names its receiving operator (SPEC §4)",
-    ("devices.ShareAuditEvent", "receiver"): "the audit of a share names its receiver (SPEC §4)",
+    ("sharing.CameraShare", "receiver"): "a share request names its receiving operator (SPEC §4)",
+    ("sharing.ShareAuditEvent", "receiver"): "the audit of a share names its receiver (SPEC §4)",
 }
 
 
@@ -371,7 +371,7 @@ class World:
 
 
 def _side(tenant: Tenant, *, with_receivers: bool) -> Side:
-    from devices.models_sharing import CameraShare
+    from sharing.models import CameraShare
 
     ids = {kind: find(tenant) for kind, find in BODY_IDS.items()}
     _equip(tenant)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "devices",
     "recording",
     "congestion",
+    "sharing",
     "pos_link",
     "licensing",
 ]

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from devices.sharing_services import user_scope_set
+from sharing.services import user_scope_set
 from tests.conftest import client_for
 from tests.factories import BuildingFactory, CameraFactory, RoomFactory, SensorFactory
 

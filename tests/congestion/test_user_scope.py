@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from congestion.models import Group
-from devices.models_sharing import UserCameraScope
+from sharing.models import UserCameraScope
 from tests.conftest import client_for
 
 from .conftest import register

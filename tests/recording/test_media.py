@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from devices.sharing_selectors import camera_access_token
+from devices.media_tokens import camera_access_token
 from recording import media_services
 from recording.models import EventClip, Export, IngestLease, MotionEvent, RecordingCondition
 from tests.conftest import client_for

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import pytest
 
 from devices.models import Device
-from devices.models_sharing import CameraShare, ShareAuditEvent, UserCameraScope
+from sharing.models import CameraShare, ShareAuditEvent, UserCameraScope
 from tests.conftest import Tenant, build_tenant
 from tests.factories import CameraFactory, RoomFactory
 from tests.sharing.factories import make_share

@@ -1,7 +1,7 @@
 """Helpers for tests that need camera shares (made through the services, so audit events exist too)."""
 
-from devices.models_sharing import CameraShare
-from devices.sharing_services import share_approve, share_request
+from sharing.models import CameraShare
+from sharing.services import share_approve, share_request
 from tests.conftest import Tenant
 from tests.factories import OperatorFactory, UserFactory
 

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from devices.models_sharing import CameraShare, ShareStatus
-from devices.sharing_services import user_scope_set
+from sharing.models import CameraShare, ShareStatus
+from sharing.services import user_scope_set
 from tests.sharing.conftest import second_room, snapshot
 
 

@@ -5,7 +5,7 @@ approve / decline / cancel / remove with confirmation, 404 for every write, view
 import pytest
 from django.urls import reverse
 
-from devices.models_sharing import CameraShare, ShareStatus, UserCameraScope
+from sharing.models import CameraShare, ShareStatus, UserCameraScope
 from tests.conftest import client_for
 from tests.sharing.conftest import second_room, snapshot
 

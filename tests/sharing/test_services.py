@@ -6,17 +6,11 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from devices.models_sharing import ShareAction, ShareStatus
+from devices.media_tokens import ACCESS_TOKEN_SALT, camera_access_token, camera_access_valid
 from devices.selectors import access_device, camera_list, device_list
-from devices.sharing_selectors import (
-    ACCESS_TOKEN_SALT,
-    access_share,
-    camera_access_token,
-    camera_access_valid,
-    share_audit_list,
-    share_list,
-)
-from devices.sharing_services import (
+from sharing.models import ShareAction, ShareStatus
+from sharing.selectors import access_share, share_audit_list, share_list
+from sharing.services import (
     share_approve,
     share_cancel,
     share_decline,

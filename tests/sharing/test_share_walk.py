@@ -8,7 +8,7 @@ alpha stays a 404 for every method. After alpha cancels, the shared camera's rou
 import pytest
 from django.urls import reverse
 
-from devices.sharing_services import share_cancel
+from sharing.services import share_cancel
 from tests.conftest import Tenant, client_for
 from tests.test_tenant_isolation import ENTITY_IDS, ID_ROUTES, _snapshot
 

@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from buildings.selectors import room_list
+from devices.selectors import camera_list
 from tenants.access import access_user, require_admin
 
-from .models_sharing import CameraShare, ShareStatus
-from .selectors import camera_list
-from .sharing_selectors import (
+from .models import CameraShare, ShareStatus
+from .selectors import (
     access_share,
     scopable_user_list,
     share_active_list,
@@ -35,7 +35,7 @@ from .sharing_selectors import (
     share_outgoing_list,
     user_scope_for,
 )
-from .sharing_services import (
+from .services import (
     share_approve,
     share_cancel,
     share_decline,
@@ -73,7 +73,7 @@ def sharing_index_view(request: HttpRequest) -> HttpResponse:
         "active": share_active_list(operator=operator),
         "events": share_audit_list(operator=operator)[:10],
     }
-    return render(request, "devices/sharing/index.html", context)
+    return render(request, "sharing/index.html", context)
 
 
 @login_required
@@ -81,14 +81,14 @@ def sharing_index_view(request: HttpRequest) -> HttpResponse:
 def sharing_history_view(request: HttpRequest) -> HttpResponse:
     """Every share, given or received, in any state (the full record)."""
     page = _page(request, share_list(operator=request.operator))
-    return render(request, "devices/sharing/history.html", {"page": page})
+    return render(request, "sharing/history.html", {"page": page})
 
 
 @login_required
 @require_http_methods(["GET"])
 def sharing_audit_view(request: HttpRequest) -> HttpResponse:
     page = _page(request, share_audit_list(operator=request.operator))
-    return render(request, "devices/sharing/audit.html", {"page": page})
+    return render(request, "sharing/audit.html", {"page": page})
 
 
 @login_required
@@ -96,7 +96,7 @@ def sharing_audit_view(request: HttpRequest) -> HttpResponse:
 def share_detail_view(request: HttpRequest, share_id: int) -> HttpResponse:
     share = access_share(operator=request.operator, user=request.user, pk=share_id)
     events = share_audit_list(operator=request.operator, share=share)
-    return render(request, "devices/sharing/detail.html", {"share": share, "events": events})
+    return render(request, "sharing/detail.html", {"share": share, "events": events})
 
 
 @login_required
@@ -142,7 +142,7 @@ def share_request_view(request: HttpRequest) -> HttpResponse:
         "chosen_cameras": chosen_cameras,
         "camera_error": camera_error,
     }
-    return render(request, "devices/sharing/request.html", context)
+    return render(request, "sharing/request.html", context)
 
 
 def _share_action(
@@ -166,7 +166,7 @@ def _share_action(
     is_owner = share.operator_id == request.operator.pk
     return render(
         request,
-        "devices/sharing/confirm.html",
+        "sharing/confirm.html",
         {"share": share, "action": action, "is_owner": is_owner, "allowed": _allowed(share, action, is_owner)},
     )
 
@@ -240,7 +240,7 @@ def share_remove_view(request: HttpRequest, share_id: int) -> HttpResponse:
 def limit_list_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     page = _page(request, scopable_user_list(operator=request.operator))
-    return render(request, "devices/sharing/limits.html", {"page": page})
+    return render(request, "sharing/limits.html", {"page": page})
 
 
 @login_required
@@ -278,7 +278,7 @@ def limit_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
         "chosen_cameras": chosen_cameras,
         "error": error,
     }
-    return render(request, "devices/sharing/limit_edit.html", context)
+    return render(request, "sharing/limit_edit.html", context)
 
 
 @login_required
@@ -300,4 +300,4 @@ def limit_clear_view(request: HttpRequest, user_id: int) -> HttpResponse:
         "scope_cameras": cameras,
         "cancel_url": reverse("sharing:limit_edit", args=[target.pk]),
     }
-    return render(request, "devices/sharing/limit_clear.html", context)
+    return render(request, "sharing/limit_clear.html", context)

@@ -2,7 +2,11 @@
 
 A `CameraShare` belongs to the owning operator (`operator`, as every tenant model) and names the
 receiving operator. It is visible to both sides and to nobody else; what the receiver may do with the
-camera is decided by `devices.selectors` (read only, never write).
+camera is decided by `devices.selectors` (read only, never write), which gets the approved shares and
+the per-user limits from `sharing.selectors` through `devices.visibility`.
+
+The tables keep the names they had when these models lived in `devices` (migration
+sharing/0001_initial moved them without touching the data).
 """
 
 from django.db import models
@@ -49,6 +53,7 @@ class CameraShare(TenantModel):
     ended_by = models.ForeignKey("tenants.User", null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        db_table = "devices_camerashare"
         ordering = ["-requested_at", "-id"]
         verbose_name = _("camera share")
         verbose_name_plural = _("camera shares")
@@ -96,6 +101,7 @@ class ShareAuditEvent(TenantModel):
     camera_name = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        db_table = "devices_shareauditevent"
         ordering = ["-at", "-id"]
 
 
@@ -114,5 +120,6 @@ class UserCameraScope(TenantModel):
     updated_by = models.ForeignKey("tenants.User", null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        db_table = "devices_usercamerascope"
         verbose_name = _("camera access limit")
         verbose_name_plural = _("camera access limits")

@@ -13,13 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from buildings.serializers import raise_as_drf
 
-from .models_sharing import CameraShare, ShareAuditEvent, ShareStatus
-from .sharing_selectors import access_share, share_audit_list, share_list
-from .sharing_services import share_approve, share_cancel, share_decline, share_remove, share_request
+from .models import CameraShare, ShareAuditEvent, ShareStatus
+from .selectors import access_share, share_audit_list, share_list
+from .services import share_approve, share_cancel, share_decline, share_remove, share_request
 
 
 class ShareSerializer(serializers.ModelSerializer):
@@ -188,9 +187,3 @@ class ShareAuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return share_audit_list(operator=self.request.operator)
-
-
-router = SimpleRouter()
-router.register("shares", ShareViewSet, basename="share")
-router.register("share-audit", ShareAuditViewSet, basename="share-audit")
-urlpatterns = router.urls

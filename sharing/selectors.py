@@ -1,21 +1,20 @@
-"""Reads of camera shares, their audit log, per-user camera limits, and media access tokens.
+"""Reads of camera shares, their audit log and per-user camera limits.
 
 A share is visible to exactly two operators: its owner (`operator`) and its receiver. Every lookup
 here filters on one of them, so a third operator gets the same 404 as for a missing id.
+`shared_camera_ids` and `user_camera_limit` are the two rules `devices.selectors.device_list`
+applies for every read (handed over in `sharing.apps`, see `devices.visibility`).
 """
 
-from dataclasses import dataclass
-
-from django.core import signing
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from tenants.access import require_admin
+from devices.models import Device
+from devices.selectors import SCOPED_ROLES
+from devices.visibility import CameraLimit
+from tenants.access import get_visible_or_404, require_admin
 from tenants.models import Operator, User
 
-from .models import Device
-from .models_sharing import OPEN_STATUSES, CameraShare, ShareAuditEvent, ShareStatus, UserCameraScope
-from .selectors import SCOPED_ROLES, device_list
+from .models import OPEN_STATUSES, CameraShare, ShareAuditEvent, ShareStatus, UserCameraScope
 
 # --------------------------------------------------------------------------------------------- shares
 
@@ -46,6 +45,11 @@ def share_active_list(*, operator: Operator) -> QuerySet[CameraShare]:
     return share_list(operator=operator).filter(status=ShareStatus.APPROVED)
 
 
+def shared_camera_ids(*, operator: Operator) -> QuerySet:
+    """Ids of the cameras other operators shared to `operator` and it approved (a subquery)."""
+    return CameraShare.objects.filter(receiver=operator, status=ShareStatus.APPROVED).values("camera_id")
+
+
 def share_open_exists(*, camera: Device, receiver: Operator) -> bool:
     return CameraShare.objects.filter(camera=camera, receiver=receiver, status__in=OPEN_STATUSES).exists()
 
@@ -57,13 +61,7 @@ def access_share(*, operator: Operator, user: User, pk, write: bool = False) -> 
     (indistinguishable); 403 when `write` and the user is not an admin. Which side may do what
     (approve / decline: receiver; cancel: owner; remove: receiver) is checked by the services.
     """
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    share = share_list(operator=operator).filter(pk=pk).first()
-    if share is None:
-        raise Http404
+    share = get_visible_or_404(share_list(operator=operator), pk)
     if write:
         require_admin(user)
     return share
@@ -82,6 +80,18 @@ def share_audit_list(*, operator: Operator, share: CameraShare | None = None) ->
 # ------------------------------------------------------------------------------------- camera limits
 
 
+def user_camera_limit(user: User) -> CameraLimit | None:
+    """The rooms and cameras `user` is limited to, or None when it has no limit (devices asks only for
+    viewers and device operators)."""
+    scope = UserCameraScope.objects.filter(user=user).first()
+    if scope is None:
+        return None
+    return CameraLimit(
+        room_ids=frozenset(scope.rooms.values_list("pk", flat=True)),
+        camera_ids=frozenset(scope.cameras.values_list("pk", flat=True)),
+    )
+
+
 def user_scope_for(*, operator: Operator, user: User) -> UserCameraScope | None:
     """The camera limit of `user` (a member of `operator`), or None when it has none."""
     return UserCameraScope.objects.for_operator(operator).filter(user=user).prefetch_related("rooms", "cameras").first()
@@ -95,50 +105,3 @@ def scopable_user_list(*, operator: Operator) -> QuerySet[User]:
         .select_related("camera_scope")
         .order_by("email")
     )
-
-
-# ------------------------------------------------------------------------------------- media tokens
-
-ACCESS_TOKEN_SALT = "devices.camera-access"  # noqa: S105 - a signing namespace, not a secret
-ACCESS_TOKEN_MAX_AGE = 300  # seconds: a handed-out media URL dies within minutes of losing access
-
-
-@dataclass(frozen=True)
-class CameraAccess:
-    camera: Device
-    operator: Operator
-    user: User | None
-
-
-def camera_access_token(camera: Device, operator: Operator, *, user: User | None = None) -> str:
-    """A signed, short-lived token for media URLs (clips, segments, live playlists) of `camera`,
-    seen by `operator` (and by `user`, whose camera limit then applies too).
-
-    It carries ids only. `camera_access_valid` re-checks access every time it is presented, so a
-    cancelled or removed share, a deleted camera or a narrowed user limit refuses it at once; the
-    expiry bounds how long a leaked token could be replayed even while access lasts.
-    """
-    payload = {"c": camera.pk, "o": operator.pk, "u": user.pk if user is not None else None}
-    return signing.dumps(payload, salt=ACCESS_TOKEN_SALT, compress=True)
-
-
-def camera_access_valid(token: str, *, max_age: int = ACCESS_TOKEN_MAX_AGE) -> CameraAccess | None:
-    """The camera a token from `camera_access_token` opens, if it is genuine, not expired, and its
-    operator (and user) may still see the camera right now; else None."""
-    try:
-        payload = signing.loads(token, salt=ACCESS_TOKEN_SALT, max_age=max_age)
-        camera_id, operator_id, user_id = int(payload["c"]), int(payload["o"]), payload.get("u")
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    operator = Operator.objects.filter(pk=operator_id).first()
-    if operator is None:
-        return None
-    user = None
-    if user_id is not None:
-        user = User.objects.filter(pk=user_id, operator=operator, is_active=True).first()
-        if user is None:
-            return None
-    camera = device_list(operator=operator, user=user, kind="camera").filter(pk=camera_id).first()
-    if camera is None:
-        return None
-    return CameraAccess(camera=camera, operator=operator, user=user)

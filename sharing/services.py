@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from devices.models import Device
+from devices.selectors import SCOPED_ROLES, camera_list
 from tenants.access import require_admin
 from tenants.models import Operator, User
 
-from .models import Device
-from .models_sharing import CameraShare, ShareAction, ShareAuditEvent, ShareStatus, UserCameraScope
-from .selectors import SCOPED_ROLES, camera_list
-from .sharing_selectors import share_open_exists
+from .models import CameraShare, ShareAction, ShareAuditEvent, ShareStatus, UserCameraScope
+from .selectors import share_open_exists
 
 _SHARE_ID_NOISE = re.compile(r"[\s\-]")
 
