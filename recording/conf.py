@@ -90,3 +90,27 @@ def ingest_worker_stale_seconds() -> float:
 def max_event_seconds() -> float:
     """A longer motion is reported in parts, so event clips stay about a minute long with the rolls."""
     return float(_setting("RECORDING_MAX_EVENT_SECONDS", 50))
+
+
+# ----------------------------------------------------------------------------- server-side motion, worker sizing
+
+
+def motion_max_gop_seconds() -> float:
+    """A camera whose keyframes come this far apart (or more) is watched by a full decode instead: motion
+    from keyframes alone would be noticed too late for the pre-roll to cover it."""
+    return float(_setting("RECORDING_MOTION_MAX_GOP_SECONDS", 10))
+
+
+def sub_stream_retry_seconds() -> float:
+    """After a sub-stream stopped (motion fell back to the main stream), how long before trying it again."""
+    return float(_setting("RECORDING_SUB_STREAM_RETRY_SECONDS", 300))
+
+
+def worker_cpu_share() -> float:
+    """The share of its cores a recorder may use (its own process tree, measured): it takes cameras while
+    under it and gives cameras back, for other workers to take, when over by the hysteresis."""
+    return int(_setting("RECORDING_WORKER_CPU_PERCENT", 75)) / 100
+
+
+def worker_cpu_hysteresis() -> float:
+    return int(_setting("RECORDING_WORKER_CPU_HYSTERESIS_PERCENT", 10)) / 100

@@ -14,13 +14,20 @@ killed worker's task would wait for that timeout. Instead each camera has an `In
   one restarted) takes the camera over. A worker stopping cleanly releases its leases at once.
 
 Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy, restarts with backoff),
-server-side motion on a small low-rate frame stream for cameras without their own sensor, and, while
-somebody watches, an HLS stream by stream copy for live view.
+server-side motion for cameras without their own sensor (keyframes only, of the sub-stream where the
+camera has one; see `CameraIngest.run_motion`), and, while somebody watches, an HLS stream by stream
+copy for live view.
+
+A worker sizes itself by what it costs, not by a camera count: it measures its own process tree (Python
+and every ffmpeg child, `workers.cpu.TreeLoad`) every tick, takes cameras while under
+RECORDING_WORKER_CPU_PERCENT of its cores and gives some back for other workers when over by the
+hysteresis (`Sizing`); `--capacity` is only a hard cap.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -36,18 +43,28 @@ from django.db import IntegrityError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from workers.cpu import TreeLoad
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
 from workers.hls import HlsStream
-from workers.motion import MotionDetector
+from workers.motion import GopMeter, MotionConfig, MotionDetector
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, probe_camera
 from workers.redaction import redact, url_secrets
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
 from . import conf, media_services
 from .media_selectors import camera_by_id, recordable_cameras, recording_settings_for
-from .models import IngestLease, IngestWorker, MotionEvent, MotionSource
+from .models import (
+    CameraRecording,
+    IngestLease,
+    IngestWorker,
+    MotionDecode,
+    MotionEvent,
+    MotionNote,
+    MotionSource,
+    MotionStream,
+)
 from .onvif import OnvifError
-from .streams import ingest_url, is_onvif
+from .streams import ingest_url, is_onvif, motion_sub_stream_url
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +161,7 @@ class CameraIngest:
     url: str
     spool: Path
     server_motion: bool = True
+    motion_url: str = ""  # the camera's sub-stream, lighter to watch for motion; "" for none
     segment_time: int = 60
     stall_timeout: float = 10.0
     worker_id: str = ""
@@ -152,6 +170,7 @@ class CameraIngest:
     threads: list[threading.Thread] = field(default_factory=list, init=False)
     hls: HlsStream | None = field(default=None, init=False)
     unstored: list[Segment] = field(default_factory=list, init=False)  # storage failed; retried
+    started_at: float = field(default_factory=time.monotonic, init=False)  # for the worker's sizing
     outages: int = field(default=0, init=False)  # consecutive, since the last good recording
 
     def __post_init__(self) -> None:
@@ -173,6 +192,8 @@ class CameraIngest:
         self._spawn(self.segmenter.run, self.stop_event, name=f"rec-{self.camera_id}")
         if self.server_motion:
             self._spawn(self.run_motion, name=f"motion-{self.camera_id}")
+        else:  # the camera's own sensor reports motion: nothing to decode
+            self._motion_status(decode=MotionDecode.NONE, stream="", gop_seconds=None, note="")
         return self
 
     def alive(self) -> bool:
@@ -317,34 +338,127 @@ class CameraIngest:
     # Server-side motion ------------------------------------------------------------------------
 
     def run_motion(self) -> None:
-        """Low-rate small grey frames → frame differencing; each finished event → motion_record.
-        The only decoding in recording, at a few frames a second on a 320-pixel frame."""
+        """Small grey frames → frame differencing; each finished event → motion_record.
+
+        Decodes as little as it can (docs/user-guide.md, "Server-side motion"): the keyframes only, of the
+        sub-stream when the camera has one. A stream whose keyframes come RECORDING_MOTION_MAX_GOP_SECONDS
+        apart or more is decoded in full (at RECORDING_MOTION_FPS) for this camera only. A sub-stream that
+        stops hands motion over to the main stream at once (noted on the camera page) and is tried again
+        after RECORDING_SUB_STREAM_RETRY_SECONDS; the recording is another ffmpeg and never stops for it."""
         backoff = 1.0
+        full: set[str] = set()  # streams whose keyframes came too seldom
+        sub_retry_at = 0.0
         while not self.stop_event.is_set():
-            detector = MotionDetector()
-            since: float | None = None  # when the open event began, or the end of its last reported part
-            try:
-                with FrameSource(self.url, fps=conf.motion_fps(), width=320, height=240) as frames:
-                    for frame in frames:
-                        if self.stop_event.is_set():
-                            break
-                        backoff = 1.0
-                        for event in detector.update(frame.image, frame.time):
-                            self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
-                            since = None
-                        if detector.in_motion and since is None:
-                            since = frame.time
-                        elif since is not None and frame.time - since >= conf.max_event_seconds():
-                            # Somebody keeps moving (a busy entrance): report the event in ~1-minute parts,
-                            # so clips stay about a minute long and arrive while it goes on.
-                            self._motion(since, frame.time, frame.image)
-                            since = frame.time
-            except FrameSourceError as exc:
-                logger.info("camera %s: motion frames stopped: %s", self.camera_id, exc)
-            for event in detector.flush():
-                self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
+            on_sub = bool(self.motion_url) and time.monotonic() >= sub_retry_at
+            stream = MotionStream.SUB if on_sub else MotionStream.MAIN
+            outcome = self._watch(self.motion_url if on_sub else self.url, stream=stream, keyframes=stream not in full)
+            if self.stop_event.is_set():
+                break
+            if outcome == "long_gop":
+                full.add(stream)
+                continue
+            if on_sub:
+                logger.info("camera %s: the sub-stream stopped; motion on the main stream", self.camera_id)
+                sub_retry_at = time.monotonic() + conf.sub_stream_retry_seconds()
+                self._motion_status(note=MotionNote.SUB_STREAM_DOWN)
+                continue
+            if outcome == "frames":
+                backoff = 1.0
             self.stop_event.wait(backoff)
             backoff = min(30.0, backoff * 2)
+
+    def _watch(self, url: str, *, stream: str, keyframes: bool) -> str:
+        """Run motion on one stream until it ends: "long_gop" (keyframes too seldom: decode it in full),
+        "frames" (it ran, then stopped), "failed" (no frame at all)."""
+        limit = conf.motion_max_gop_seconds()
+        config = MotionConfig()
+        detector = MotionDetector(config.for_interval(2.0) if keyframes else config.for_interval(1 / conf.motion_fps()))
+        meter = GopMeter()
+        since: float | None = None  # when the open event began, or the end of its last reported part
+        source = FrameSource(url, fps=conf.motion_fps(), width=320, height=240, keyframes_only=keyframes)
+        last_frame = [time.monotonic() + 10.0]  # the first keyframe may wait for connecting
+        starved = threading.Event()
+        watching = threading.Event()
+
+        def watchdog() -> None:
+            # A camera that never sends a keyframe (intra refresh) or one GOP longer than twice the limit:
+            # keyframe-only motion would wait forever. A dead stream ends ffmpeg itself (I/O timeout).
+            while not watching.wait(1.0):
+                if time.monotonic() - last_frame[0] > 2 * limit:
+                    starved.set()
+                    source.close()
+                    return
+
+        if keyframes:
+            threading.Thread(target=watchdog, name=f"motion-watchdog-{self.camera_id}", daemon=True).start()
+        got = False
+        outcome = "failed"
+        try:
+            with source as frames:
+                for frame in frames:
+                    if self.stop_event.is_set():
+                        break
+                    last_frame[0] = time.monotonic()
+                    if not got:
+                        got, outcome = True, "frames"
+                        self._motion_started(stream=stream, keyframes=keyframes, limit=limit)
+                    if keyframes:
+                        meter.add(frame.time)
+                        if meter.too_long(limit):
+                            logger.info("camera %s: keyframes every %.1f s: full decode", self.camera_id, meter.seconds)
+                            self._motion_status(
+                                decode=MotionDecode.FULL, gop_seconds=meter.seconds, note=MotionNote.LONG_GOP
+                            )
+                            outcome = "long_gop"
+                            break
+                        if meter.seconds is not None and detector.config.frame_interval != meter.seconds:
+                            if abs(detector.config.frame_interval - meter.seconds) > 0.5:
+                                detector.config = config.for_interval(meter.seconds)
+                                self._motion_status(gop_seconds=meter.seconds)
+                    for event in detector.update(frame.image, frame.time):
+                        self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
+                        since = None
+                    if detector.in_motion and since is None:
+                        since = frame.time
+                    elif since is not None and frame.time - since >= conf.max_event_seconds():
+                        # Somebody keeps moving (a busy entrance): report the event in ~1-minute parts,
+                        # so clips stay about a minute long and arrive while it goes on.
+                        self._motion(since, frame.time, frame.image)
+                        since = frame.time
+        except FrameSourceError as exc:
+            if not starved.is_set():
+                logger.info("camera %s: motion frames stopped: %s", self.camera_id, exc)
+        finally:
+            watching.set()
+        for event in detector.flush():
+            self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
+        if starved.is_set() and not self.stop_event.is_set():
+            logger.info("camera %s: no keyframe for %.0f s: full decode", self.camera_id, 2 * limit)
+            self._motion_status(decode=MotionDecode.FULL, gop_seconds=meter.seconds, note=MotionNote.LONG_GOP)
+            return "long_gop"
+        return outcome
+
+    def _motion_started(self, *, stream: str, keyframes: bool, limit: float) -> None:
+        row = CameraRecording.objects.filter(camera_id=self.camera_id).only("motion_note").first()
+        note = row.motion_note if row else ""
+        if stream == MotionStream.SUB and note == MotionNote.SUB_STREAM_DOWN:
+            note = ""  # the sub-stream is back
+        if keyframes and note == MotionNote.LONG_GOP:
+            note = ""  # measured again from now on
+        self._motion_status(decode=MotionDecode.KEYFRAMES if keyframes else MotionDecode.FULL, stream=stream, note=note)
+
+    def _motion_status(self, **fields: object) -> None:
+        """What the camera page says about this camera's motion detection."""
+        close_old_connections()
+        values = {f"motion_{name}": value for name, value in fields.items()}
+        values["motion_status_at"] = timezone.now()
+        if not CameraRecording.objects.filter(camera_id=self.camera_id).update(**values):
+            camera = self.camera()
+            if camera is not None:
+                try:
+                    CameraRecording.objects.create(camera=camera, operator_id=camera.operator_id, **values)
+                except IntegrityError:  # created meanwhile (a thumbnail, ONVIF): update it
+                    CameraRecording.objects.filter(camera_id=self.camera_id).update(**values)
 
     def _motion(self, start: float, end: float, image) -> None:
         close_old_connections()
@@ -387,20 +501,76 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """How many cameras a recorder takes (> 0) or gives back (< 0) this tick, from its measured load.
+
+    ``load`` is the worker's CPU (its whole process tree) as a share of its cores; ``settled`` of its
+    ``cameras`` have run long enough for their cost to show in it, the others count at the settled ones'
+    average. Under ``limit`` it takes as many cameras as the room left buys at that average; over ``limit``
+    + ``hysteresis`` it gives back enough to come down to ``limit``, but only while another worker has room
+    for them (a camera nobody takes would stop recording). At most ``batch`` (or half the cameras held) at
+    a time. A worker whose cameras have not settled yet takes a batch more only while under ``limit``.
+    """
+
+    limit: float = 0.75
+    hysteresis: float = 0.10
+    batch: int = 4
+
+    def step(
+        self,
+        *,
+        load: float | None,
+        cameras: int,
+        settled: int | None = None,
+        capacity: int = 0,
+        others_have_room: bool = False,
+    ) -> int:
+        settled = cameras if settled is None else min(settled, cameras)
+        room = capacity - cameras if capacity else math.inf
+        if capacity and room < 0:
+            return int(room)
+        most = max(self.batch, cameras // 2)
+        if cameras == 0 or load is None:
+            return int(max(0, min(self.batch, room)))
+        if settled == 0:
+            return int(max(0, min(self.batch, room))) if load < self.limit else 0
+        per_camera = max(load / settled, 1e-6)
+        if load > self.limit + self.hysteresis:
+            if not others_have_room:
+                return 0
+            return -min(most, cameras, max(1, math.ceil((load - self.limit) / per_camera)))
+        projected = load + (cameras - settled) * per_camera
+        if projected < self.limit:
+            return int(max(0, min(most, room, math.floor((self.limit - projected) / per_camera))))
+        return 0
+
+
 @dataclass
 class IngestSupervisor:
-    """One ingest worker: claims camera leases up to `capacity`, keeps their pipelines running."""
+    """One ingest worker: claims camera leases while its measured CPU leaves room (and up to
+    `capacity` when one is set), keeps their pipelines running, gives cameras back when over."""
 
     worker_id: str = field(default_factory=new_worker_id)
-    capacity: int = 50
+    capacity: int = 0  # a hard cap; 0: by measured CPU alone
     sync_every: int = 6  # ticks between ingest_sync calls (the beat task also runs it)
     factory: Callable[..., CameraIngest] = CameraIngest
     ingests: dict[int, CameraIngest] = field(default_factory=dict)
     ticks: int = 0
+    meter: TreeLoad = field(default_factory=TreeLoad)
+    sizing: Sizing | None = None  # None: from the settings
+    settle_ticks: int = 2  # a camera's cost shows in the load this many ticks after it started
+    _settle: int = field(default=0, init=False)
+    _given_back: dict[int, float] = field(default_factory=dict, init=False)  # camera → monotonic time
+
+    def __post_init__(self) -> None:
+        if self.sizing is None:
+            self.sizing = Sizing(limit=conf.worker_cpu_share(), hysteresis=conf.worker_cpu_hysteresis())
 
     def tick(self, now: datetime | None = None) -> None:
         close_old_connections()
         now = now or timezone.now()
+        load = self.meter.sample()
         if self.ticks % self.sync_every == 0:
             ingest_sync()
         self.ticks += 1
@@ -414,12 +584,54 @@ class IngestSupervisor:
             if not ingest.alive():  # the pipeline thread died: restart it (the segmenter backs off itself)
                 ingest.stop(timeout=2)
                 self._start(camera_id)
-        for camera_id in claimable_camera_ids(exclude=set(self.ingests), limit=self.capacity - len(self.ingests)):
+        self._resize(load, now)
+        self._live(now)
+        self._heartbeat(now, load)
+
+    def _resize(self, load: float | None, now: datetime) -> None:
+        if self._settle > 0:
+            self._settle -= 1
+            return
+        settled_before = time.monotonic() - self.settle_ticks * conf.tick_seconds()
+        step = self.sizing.step(
+            load=load,
+            cameras=len(self.ingests),
+            settled=sum(1 for ingest in self.ingests.values() if ingest.started_at <= settled_before),
+            capacity=self.capacity,
+            others_have_room=self._others_have_room(now),
+        )
+        if step < 0:
+            self._give_back(-step, load)
+            self._settle = self.settle_ticks  # the smoothed load comes down over the next ticks
+            return
+        recent = time.monotonic() - 3 * conf.lease_seconds()
+        self._given_back = {c: t for c, t in self._given_back.items() if t > recent}
+        for camera_id in claimable_camera_ids(exclude=set(self.ingests) | set(self._given_back), limit=step):
             if lease_claim(camera_id=camera_id, worker_id=self.worker_id, now=now):
                 if not self._start(camera_id):  # no URL to record from (ONVIF refused or unreachable)
                     lease_release(camera_ids=[camera_id], worker_id=self.worker_id, state=IngestLease.State.OUTAGE)
-        self._live(now)
-        self._heartbeat(now)
+
+    def _others_have_room(self, now: datetime) -> bool:
+        fresh = now - timedelta(seconds=conf.ingest_worker_stale_seconds())
+        return (
+            IngestWorker.objects.filter(heartbeat_at__gte=fresh, cpu_limit__gt=0)
+            .exclude(worker_id=self.worker_id)
+            .filter(cpu_load__lte=F("cpu_limit") - self.sizing.hysteresis)
+            .exists()
+        )
+
+    def _give_back(self, count: int, load: float | None) -> None:
+        """Stop the newest cameras and free their leases at once, for a worker with room to take."""
+        for camera_id in list(self.ingests)[-count:]:
+            logger.info(
+                "worker %s: over its CPU share (%.0f %%): giving camera %s back",
+                self.worker_id,
+                (load or 0) * 100,
+                camera_id,
+            )
+            self.ingests.pop(camera_id).stop()
+            lease_release(camera_ids=[camera_id], worker_id=self.worker_id, state=IngestLease.State.WAITING)
+            self._given_back[camera_id] = time.monotonic()
 
     def _start(self, camera_id: int) -> bool:
         camera = camera_by_id(camera_id)
@@ -432,11 +644,13 @@ class IngestSupervisor:
             self.ingests.pop(camera_id, None)
             return False
         settings_row = recording_settings_for(camera)
+        server_motion = settings_row.motion_source == MotionSource.SERVER
         self.ingests[camera_id] = self.factory(
             camera_id=camera_id,
             url=url,
             spool=conf.spool_dir() / str(camera_id),
-            server_motion=settings_row.motion_source == MotionSource.SERVER,
+            server_motion=server_motion,
+            motion_url=motion_sub_stream_url(camera) if server_motion else "",
             segment_time=conf.segment_seconds(),
             stall_timeout=conf.stall_seconds(),
             worker_id=self.worker_id,
@@ -453,7 +667,7 @@ class IngestSupervisor:
         for camera_id, ingest in self.ingests.items():
             ingest.live(camera_id in wanted)
 
-    def _heartbeat(self, now: datetime) -> None:
+    def _heartbeat(self, now: datetime, load: float | None) -> None:
         IngestWorker.objects.update_or_create(
             worker_id=self.worker_id,
             defaults={
@@ -462,6 +676,9 @@ class IngestSupervisor:
                 "heartbeat_at": now,
                 "cameras": len(self.ingests),
                 "capacity": self.capacity,
+                "cpu_load": load or 0.0,
+                "cpu_limit": self.sizing.limit,
+                "cores": max(1, round(self.meter.cores)),
             },
         )
 

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import EncryptedTextField
 from tenants.models import TenantModel
 
 
@@ -117,6 +118,24 @@ class MotionSource(models.TextChoices):
     SENSOR = "sensor", _("The camera's own motion sensor")
 
 
+class MotionDecode(models.TextChoices):
+    """How the recorder watches a camera for motion right now (docs/user-guide.md, "Server-side motion")."""
+
+    KEYFRAMES = "keyframes", _("Keyframes only")
+    FULL = "full", _("Every frame (full decode)")
+    NONE = "none", _("Nothing decoded (the camera's own sensor)")
+
+
+class MotionStream(models.TextChoices):
+    MAIN = "main", _("Main stream")
+    SUB = "sub", _("Sub-stream")
+
+
+class MotionNote(models.TextChoices):
+    LONG_GOP = "long_gop", _("Keyframes too seldom")
+    SUB_STREAM_DOWN = "sub_stream_down", _("Sub-stream stopped")
+
+
 class CameraRecording(TenantModel):
     """Per-camera recording settings and the camera-list thumbnail. A camera without a row records
     with the defaults (settings RECORDING_QUOTA_BYTES, server-side motion)."""
@@ -132,6 +151,15 @@ class CameraRecording(TenantModel):
     onvif_stream_uri = models.CharField(max_length=500, blank=True, default="")
     onvif_snapshot_uri = models.CharField(max_length=500, blank=True, default="")
     onvif_resolved_at = models.DateTimeField(null=True, blank=True)
+    onvif_sub_stream_uri = models.CharField(max_length=500, blank=True, default="")  # the second profile's
+    # A lighter second stream for server-side motion (RTSP, through the outbound-connection policy).
+    motion_sub_stream_url = EncryptedTextField(_("sub-stream RTSP URL"), blank=True, default="")
+    # What the recorder found and does (written by the ingest worker, shown on the camera page).
+    motion_decode = models.CharField(max_length=10, blank=True, default="", choices=MotionDecode.choices)
+    motion_stream = models.CharField(max_length=4, blank=True, default="", choices=MotionStream.choices)
+    motion_gop_seconds = models.FloatField(null=True, blank=True)
+    motion_note = models.CharField(max_length=20, blank=True, default="", choices=MotionNote.choices)
+    motion_status_at = models.DateTimeField(null=True, blank=True)
 
 
 class SegmentKind(models.TextChoices):
@@ -270,7 +298,12 @@ class IngestWorker(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     cameras = models.PositiveIntegerField(default=0)
-    capacity = models.PositiveIntegerField(default=0)
+    capacity = models.PositiveIntegerField(default=0)  # --capacity, a hard cap (0: by CPU alone)
+    # Measured CPU of the worker's process tree (Python + every ffmpeg child) over the last ticks, as a
+    # fraction of its cores; it takes cameras while under cpu_limit and gives some back when over.
+    cpu_load = models.FloatField(default=0.0)
+    cpu_limit = models.FloatField(default=0.0)
+    cores = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["worker_id"]

@@ -2,7 +2,8 @@
 
 The calls are those every ONVIF camera answers: GetServices (or GetCapabilities when a camera lacks it)
 for the service addresses, then GetDeviceInformation, GetProfiles, GetStreamUri (RTSP, unicast) and
-GetSnapshotUri for the first profile (channel N of an edge recorder: the Nth profile). Credentials go in
+GetSnapshotUri for the first profile (channel N of an edge recorder: the Nth profile), and a camera's
+second profile's stream URI (its sub-stream, for server-side motion). Credentials go in
 a WS-Security UsernameToken with a digest.
 
 The library is async; ingest workers and views are not, so `resolve` runs the exchange on its own event
@@ -37,6 +38,7 @@ class OnvifStream:
     manufacturer: str
     model: str
     profile: str
+    sub_stream_uri: str = ""  # a camera's second media profile (its lighter sub-stream), for motion
 
 
 class OnvifError(Exception):
@@ -166,7 +168,9 @@ def _camera_class():
     return GuardedCamera
 
 
-async def _resolve(device: _Device, port: int, user: str, password: str, profile_index: int = 0) -> OnvifStream:
+async def _resolve(
+    device: _Device, port: int, user: str, password: str, profile_index: int = 0, with_sub_stream: bool = False
+) -> OnvifStream:
     camera = _camera_class()(device.addresses[0], port, user or None, password or None)
     camera.device = device
     try:
@@ -194,18 +198,35 @@ async def _resolve(device: _Device, port: int, user: str, password: str, profile
             snapshot = (await media.GetSnapshotUri({"ProfileToken": token})).Uri
         except Exception:  # a snapshot URI is optional: frames can come from the stream
             snapshot = ""
+        sub = None
+        if with_sub_stream and len(profiles) > profile_index + 1:
+            try:
+                sub = await media.GetStreamUri(
+                    {
+                        "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                        "ProfileToken": profiles[profile_index + 1].token,
+                    }
+                )
+            except Exception:  # optional: motion then watches the main stream
+                sub = None
     finally:
         await camera.close()
     stream_uri = device.checked(str(stream.Uri or ""), what="stream URI", schemes=netpolicy.STREAM_SCHEMES)
     snapshot_uri = (
         device.checked(str(snapshot), what="snapshot URI", schemes=netpolicy.HTTP_SCHEMES) if snapshot else ""
     )
+    sub_uri = str(getattr(sub, "Uri", "") or "")
+    try:
+        sub_uri = device.checked(sub_uri, what="sub-stream URI", schemes=netpolicy.STREAM_SCHEMES) if sub_uri else ""
+    except OnvifError:  # a sub-stream elsewhere is not worth refusing the camera for: motion uses the main
+        sub_uri = ""
     return OnvifStream(
         stream_uri=with_credentials(stream_uri, user, password),
         snapshot_uri=snapshot_uri,
         manufacturer=getattr(info, "Manufacturer", "") or "",
         model=getattr(info, "Model", "") or "",
         profile=str(token),
+        sub_stream_uri=with_credentials(sub_uri, user, password) if sub_uri and sub_uri != stream_uri else "",
     )
 
 
@@ -221,11 +242,18 @@ def _run(factory) -> OnvifStream:
 
 
 def resolve(
-    *, host: str, port: int | None, user: str, password: str, timeout: float = 10.0, profile_index: int = 0
+    *,
+    host: str,
+    port: int | None,
+    user: str,
+    password: str,
+    timeout: float = 10.0,
+    profile_index: int = 0,
+    with_sub_stream: bool = False,
 ) -> OnvifStream:
     """Ask the camera for the stream and snapshot URIs of its media profile `profile_index` (the first
     for a camera; channel N of an edge recorder is its Nth profile); raises OnvifError within about
-    `timeout` seconds."""
+    `timeout` seconds. ``with_sub_stream``: a camera's, also its second profile's stream URI (sub-stream)."""
     if not host:
         raise OnvifError(Problem.NETWORK, "no ONVIF host configured")
     policy = netpolicy.current()
@@ -238,7 +266,8 @@ def resolve(
         raise _refused("ONVIF host", exc) from None
 
     async def bounded() -> OnvifStream:
-        return await asyncio.wait_for(_resolve(device, port or 80, user, password, profile_index), timeout)
+        found = _resolve(device, port or 80, user, password, profile_index, with_sub_stream)
+        return await asyncio.wait_for(found, timeout)
 
     try:
         return _run(bounded)

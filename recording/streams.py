@@ -78,6 +78,7 @@ def onvif_resolve(camera: Device, *, timeout: float = ONVIF_TIMEOUT) -> onvif.On
         password=source.password,
         timeout=timeout,
         profile_index=source.profile_index,
+        with_sub_stream=camera.stream_source == StreamSource.ONVIF,  # a recorder's next profile is a channel
     )
     # Stored without credentials: the password stays only in the device's encrypted field.
     CameraRecording.objects.update_or_create(
@@ -86,6 +87,7 @@ def onvif_resolve(camera: Device, *, timeout: float = ONVIF_TIMEOUT) -> onvif.On
             "operator_id": camera.operator_id,
             "onvif_stream_uri": _without_credentials(found.stream_uri)[:500],
             "onvif_snapshot_uri": _without_credentials(found.snapshot_uri)[:500],
+            "onvif_sub_stream_uri": _without_credentials(found.sub_stream_uri)[:500],
             "onvif_resolved_at": timezone.now(),
         },
     )
@@ -114,3 +116,22 @@ def ingest_url(camera: Device, *, refresh: bool = False, timeout: float = ONVIF_
         if cached:
             return cached
     return onvif_resolve(camera, timeout=timeout).stream_uri
+
+
+def motion_sub_stream_url(camera: Device) -> str:
+    """The lighter stream to watch for motion: the sub-stream URL the installer entered, else an ONVIF
+    camera's second profile (as named at the last resolve); "" for none (motion watches the main stream).
+    Either goes through the outbound-connection policy again when the motion ffmpeg connects."""
+    row = CameraRecording.objects.filter(camera=camera).only("motion_sub_stream_url", "onvif_sub_stream_uri").first()
+    if row is None:
+        return ""
+    if row.motion_sub_stream_url:
+        return row.motion_sub_stream_url
+    source = onvif_source(camera)
+    if source is None or camera.stream_source != StreamSource.ONVIF or not row.onvif_sub_stream_uri:
+        return ""
+    try:
+        uri = netpolicy.clean_url(row.onvif_sub_stream_uri, schemes=netpolicy.STREAM_SCHEMES)
+    except netpolicy.Refused:
+        return ""
+    return onvif.with_credentials(uri, source.user, source.password)

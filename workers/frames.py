@@ -4,6 +4,11 @@ Motion detection needs a few small frames a second, not the camera's full stream
 child decodes, drops frames (``fps``) and scales down before anything reaches Python: the numpy
 array per frame is W×H bytes. This is the only place in the pipeline that decodes video; recording,
 clips and live view copy the camera's packets untouched.
+
+Decoding is what costs (a 1080p30 stream decoded in full is ~20× its stream copy), so a source can
+decode its **keyframes only** (``keyframes_only``): the decoder skips every other frame before doing
+any work (``-skip_frame nokey``, one thread, no deblocking), and the frames come at the camera's
+keyframe interval (GOP) instead of ``fps``: one every 2 s for a camera with a 2 s GOP.
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ class FrameSource:
     """Iterate ``Frame`` objects from ``url`` (RTSP or a file) at ``fps``, scaled to ``width``×``height``.
 
     Live sources are stamped with ``clock()`` when the frame arrives; files with their position
-    (index / fps), so a file replays the same way on every machine. ``close()`` (or leaving the
-    ``with`` block) stops the ffmpeg child; iteration ends when the stream ends.
+    (index / fps, or with ``keyframes_only`` the keyframes' own times), so a file replays the same way
+    on every machine. ``close()`` (or leaving the ``with`` block) stops the ffmpeg child; iteration
+    ends when the stream ends.
     """
 
     def __init__(
@@ -59,9 +65,11 @@ class FrameSource:
         io_timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         ffmpeg: str = "ffmpeg",
+        keyframes_only: bool = False,
     ) -> None:
         self.url = url
         self.fps = fps
+        self.keyframes_only = keyframes_only
         self.width = width
         self.height = height
         self.io_timeout = io_timeout
@@ -72,23 +80,62 @@ class FrameSource:
         self._stderr = b""
 
     def args(self) -> list[str]:
+        if self.keyframes_only:
+            # Decoder options before the input: skip non-keyframes unread, one thread (frame threads would
+            # only hold keyframes back), no deblocking (motion needs shapes, not a clean picture). No fps
+            # filter: it would repeat each keyframe to fill the rate; every decoded frame goes out as it is.
+            decode = ["-threads", "1", "-skip_frame", "nokey", "-skip_loop_filter", "all"]
+            video = ["-vf", f"scale={self.width}:{self.height}:flags=area", "-fps_mode", "passthrough"]
+        else:
+            decode = []
+            video = ["-vf", f"fps={self.fps},scale={self.width}:{self.height}:flags=area"]
         return [
             self.ffmpeg,
             "-nostdin",
             "-hide_banner",
             "-loglevel",
             "error",
+            *decode,
             *_input_args(self.url, self.io_timeout),
             "-map",
             "0:v:0",
-            "-vf",
-            f"fps={self.fps},scale={self.width}:{self.height}:flags=area",
+            *video,
             "-pix_fmt",
             "gray",
             "-f",
             "rawvideo",
             "pipe:1",
         ]
+
+    def _file_times(self) -> list[float]:
+        """A file's keyframe times, from its packets' flags (ffprobe demuxes, decodes nothing)."""
+        result = subprocess.run(  # noqa: S603
+            [
+                self.ffmpeg.replace("ffmpeg", "ffprobe"),
+                "-v",
+                "error",
+                *_input_args(self.url, self.io_timeout),
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=pts_time,flags",
+                "-of",
+                "csv=p=0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        times = []
+        for line in result.stdout.splitlines():
+            pts, _, flags = line.partition(",")
+            if "K" in flags:
+                try:
+                    times.append(float(pts))
+                except ValueError:
+                    continue
+        return sorted(times)
 
     def __iter__(self) -> Iterator[Frame]:
         try:
@@ -100,6 +147,7 @@ class FrameSource:
         )
         threading.Thread(target=self._drain_stderr, args=(self._process,), daemon=True).start()
         frame_bytes = self.width * self.height
+        key_times = self._file_times() if self.keyframes_only and not self.live else []
         index = 0
         try:
             while True:
@@ -107,7 +155,12 @@ class FrameSource:
                 if data is None:
                     break
                 image = np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width)
-                stamp = self.clock() if self.live else index / self.fps
+                if self.live:
+                    stamp = self.clock()
+                elif self.keyframes_only:
+                    stamp = key_times[index] if index < len(key_times) else (key_times or [0.0])[-1]
+                else:
+                    stamp = index / self.fps
                 yield Frame(index=index, time=stamp, image=image)
                 index += 1
         finally:

@@ -5,12 +5,19 @@ the score is the fraction of pixels that changed. Hysteresis turns scores into e
 starts after ``start_frames`` frames at or above ``start_threshold`` and ends once the score has
 stayed below ``stop_threshold`` for ``hold_seconds``, so a person pausing mid-frame does not split
 one event into many and sensor noise never starts one.
+
+The detector works at any frame rate: a few frames a second from a full decode, or the keyframes only
+(one per GOP, usually every 1–2 s). ``MotionConfig.for_interval`` keeps the background's memory the
+same in seconds whatever the rate, and ``GopMeter`` tells from the keyframes' times when they come too
+seldom for keyframe-only motion (docs/user-guide.md, "Server-side motion").
 """
 
 from __future__ import annotations
 
+import statistics
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -29,6 +36,20 @@ class MotionConfig:
     start_frames: int = 2
     hold_seconds: float = 3.0
     warmup_frames: int = 3  # frames used to learn the background before anything can fire
+    frame_interval: float = 0.25  # seconds between frames the defaults above are tuned for (4 fps)
+
+    def for_interval(self, seconds: float) -> MotionConfig:
+        """The same detector for frames ``seconds`` apart: the background forgets at the same speed in
+        seconds (a parked car fades in ~5 s either way), and an event stays open across at least one
+        quiet frame, so keyframes 2 s apart do not split a person's walk into pieces."""
+        seconds = max(0.01, float(seconds))
+        keep = (1.0 - self.background_rate) ** (seconds / self.frame_interval)
+        return replace(
+            self,
+            background_rate=min(0.9, 1.0 - keep),
+            hold_seconds=max(self.hold_seconds, 1.5 * seconds),
+            frame_interval=seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -128,3 +149,29 @@ def detect_motion(frames: Iterable[Frame], detector: MotionDetector | None = Non
     for frame in frames:
         yield from detector.update(frame.image, frame.time)
     yield from detector.flush()
+
+
+class GopMeter:
+    """The keyframe interval (GOP) of a live stream, from the times its keyframes arrive.
+
+    ``add`` each keyframe's time; ``seconds`` is the median of the last few intervals (one late packet
+    does not make a long GOP), known from the second interval on. ``too_long(limit)`` is the question
+    the recorder asks: would motion from keyframes alone come too late?
+    """
+
+    def __init__(self, window: int = 5) -> None:
+        self._last: float | None = None
+        self._intervals: deque[float] = deque(maxlen=window)
+
+    def add(self, t: float) -> None:
+        if self._last is not None and t > self._last:
+            self._intervals.append(t - self._last)
+        self._last = t
+
+    @property
+    def seconds(self) -> float | None:
+        return statistics.median(self._intervals) if len(self._intervals) >= 2 else None
+
+    def too_long(self, limit: float) -> bool:
+        gop = self.seconds
+        return gop is not None and gop >= limit

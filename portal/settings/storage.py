@@ -37,3 +37,7 @@ RECORDING_SEGMENT_SECONDS = env_int("RECORDING_SEGMENT_SECONDS", 60, minimum=2, 
 RECORDING_QUOTA_BYTES = env_int("RECORDING_QUOTA_BYTES", 128 * 10**9, minimum=10**6)
 RECORDING_SPOOL_DIR = env.path("RECORDING_SPOOL_DIR", default=str(BASE_DIR / "var" / "spool"))
 RECORDING_LIVE_DIR = env.path("RECORDING_LIVE_DIR", default=str(BASE_DIR / "var" / "live"))
+# Server-side motion and recorder sizing (docs/user-guide.md, "Server-side motion" and "Running the recorders").
+RECORDING_MOTION_MAX_GOP_SECONDS = env_int("RECORDING_MOTION_MAX_GOP_SECONDS", 10, minimum=1, maximum=600)
+RECORDING_WORKER_CPU_PERCENT = env_int("RECORDING_WORKER_CPU_PERCENT", 75, minimum=5, maximum=100)
+RECORDING_WORKER_CPU_HYSTERESIS_PERCENT = env_int("RECORDING_WORKER_CPU_HYSTERESIS_PERCENT", 10, minimum=1, maximum=50)

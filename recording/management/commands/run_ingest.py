@@ -12,12 +12,18 @@ class Command(BaseCommand):
     help = "Record cameras: claim camera leases, run their segmenters, motion detection and live view."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--capacity", type=int, default=50, help="most cameras this worker records")
+        parser.add_argument(
+            "--capacity",
+            type=int,
+            default=0,
+            help="most cameras this worker records (0, the default: as many as its CPU share allows, "
+            "RECORDING_WORKER_CPU_PERCENT of its cores measured on its own process tree)",
+        )
         parser.add_argument("--worker-id", default="", help="stable name for logs (default host:pid:random)")
 
     def handle(self, *args, capacity: int, worker_id: str, **options) -> None:
-        if capacity < 1:
-            self.stderr.write("--capacity must be at least 1")
+        if capacity < 0:
+            self.stderr.write("--capacity must be 0 (by CPU) or more")
             raise SystemExit(2)
         supervisor = IngestSupervisor(worker_id=worker_id or new_worker_id(), capacity=capacity)
         stop = threading.Event()
@@ -30,5 +36,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        self.stdout.write(f"ingest worker {supervisor.worker_id}: up to {capacity} cameras")
+        cap = f"up to {capacity} cameras, " if capacity else ""
+        self.stdout.write(
+            f"ingest worker {supervisor.worker_id}: {cap}while under {supervisor.sizing.limit:.0%} of its CPU"
+        )
         supervisor.run(stop)
