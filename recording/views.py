@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,7 +29,6 @@ from django.views.decorators.http import require_http_methods
 from buildings.selectors import access_building, access_room, building_list
 from devices.media_tokens import camera_access_token, camera_access_valid
 from devices.selectors import camera_list
-from portal.web import GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
 from workers.hls import PLAYLIST
@@ -67,6 +67,14 @@ from .selectors import (
     notification_setting_for,
     rooms_with_notification_settings,
 )
+
+PAGE_SIZE = 50
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def paginate(request: HttpRequest, items) -> object:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
 
 @login_required
 @require_http_methods(["GET"])
