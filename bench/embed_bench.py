@@ -126,7 +126,7 @@ def main() -> int:
     }  # fmt: skip
     os.environ.update(env)
     key, operator_id = prepare(static_dir)
-    from congestion import quota
+    from embeds import quota
 
     client = quota.redis_client()
     for k in client.scan_iter(match=f"{quota.KEY_PREFIX}{operator_id}:*"):
@@ -160,7 +160,7 @@ def main() -> int:
     image_responses = served(log, f"/e/{key}/image")
     counted = quota.used(operator_id)
     quota.flush()
-    from congestion.models import CallCount
+    from embeds.models import CallCount
 
     in_db = CallCount.objects.filter(operator_id=operator_id).values_list("count", flat=True).first()
     report = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, embed_api
+from . import api
 
 CAMERA = "congestion/cameras/<int:congestion_camera_id>/"
 urlpatterns = [
@@ -13,13 +13,4 @@ urlpatterns = [
     path("congestion/groups/", api.GroupListView.as_view(), name="congestion-groups"),
     path("congestion/groups/<int:group_id>/", api.GroupView.as_view(), name="congestion-group"),
     path("congestion/groups/<int:group_id>/alert/", api.GroupAlertView.as_view(), name="congestion-group-alert"),
-    path(CAMERA + "embed/", embed_api.CameraEmbedView.as_view(), name="congestion-camera-embed"),
-    path("congestion/groups/<int:group_id>/embed/", embed_api.GroupEmbedView.as_view(), name="congestion-group-embed"),
-    path(CAMERA + "embed/rotate/", embed_api.CameraEmbedRotateView.as_view(), name="congestion-camera-embed-rotate"),
-    path(
-        "congestion/groups/<int:group_id>/embed/rotate/",
-        embed_api.GroupEmbedRotateView.as_view(),
-        name="congestion-group-embed-rotate",
-    ),
-    path("congestion/groups/<int:group_id>/site/", embed_api.GroupSiteView.as_view(), name="congestion-group-site"),
 ]

@@ -273,5 +273,3 @@ class Prediction(TenantModel):
             models.UniqueConstraint(fields=["congestion_camera", "weekday", "slot"], name="congestion_one_prediction")
         ]
 
-
-from .models_embed import *  # noqa: E402,F401,F403

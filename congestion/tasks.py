@@ -93,5 +93,3 @@ def purge() -> dict:
         send_alert_mail.delay(alert_mail_id)
     return {"monitoring": services.purge_monitoring(), "analyses": services.purge_analyses(), "mails": len(resent)}
 
-
-from . import embed_tasks  # noqa: E402,F401  (the embed call flusher; autodiscovery reads tasks.py only)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from congestion.embed_urls import public_patterns as embed_public_patterns
+from embeds.urls import public_patterns as embed_public_patterns
 from tenants import views as tenants_views
 
 from . import views
@@ -12,11 +12,12 @@ api_v1 = [
     path("", include("tenants.api_urls")),
     path("", include("buildings.api_urls")),
     path("", include("devices.api_urls")),
-    path("", include("sharing.api_urls")),
+    path("", include("devices.sharing_api")),
     path("", include("licensing.api_urls")),
     path("", include("recording.api_urls")),
     path("", include("pos_link.api_urls")),
     path("", include("congestion.api_urls")),
+    path("", include("embeds.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,12 +27,12 @@ urlpatterns = [
     path("accounts/", include("tenants.urls")),
     path("buildings/", include("buildings.urls")),
     path("devices/", include("devices.urls")),
-    path("sharing/", include("sharing.urls")),
+    path("sharing/", include("devices.sharing_urls")),
     path("licensing/", include("licensing.urls")),
     path("recording/", include("recording.urls")),
     path("pos/", include("pos_link.urls")),
     path("congestion/", include("congestion.urls")),
-    path("congestion/", include("congestion.embed_urls")),
+    path("congestion/", include("embeds.urls")),  # embed pages of congestion cameras and groups
     path("", include(embed_public_patterns)),  # e/<key>/ and s/<key>/: public, framable
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),  # logged-in users unless API_DOCS_PUBLIC

@@ -183,18 +183,18 @@ def test_the_rule_knows_the_tenant_models():
     "path,expected",
     [
         ("devices/views.py", True),
-        ("sharing/views.py", True),
-        ("sharing/api.py", True),
-        ("congestion/embed_views.py", True),
-        ("congestion/embed_api.py", True),
-        ("congestion/embed_tasks.py", True),
+        ("devices/sharing_views.py", True),
+        ("devices/sharing_api.py", True),
+        ("embeds/views.py", True),
+        ("embeds/api.py", True),
+        ("embeds/tasks.py", True),
         ("congestion/views/cameras.py", True),
-        ("congestion/templatetags/embed_tags.py", True),
+        ("embeds/templatetags/embed_tags.py", True),
         ("tenants/middleware.py", True),
         ("portal/context_processors.py", True),
         ("buildings/api_urls.py", True),
-        ("sharing/selectors.py", False),
-        ("congestion/embed_selectors.py", False),
+        ("devices/sharing_selectors.py", False),
+        ("embeds/selectors.py", False),
         ("devices/services.py", False),
         ("tenants/access.py", False),
         ("devices/migrations/0001_initial.py", False),
@@ -208,16 +208,16 @@ def test_request_facing_is_decided_by_name(path, expected):
 def test_the_scan_covers_the_modules_that_once_escaped_it():
     scanned = {str(p.relative_to(BASE)) for p in request_facing_files()}
     expected = {
-        "sharing/views.py",
-        "sharing/api.py",
-        "congestion/embed_views.py",
-        "congestion/embed_api.py",
-        "congestion/embed_tasks.py",
+        "devices/sharing_views.py",
+        "devices/sharing_api.py",
+        "embeds/views.py",
+        "embeds/api.py",
+        "embeds/tasks.py",
         "tenants/middleware.py",
         "licensing/middleware.py",
     }
     assert expected <= scanned, expected - scanned
-    assert any(p.startswith(("congestion/templatetags/", "pos_link/templatetags/")) for p in scanned)
+    assert any(p.startswith(("embeds/templatetags/", "pos_link/templatetags/")) for p in scanned)
     assert not any(p.endswith(("selectors.py", "services.py", "access.py")) for p in scanned)
 
 

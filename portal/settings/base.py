@@ -27,7 +27,7 @@ INSTALLED_APPS = [
     "devices",
     "recording",
     "congestion",
-    "sharing",
+    "embeds",
     "pos_link",
     "licensing",
 ]

@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from congestion import quota
 from congestion.models import Group, PublicImage
+from embeds import quota
 from tests.congestion.conftest import give_option, jpeg, register
 
 NOW = timezone.make_aware(datetime(2024, 6, 3, 10, 0))

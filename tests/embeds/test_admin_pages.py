@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from congestion import quota
-from congestion.models import EmbedSetting, GroupSite
+from embeds import quota
+from embeds.models import EmbedSetting, GroupSite
 from tests.conftest import client_for
 
 EMBED_POST = {

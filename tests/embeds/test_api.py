@@ -1,6 +1,6 @@
 """Embed settings and generated-site API: admins write, viewers read, outsiders 404, bad input 400."""
 
-from congestion.models_embed import EmbedSetting, GroupSite
+from embeds.models import EmbedSetting, GroupSite
 from tests.conftest import client_for
 
 GOOD = {

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from congestion import quota
-from congestion.embed_services import embed_setting_save, site_save
 from congestion.models import Group, Prediction
+from embeds import quota
+from embeds.services import embed_setting_save, site_save
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, client_for
 from tests.congestion.conftest import give_option, register
 from tests.embeds.conftest import publish

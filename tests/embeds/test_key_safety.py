@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
-from congestion import quota
-from congestion.models import GroupSite
+from embeds import quota
+from embeds.models import GroupSite
 from portal.client_ip import rate_limit_bucket
 from tests.conftest import client_for
 

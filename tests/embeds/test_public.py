@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from congestion import quota
 from congestion.models import AlertSetting, CongestionCamera, PublicImage
+from embeds import quota
 from tests.conftest import client_for
 from tests.congestion.conftest import register
 
@@ -98,7 +98,7 @@ def test_the_public_page_shows_nothing_of_the_operator(alpha, cc):
 
 
 def test_the_count_is_hidden_when_the_operator_chose_so(alpha, cc):
-    from congestion.embed_services import embed_setting_save
+    from embeds.services import embed_setting_save
 
     embed_setting_save(
         user=alpha.admin, congestion_camera=cc, show_visualization=True, show_prediction=False,
@@ -121,7 +121,7 @@ def test_a_group_embed_shows_the_group_count_and_its_alert_image(alpha, group):
     response = Client().get(image_url(group.embed_key))
     assert response["X-Embed-Count"] == "7"  # 3 + 4
     assert response["X-Embed-Label"] == "Crowded"
-    from congestion.embed_selectors import default_image
+    from embeds.selectors import default_image
 
     assert response.content == default_image("alert-template-3.jpg")
 

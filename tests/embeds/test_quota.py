@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from congestion import quota
-from congestion.models import CallCount
+from embeds import quota
+from embeds.models import CallCount
 from licensing.models import LicenseKind
 from tests.conftest import client_for
 from tests.congestion.conftest import give_option
@@ -172,7 +172,7 @@ def test_a_lost_redis_counter_resumes_from_the_last_flush(three_operators):
 
 @pytest.mark.skipif(not quota.uses_redis(), reason="needs REDIS_URL")
 def test_the_flusher_runs_as_a_celery_task(three_operators):
-    from congestion.embed_tasks import flush_embed_calls
+    from embeds.tasks import flush_embed_calls
 
     assert quota.charge(three_operators[1].pk, 7, quota=10_000)
     flush_embed_calls.delay()

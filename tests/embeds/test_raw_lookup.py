@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from congestion.embed_selectors import _datetime
+from embeds.selectors import _datetime
 
 
 def test_sqlite_text_timestamps_become_aware_utc():

@@ -29,10 +29,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from congestion.selectors import access_congestion_camera, access_group
 from portal.client_ip import client_ip
 
-from . import embed_selectors, embed_services, quota, selectors
-from .models_embed import LinkMode, SizeMode, View
+from . import quota, selectors, services
+from .models import LinkMode, SizeMode, View
 
 GET = require_http_methods(["GET", "HEAD"])
 GET_POST = require_http_methods(["GET", "POST"])
@@ -107,7 +108,7 @@ def public_url(request: HttpRequest, name: str, **kwargs) -> str:
     return request.build_absolute_uri(reverse(name, kwargs=kwargs))
 
 
-def snippet(url: str, options: embed_selectors.Options) -> str:
+def snippet(url: str, options: selectors.Options) -> str:
     """The HTML the operator pastes into its page: an iframe, sized by the chosen mode."""
     title = _("Congestion")
     if options.size_mode == SizeMode.SCALE_HD:
@@ -126,7 +127,7 @@ def snippet(url: str, options: embed_selectors.Options) -> str:
 
 def _embed_page(request: HttpRequest, *, congestion_camera=None, group=None) -> HttpResponse:
     owner = congestion_camera or group
-    setting = embed_selectors.embed_setting_of(congestion_camera=congestion_camera, group=group)
+    setting = selectors.embed_setting_of(congestion_camera=congestion_camera, group=group)
     form = EmbedForm(request.POST or None, initial=_initial(setting, EMBED_DEFAULTS))
     if request.method == "POST":
         if not request.user.is_admin:
@@ -135,7 +136,7 @@ def _embed_page(request: HttpRequest, *, congestion_camera=None, group=None) -> 
             raise PermissionDenied(_("Only administrators can do this."))
         if form.is_valid():
             try:
-                embed_services.embed_setting_save(
+                services.embed_setting_save(
                     user=request.user, congestion_camera=congestion_camera, group=group, **form.cleaned_data
                 )
             except ValidationError as exc:
@@ -146,24 +147,24 @@ def _embed_page(request: HttpRequest, *, congestion_camera=None, group=None) -> 
     url = public_url(request, "embed_public:page", embed_key=owner.embed_key)
     context = {
         "owner": owner, "group": group, "cc": congestion_camera, "form": form, "url": url,
-        "snippet": snippet(url, embed_selectors.options_of(setting)),
+        "snippet": snippet(url, selectors.options_of(setting)),
         "can_write": request.user.is_admin,
-        "site": embed_selectors.site_of(group=group) if group is not None else None,
+        "site": selectors.site_of(group=group) if group is not None else None,
     }  # fmt: skip
-    return render(request, "congestion/embed/embed_code.html", context)
+    return render(request, "embeds/embed_code.html", context)
 
 
 @login_required
 @GET_POST
 def camera_embed_view(request: HttpRequest, congestion_camera_id: int) -> HttpResponse:
-    cc = selectors.access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
+    cc = access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
     return _embed_page(request, congestion_camera=cc)
 
 
 @login_required
 @GET_POST
 def group_embed_view(request: HttpRequest, group_id: int) -> HttpResponse:
-    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+    group = access_group(operator=request.operator, user=request.user, pk=group_id)
     return _embed_page(request, group=group)
 
 
@@ -176,7 +177,7 @@ def _rotate_page(request: HttpRequest, *, congestion_camera=None, group=None) ->
         else reverse("embeds:camera_embed", kwargs={"congestion_camera_id": congestion_camera.pk})
     )
     if request.method == "POST":
-        embed_services.embed_key_rotate(user=request.user, congestion_camera=congestion_camera, group=group)
+        services.embed_key_rotate(user=request.user, congestion_camera=congestion_camera, group=group)
         messages.success(
             request,
             _("The embed URL of %(name)s was changed. The old URL no longer works: paste the new HTML into your pages.")
@@ -184,22 +185,20 @@ def _rotate_page(request: HttpRequest, *, congestion_camera=None, group=None) ->
         )
         return redirect(back)
     url = public_url(request, "embed_public:page", embed_key=owner.embed_key)
-    return render(request, "congestion/embed/rotate_confirm.html", {"owner": owner, "url": url, "back": back})
+    return render(request, "embeds/rotate_confirm.html", {"owner": owner, "url": url, "back": back})
 
 
 @login_required
 @GET_POST
 def camera_embed_rotate_view(request: HttpRequest, congestion_camera_id: int) -> HttpResponse:
-    cc = selectors.access_congestion_camera(
-        operator=request.operator, user=request.user, pk=congestion_camera_id, write=True
-    )
+    cc = access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id, write=True)
     return _rotate_page(request, congestion_camera=cc)
 
 
 @login_required
 @GET_POST
 def group_embed_rotate_view(request: HttpRequest, group_id: int) -> HttpResponse:
-    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+    group = access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
     return _rotate_page(request, group=group)
 
 
@@ -213,21 +212,21 @@ SITE_DEFAULTS = {
 @login_required
 @GET_POST
 def group_site_view(request: HttpRequest, group_id: int) -> HttpResponse:
-    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
-    site = embed_selectors.site_of(group=group)
+    group = access_group(operator=request.operator, user=request.user, pk=group_id)
+    site = selectors.site_of(group=group)
     initial = _initial(site, SITE_DEFAULTS) | {"enabled": site is not None}
     if site is None:
         initial["name"] = group.name
     form = SiteForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+        group = access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         if form.is_valid():
             data = form.cleaned_data
             if site is not None and not data["enabled"] and "confirm" not in request.POST:
                 url = public_url(request, "embed_public:site", site_key=site.key)
-                return render(request, "congestion/embed/site_off_confirm.html", {"group": group, "url": url})
+                return render(request, "embeds/site_off_confirm.html", {"group": group, "url": url})
             try:
-                saved = embed_services.site_save(user=request.user, group=group, **data)
+                saved = services.site_save(user=request.user, group=group, **data)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
@@ -242,18 +241,18 @@ def group_site_view(request: HttpRequest, group_id: int) -> HttpResponse:
         "url": public_url(request, "embed_public:site", site_key=site.key) if site else "",
         "cameras": group.cameras.count(),
     }  # fmt: skip
-    return render(request, "congestion/embed/site_settings.html", context)
+    return render(request, "embeds/site_settings.html", context)
 
 
 @login_required
 @GET_POST
 def notice_dismiss_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        embed_services.notice_dismiss(user=request.user)
+        services.notice_dismiss(user=request.user)
         messages.success(request, _("The notice is hidden until the end of the month."))
         return redirect("licensing:licenses")
     usage = quota.usage(request.operator.pk)
-    return render(request, "congestion/embed/notice_dismiss.html", {"usage": usage})
+    return render(request, "embeds/notice_dismiss.html", {"usage": usage})
 
 
 # ----------------------------------------------------------------------------- public pages
@@ -301,7 +300,7 @@ def _image_response(data: bytes, *, status: int = 200, extra: dict | None = None
 
 def _rate_limited_image() -> HttpResponse:
     response = _image_response(
-        embed_selectors.static_bytes(str(embed_selectors.LIMIT_IMAGE.with_name("rate-limited.png"))),
+        selectors.static_bytes(str(selectors.LIMIT_IMAGE.with_name("rate-limited.png"))),
         status=429,
         extra={"X-Embed-State": "rate-limited"},
     )
@@ -315,14 +314,14 @@ def _limited(request: HttpRequest, public_key: str) -> bool:
     return quota.rate_limited(rate_limit_key(request)) or quota.key_rate_limited(public_key)
 
 
-def _serve_image(request: HttpRequest, target: embed_selectors.Target | None, public_key: str) -> HttpResponse:
+def _serve_image(request: HttpRequest, target: selectors.Target | None, public_key: str) -> HttpResponse:
     if target is None:
         return _not_found()
     if _limited(request, public_key):
         return _rate_limited_image()
-    shown = embed_selectors.shown_now(target)
+    shown = selectors.shown_now(target)
     if not quota.charge(target.operator_id):
-        return _image_response(embed_selectors.limit_image(), extra={"X-Embed-State": "limit"})
+        return _image_response(selectors.limit_image(), extra={"X-Embed-State": "limit"})
     headers = {"X-Embed-State": "ok" if shown.open else "closed", "X-Embed-Label": quote(shown.label)}
     if shown.analysed_at is not None:
         headers["X-Embed-Time"] = timezone.localtime(shown.analysed_at).strftime("%Y-%m-%d %H:%M")
@@ -331,12 +330,12 @@ def _serve_image(request: HttpRequest, target: embed_selectors.Target | None, pu
     return _image_response(shown.image, extra=headers)
 
 
-def _serve_prediction(request: HttpRequest, target: embed_selectors.Target | None, public_key: str) -> HttpResponse:
+def _serve_prediction(request: HttpRequest, target: selectors.Target | None, public_key: str) -> HttpResponse:
     if target is None:
         return _not_found()
     if _limited(request, public_key):
         return JsonResponse({"state": "rate-limited"}, status=429)
-    payload = embed_selectors.prediction_payload(target)
+    payload = selectors.prediction_payload(target)
     if not quota.charge(target.operator_id):
         return JsonResponse({"state": "limit"})
     return JsonResponse({"state": "ok", **payload})
@@ -365,7 +364,7 @@ def _page(template: str, context: dict) -> HttpResponse:
 @public
 @GET
 def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    target = embed_selectors.embed_target(embed_key)
+    target = selectors.embed_target(embed_key)
     if target is None:
         return _not_found()
     block = {
@@ -373,7 +372,7 @@ def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
         "prediction_url": reverse("embed_public:prediction", kwargs={"embed_key": embed_key}),
     }
     return _page(
-        "congestion/embed/public_embed.html",
+        "embeds/public_embed.html",
         {"options": target.options, "blocks": [block], "scale": target.options.size_mode != SizeMode.FIXED},
     )
 
@@ -381,13 +380,13 @@ def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
 @public
 @GET
 def public_image_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_image(request, embed_selectors.embed_target(embed_key), embed_key)
+    return _serve_image(request, selectors.embed_target(embed_key), embed_key)
 
 
 @public
 @GET
 def public_prediction_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_prediction(request, embed_selectors.embed_target(embed_key), embed_key)
+    return _serve_prediction(request, selectors.embed_target(embed_key), embed_key)
 
 
 def qr_svg(url: str) -> str:
@@ -398,10 +397,10 @@ def qr_svg(url: str) -> str:
 @public
 @GET
 def public_site_view(request: HttpRequest, site_key: str) -> HttpResponse:
-    site = embed_selectors.site_by_key(site_key)
+    site = selectors.site_by_key(site_key)
     if site is None:
         return _not_found()
-    cameras = embed_selectors.site_cameras(site)
+    cameras = selectors.site_cameras(site)
     blocks = [
         {
             "name": cc.display_name,
@@ -411,21 +410,21 @@ def public_site_view(request: HttpRequest, site_key: str) -> HttpResponse:
         for i, cc in enumerate(cameras)
     ]
     qr = qr_svg(site.link_url) if site.link_mode in (LinkMode.QR_TOP, LinkMode.QR_BOTTOM) and site.link_url else ""
-    context = {"site": site, "options": embed_selectors.options_of(site, show_count=True), "blocks": blocks, "qr": qr}
-    return _page("congestion/embed/public_site.html", context)
+    context = {"site": site, "options": selectors.options_of(site, show_count=True), "blocks": blocks, "qr": qr}
+    return _page("embeds/public_site.html", context)
 
 
 @public
 @GET
 def public_site_image_view(request: HttpRequest, site_key: str, camera_index: int) -> HttpResponse:
-    site = embed_selectors.site_by_key(site_key)
-    target = embed_selectors.site_target(site, camera_index) if site else None
+    site = selectors.site_by_key(site_key)
+    target = selectors.site_target(site, camera_index) if site else None
     return _serve_image(request, target, f"{site_key}/{camera_index}")
 
 
 @public
 @GET
 def public_site_prediction_view(request: HttpRequest, site_key: str, camera_index: int) -> HttpResponse:
-    site = embed_selectors.site_by_key(site_key)
-    target = embed_selectors.site_target(site, camera_index) if site else None
+    site = selectors.site_by_key(site_key)
+    target = selectors.site_target(site, camera_index) if site else None
     return _serve_prediction(request, target, f"{site_key}/{camera_index}")

@@ -6,7 +6,7 @@
 
 from django.urls import path
 
-from . import embed_views as views
+from . import views
 
 app_name = "embeds"
 

@@ -16,10 +16,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from buildings.serializers import raise_as_drf
+from congestion.selectors import access_congestion_camera, access_group
 
-from . import embed_selectors, embed_services, selectors
-from .embed_views import EMBED_DEFAULTS, SITE_DEFAULTS, snippet
-from .models_embed import LinkMode, SizeMode, View
+from . import selectors, services
+from .models import LinkMode, SizeMode, View
+from .views import EMBED_DEFAULTS, SITE_DEFAULTS, snippet
 
 
 class EmbedSettingSerializer(serializers.Serializer):
@@ -56,7 +57,7 @@ def _embed_data(request, owner, setting) -> dict:
     values = {name: getattr(setting, name) if setting else EMBED_DEFAULTS[name] for name in EMBED_DEFAULTS}
     values["auto_refresh"] = setting.auto_refresh if setting else True
     url = request.build_absolute_uri(reverse("embed_public:page", kwargs={"embed_key": owner.embed_key}))
-    return values | {"url": url, "snippet": snippet(url, embed_selectors.options_of(setting))}
+    return values | {"url": url, "snippet": snippet(url, selectors.options_of(setting))}
 
 
 def _embed_put(request, *, congestion_camera=None, group=None) -> Response:
@@ -64,7 +65,7 @@ def _embed_put(request, *, congestion_camera=None, group=None) -> Response:
     body = EmbedSettingSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     try:
-        setting = embed_services.embed_setting_save(
+        setting = services.embed_setting_save(
             user=request.user, congestion_camera=congestion_camera, group=group, **body.validated_data
         )
     except DjangoValidationError as exc:
@@ -76,11 +77,11 @@ class CameraEmbedView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
 
     def _cc(self, request, congestion_camera_id):
-        return selectors.access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
+        return access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
 
     def get(self, request, congestion_camera_id):
         cc = self._cc(request, congestion_camera_id)
-        return Response(_embed_data(request, cc, embed_selectors.embed_setting_of(congestion_camera=cc)))
+        return Response(_embed_data(request, cc, selectors.embed_setting_of(congestion_camera=cc)))
 
     def put(self, request, congestion_camera_id):
         return _embed_put(request, congestion_camera=self._cc(request, congestion_camera_id))
@@ -90,33 +91,29 @@ class GroupEmbedView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
 
     def get(self, request, group_id):
-        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
-        return Response(_embed_data(request, group, embed_selectors.embed_setting_of(group=group)))
+        group = access_group(operator=request.operator, user=request.user, pk=group_id)
+        return Response(_embed_data(request, group, selectors.embed_setting_of(group=group)))
 
     def put(self, request, group_id):
-        return _embed_put(
-            request, group=selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
-        )
+        return _embed_put(request, group=access_group(operator=request.operator, user=request.user, pk=group_id))
 
 
 class CameraEmbedRotateView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
 
     def post(self, request, congestion_camera_id):
-        cc = selectors.access_congestion_camera(
-            operator=request.operator, user=request.user, pk=congestion_camera_id, write=True
-        )
-        embed_services.embed_key_rotate(user=request.user, congestion_camera=cc)
-        return Response(_embed_data(request, cc, embed_selectors.embed_setting_of(congestion_camera=cc)))
+        cc = access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id, write=True)
+        services.embed_key_rotate(user=request.user, congestion_camera=cc)
+        return Response(_embed_data(request, cc, selectors.embed_setting_of(congestion_camera=cc)))
 
 
 class GroupEmbedRotateView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
 
     def post(self, request, group_id):
-        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
-        embed_services.embed_key_rotate(user=request.user, group=group)
-        return Response(_embed_data(request, group, embed_selectors.embed_setting_of(group=group)))
+        group = access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+        services.embed_key_rotate(user=request.user, group=group)
+        return Response(_embed_data(request, group, selectors.embed_setting_of(group=group)))
 
 
 def _site_data(request, group, site) -> dict:
@@ -132,23 +129,23 @@ class GroupSiteView(GenericAPIView):
     serializer_class = GroupSiteSerializer
 
     def _group(self, request, group_id, write=False):
-        return selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=write)
+        return access_group(operator=request.operator, user=request.user, pk=group_id, write=write)
 
     def get(self, request, group_id):
         group = self._group(request, group_id)
-        return Response(_site_data(request, group, embed_selectors.site_of(group=group)))
+        return Response(_site_data(request, group, selectors.site_of(group=group)))
 
     def put(self, request, group_id):
         group = self._group(request, group_id, write=True)
         body = GroupSiteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            site = embed_services.site_save(user=request.user, group=group, **body.validated_data)
+            site = services.site_save(user=request.user, group=group, **body.validated_data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return Response(_site_data(request, group, site))
 
     def delete(self, request, group_id):
         group = self._group(request, group_id, write=True)
-        embed_services.site_save(user=request.user, group=group, enabled=False)
+        services.site_save(user=request.user, group=group, enabled=False)
         return Response(status=status.HTTP_204_NO_CONTENT)

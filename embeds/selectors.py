@@ -19,21 +19,25 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+import congestion
+from congestion import rules, selectors
+from congestion.models import AlertSetting, CongestionCamera, Group, Prediction, PublicImage
+from licensing.models import License, LicenseKind
+from licensing.selectors import option_license_count, today
 from tenants.models import Operator, User
 
-from . import rules, selectors
-from .models import AlertSetting, CongestionCamera, Group, Prediction, PublicImage
-from .models_embed import CallCount, EmbedSetting, GroupSite, QuotaNoticeDismissal, View
+from . import quota
+from .models import CallCount, EmbedSetting, GroupSite, QuotaNoticeDismissal, View
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-STATIC_IMAGES = Path(__file__).resolve().parent / "static" / "congestion"
-LIMIT_IMAGE = Path(settings.BASE_DIR) / "static" / "congestion" / "embed" / "limit-reached.png"
+# The waiting / off-hours / alert template images are congestion's own (its pages show them too).
+STATIC_IMAGES = Path(congestion.__file__).resolve().parent / "static" / "congestion"
+LIMIT_IMAGE = Path(__file__).resolve().parent / "static" / "embeds" / "limit-reached.png"
 TEMPLATE = "template"
 WINDOW_SLOTS = 24  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
 
@@ -340,11 +344,6 @@ def notice_dismissed(*, user: User, month) -> bool:
 def license_summary(*, operator: Operator, at: datetime | None = None) -> dict:
     """The license page section (seed 003 §2-5): option licenses, their expiry (monthly terms), embed
     add-on ("API") licenses, calls this month and calls left."""
-    from licensing.models import License, LicenseKind
-    from licensing.selectors import option_license_count, today
-
-    from . import quota
-
     day = today(at)
     options = License.objects.filter(
         customer=operator, kind=LicenseKind.CONGESTION_OPTION, starts_on__lte=day, ends_on__gte=day

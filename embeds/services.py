@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from congestion.models import CongestionCamera, Group, new_embed_key
 from tenants.access import require_admin
 from tenants.models import User
 
-from . import embed_selectors, quota
-from .models import CongestionCamera, Group, new_embed_key
-from .models_embed import EmbedSetting, GroupSite, LinkMode, QuotaNoticeDismissal, SizeMode, View
+from . import quota, selectors
+from .models import EmbedSetting, GroupSite, LinkMode, QuotaNoticeDismissal, SizeMode, View
 
 
 def _check_views(show_visualization: bool, show_prediction: bool, initial_view: str) -> dict[str, list[str]]:
@@ -56,7 +56,7 @@ def embed_setting_save(
         errors["size_mode"] = [_("Choose a size.")]
     if errors:
         raise ValidationError(errors)
-    setting = embed_selectors.embed_setting_of(congestion_camera=congestion_camera, group=group)
+    setting = selectors.embed_setting_of(congestion_camera=congestion_camera, group=group)
     if setting is None:
         setting = EmbedSetting(operator_id=owner.operator_id, congestion_camera=congestion_camera, group=group)
     setting.show_visualization = show_visualization
@@ -158,7 +158,7 @@ def quota_login_notice(*, request, user: User) -> bool:
     if operator is None or operator.is_partner or not hasattr(request, "_messages"):
         return False
     usage = quota.usage(operator.pk)
-    if not usage.low or embed_selectors.notice_dismissed(user=user, month=usage.month):
+    if not usage.low or selectors.notice_dismissed(user=user, month=usage.month):
         return False
     messages.warning(
         request,
@@ -174,3 +174,8 @@ def quota_login_notice(*, request, user: User) -> bool:
         ),  # fmt: skip
     )
     return True
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    """The `user_logged_in` receiver (connected in EmbedsConfig.ready)."""
+    quota_login_notice(request=request, user=user)

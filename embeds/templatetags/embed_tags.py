@@ -2,7 +2,7 @@
 
 from django import template
 
-from congestion import embed_selectors
+from embeds import selectors
 
 register = template.Library()
 
@@ -13,4 +13,4 @@ def embed_license_summary(context) -> dict | None:
     operator = getattr(request, "operator", None)
     if operator is None or operator.is_partner:
         return None
-    return embed_selectors.license_summary(operator=operator)
+    return selectors.license_summary(operator=operator)

@@ -2,9 +2,12 @@
 
 The public URL of a camera or group embed is its `embed_key` (congestion/models.py): deleting the
 camera or group deletes the key with the row, re-adding makes a new row and so a new key; an admin
-can also give it a new key (embed_services.embed_key_rotate), which makes the old URL a 404 at once.
+can also give it a new key (embeds.services.embed_key_rotate), which makes the old URL a 404 at once.
 The rows here only hold how the embed looks. A generated web site has its own key, deleted when the site is
 turned off, so turning it on again gives a new URL.
+
+The tables keep the names they had when these models lived in congestion (`db_table`), so moving
+the code moved no data.
 """
 
 import secrets
@@ -14,17 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import TenantModel
-
-__all__ = [
-    "View",
-    "SizeMode",
-    "LinkMode",
-    "EmbedSetting",
-    "GroupSite",
-    "CallCount",
-    "QuotaNoticeDismissal",
-    "new_site_key",
-]
 
 
 def new_site_key() -> str:
@@ -68,6 +60,7 @@ class EmbedSetting(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "congestion_embedsetting"
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(congestion_camera__isnull=False, group__isnull=True))
@@ -94,6 +87,9 @@ class GroupSite(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        db_table = "congestion_groupsite"
+
 
 class CallCount(TenantModel):
     """Embed image calls of one operator in one calendar month (Asia/Tokyo), as last flushed.
@@ -106,6 +102,7 @@ class CallCount(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "congestion_callcount"
         constraints = [models.UniqueConstraint(fields=["operator", "month"], name="congestion_one_call_count")]
 
 
@@ -117,20 +114,5 @@ class QuotaNoticeDismissal(TenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "congestion_quotanoticedismissal"
         constraints = [models.UniqueConstraint(fields=["user", "month"], name="congestion_one_notice_dismissal")]
-
-
-def _login_notice(sender, request, user, **kwargs) -> None:
-    # Imported late: this module loads while the app registry is still filling.
-    from .embed_services import quota_login_notice
-
-    quota_login_notice(request=request, user=user)
-
-
-def _connect() -> None:
-    from django.contrib.auth.signals import user_logged_in
-
-    user_logged_in.connect(_login_notice, dispatch_uid="congestion-embed-quota-notice")
-
-
-_connect()

@@ -27,10 +27,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+
+from licensing.selectors import embed_call_quota
+from portal.client_ip import rate_limit_bucket
+from tenants.models import Operator
+
+from .models import CallCount
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 KEY_PREFIX = "embed:calls:"
@@ -162,9 +169,6 @@ def quota_for(operator_id: int) -> int:
     hit = _quota_cache.get(operator_id)
     if hit is not None and hit[0] > now:
         return hit[1]
-    from licensing.selectors import embed_call_quota
-    from tenants.models import Operator
-
     value = embed_call_quota(Operator(pk=operator_id))
     _quota_cache[operator_id] = (now + QUOTA_CACHE_SECONDS, value)
     return value
@@ -175,8 +179,6 @@ def forget_quota_cache() -> None:
 
 
 def _db_count(operator_id: int, month: date) -> int:
-    from .models_embed import CallCount
-
     row = CallCount.objects.filter(operator_id=operator_id, month=month).values_list("count", flat=True).first()
     return int(row or 0)
 
@@ -198,8 +200,6 @@ def charge(operator_id: int, n: int = 1, *, at: datetime | None = None, quota: i
 
 
 def _charge_db(operator_id: int, month: date, n: int, quota: int) -> bool:
-    from .models_embed import CallCount
-
     rows = CallCount.objects.filter(operator_id=operator_id, month=month, count__lte=quota - n)
     if rows.update(count=F("count") + n, updated_at=timezone.now()):
         return True
@@ -239,10 +239,6 @@ def flush(*, on_each=None) -> int:
     flusher half-way). Returns how many counters were copied."""
     if not uses_redis():
         return 0
-    from tenants.models import Operator
-
-    from .models_embed import CallCount
-
     client = redis_client()
     done = 0
     for raw in client.scan_iter(match=f"{KEY_PREFIX}*", count=500):
@@ -284,7 +280,6 @@ def _window_hits(key_base: str, now: float | None) -> int:
     key = f"{key_base}:{window}"
     if uses_redis():
         return int(_script("rate", RATE_LUA)(keys=[key], args=[60]))
-    from django.core.cache import cache
 
     cache.add(key, 0, 120)
     try:
@@ -297,8 +292,6 @@ def rate_limited(ip: str, *, now: float | None = None) -> bool:
     """True when this client made more than EMBED_RATE_LIMIT_PER_MINUTE image calls in the current
     minute. A fixed one-minute window per IPv4 address or IPv6 /64 (portal/client_ip.py); 0 turns
     the limit off."""
-    from portal.client_ip import rate_limit_bucket
-
     limit = settings.EMBED_RATE_LIMIT_PER_MINUTE
     if not limit:
         return False
