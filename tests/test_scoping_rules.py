@@ -183,8 +183,8 @@ def test_the_rule_knows_the_tenant_models():
     "path,expected",
     [
         ("devices/views.py", True),
-        ("devices/sharing_views.py", True),
-        ("devices/sharing_api.py", True),
+        ("sharing/views.py", True),
+        ("sharing/api.py", True),
         ("embeds/views.py", True),
         ("embeds/api.py", True),
         ("embeds/tasks.py", True),
@@ -193,7 +193,7 @@ def test_the_rule_knows_the_tenant_models():
         ("tenants/middleware.py", True),
         ("portal/context_processors.py", True),
         ("buildings/api_urls.py", True),
-        ("devices/sharing_selectors.py", False),
+        ("sharing/selectors.py", False),
         ("embeds/selectors.py", False),
         ("devices/services.py", False),
         ("tenants/access.py", False),
@@ -208,8 +208,8 @@ def test_request_facing_is_decided_by_name(path, expected):
 def test_the_scan_covers_the_modules_that_once_escaped_it():
     scanned = {str(p.relative_to(BASE)) for p in request_facing_files()}
     expected = {
-        "devices/sharing_views.py",
-        "devices/sharing_api.py",
+        "sharing/views.py",
+        "sharing/api.py",
         "embeds/views.py",
         "embeds/api.py",
         "embeds/tasks.py",

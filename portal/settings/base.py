@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "recording",
     "congestion",
     "embeds",
+    "sharing",
     "pos_link",
     "licensing",
 ]
