@@ -9,6 +9,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from tests.waiting import patience
+
 COMPOSE = Path(settings.BASE_DIR) / "docker-compose.yml"
 
 
@@ -48,7 +50,7 @@ def _check(settings_module: str, **env) -> subprocess.CompletedProcess:
         env=full_env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=patience(120),
     )
 
 

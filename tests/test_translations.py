@@ -14,6 +14,8 @@ import polib
 import pytest
 from django.conf import settings
 
+from tests.waiting import patience
+
 BASE = Path(settings.BASE_DIR)
 # catalogue folder -> the source folders it covers
 CATALOGUES = {BASE / "locale": [BASE / "templates", BASE / "portal"]}
@@ -48,7 +50,7 @@ def test_every_string_in_the_code_is_in_the_catalogue(locale_dir, tmp_path):
         cwd=work,
         env=env,
         check=True,
-        timeout=120,
+        timeout=patience(120),
     )
     fresh = {e.msgid for e in polib.pofile(str(_po(work / "locale")))}
     committed = {e.msgid for e in polib.pofile(str(_po(locale_dir))) if not e.obsolete}

@@ -13,6 +13,7 @@ from tests.conftest import client_for
 from tests.factories import CameraFactory
 from tests.pos_link.conftest import SMAREGI_CONTRACT, SMAREGI_TOKEN
 from tests.pos_link.factories import give_pos_options, link_of
+from tests.waiting import patience
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +132,7 @@ def _start_oauth(admin):
 
 
 def _consent(authorize_url: str) -> str:
-    answer = http.call("GET", authorize_url, timeout=2)  # the fake auto-approves: straight back with a code
+    answer = http.call("GET", authorize_url, timeout=patience(2))  # the fake auto-approves: straight back with a code
     assert answer.status == 302
     return answer.headers["Location"]
 
@@ -186,7 +187,7 @@ def test_ubiregi_denied_consent_is_reported(pos_alpha, ubiregi):
     ubiregi.auto_approve = False
     admin = client_for(pos_alpha.admin)
     authorize = _start_oauth(admin)
-    page = http.call("GET", authorize, timeout=2)
+    page = http.call("GET", authorize, timeout=patience(2))
     assert "許可する" in page.body.decode()
     form = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()} | {"decision": "deny"}
     denied = http.call(
@@ -194,7 +195,7 @@ def test_ubiregi_denied_consent_is_reported(pos_alpha, ubiregi):
         ubiregi.url + "/oauth2/authorize",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         data=urlencode(form).encode(),
-        timeout=2,
+        timeout=patience(2),
     )
     response = admin.get(_callback_path(denied.headers["Location"]), follow=True)
     assert "did not allow the connection (access_denied)" in response.content.decode()

@@ -52,7 +52,8 @@ def assert_index_matches_playable_files(camera) -> None:
         assert info.ok, (row.storage_name, info.error)
     folder = Path(default_storage.path(f"recordings/{camera.operator_id}/{camera.pk}/continuous"))
     on_disk = {p for p in folder.rglob("*.mp4")} if folder.exists() else set()
-    assert on_disk == {Path(default_storage.path(r.storage_name)) for r in rows}
+    indexed = {Path(default_storage.path(r.storage_name)) for r in rows}
+    assert on_disk == indexed, {"not indexed": sorted(on_disk - indexed), "missing": sorted(indexed - on_disk)}
 
 
 def lease(camera) -> IngestLease | None:

@@ -19,6 +19,7 @@ from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, Running, media_settings, point_at, segments, wait_for
+from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,13 +32,21 @@ def tenant(transactional_db):
 
 
 @pytest.fixture
-def worker_delay() -> float:
-    """Seconds before the background worker's first tick (a busy worker that is slow to start HLS)."""
-    return 0.0
+def hold_worker() -> bool:
+    """Whether the background worker waits for `worker_go` before its first tick (a busy worker)."""
+    return False
 
 
 @pytest.fixture
-def recording_camera(tenant, settings, tmp_path, worker_delay):
+def worker_go(hold_worker) -> threading.Event:
+    go = threading.Event()
+    if not hold_worker:
+        go.set()
+    return go
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path, worker_go):
     """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
     media_settings(settings, tmp_path)
     settings.RECORDING_TICK_SECONDS = 1
@@ -49,7 +58,9 @@ def recording_camera(tenant, settings, tmp_path, worker_delay):
 
     def tick() -> None:
         try:
-            stop.wait(worker_delay)
+            while not worker_go.wait(0.2):
+                if stop.is_set():
+                    return
             while not stop.is_set():
                 worker.tick()
                 stop.wait(1.0)
@@ -60,7 +71,7 @@ def recording_camera(tenant, settings, tmp_path, worker_delay):
     ticker.start()
     yield tenant.camera
     stop.set()
-    ticker.join(timeout=10)
+    ticker.join(timeout=patience(10))
     worker.close()
     connection.close()
     sim.kill()
@@ -72,25 +83,34 @@ def test_live_view_plays_the_camera_through_hls(page, live_server, tenant, recor
     page.goto(live_server.url + reverse("recording:live", kwargs={"camera_id": recording_camera.pk}))
     video = page.locator("#live-video")
     # The worker starts HLS on its next tick after the page asked; hls.js retries the playlist until then.
-    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=45_000)
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=patience(45) * 1000)
     first = video.evaluate("v => v.currentTime")
-    page.wait_for_timeout(2000)
-    assert video.evaluate("v => v.currentTime") > first + 1  # it keeps playing, not a still frame
+    # It keeps playing, not a still frame.
+    page.wait_for_function("t => document.getElementById('live-video').currentTime > t + 1", arg=first)
     assert video.evaluate("v => v.videoWidth") == 768
     screenshot("recording-1-live")
 
 
-@pytest.mark.parametrize("worker_delay", [15.0])
-def test_live_view_waits_for_a_stream_that_starts_late(page, live_server, tenant, recording_camera):
+@pytest.mark.parametrize("hold_worker", [True])
+def test_live_view_waits_for_a_stream_that_starts_late(page, live_server, tenant, recording_camera, worker_go):
     """Until the worker has the playlist the server answers 404, which hls.js does not retry by itself:
     the page keeps asking (and says it is starting) instead of falling back to still pictures."""
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 and ".m3u8" in r.url else None)
     log_in(page, live_server, tenant.viewer.email)
     page.wait_for_url(lambda url: "login" not in url)
     page.goto(live_server.url + reverse("recording:live", kwargs={"camera_id": recording_camera.pk}))
-    page.wait_for_timeout(12_000)  # no worker yet: the playlist is still a 404
+    # No worker yet: the playlist is a 404, asked again and again (more often than the 3 tries that
+    # other errors get before the page falls back to still pictures).
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('.m3u8')).length >= 6",
+        timeout=patience(30) * 1000,
+    )
+    assert len(missing) >= 5, missing
     assert page.locator("#live-snapshot").evaluate("e => e.hidden")
     assert page.locator("#live-status").inner_text() == "Starting the live stream…"
-    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=60_000)
+    worker_go.set()
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=patience(60) * 1000)
     assert page.locator("#live-snapshot").evaluate("e => e.hidden")
 
 
@@ -106,11 +126,13 @@ def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_down
         source="sensor",
     )
 
-    # The export waits 3 s before converting so that the page shows it queued with its progress bar.
+    # The export waits until the page has shown it queued with its progress bar.
+    progress_seen = threading.Event()
+
     def slow_delay(export_id: int) -> None:
         def run() -> None:
             try:
-                threading.Event().wait(3)
+                progress_seen.wait(patience(30))
                 tasks.export_run(export_id)
             finally:
                 connection.close()
@@ -138,7 +160,7 @@ def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_down
     page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
     page.wait_for_function(
         "() => { const v = document.getElementById('player-video'); return !v.paused && v.currentTime > 0.3; }",
-        timeout=15_000,
+        timeout=patience(15) * 1000,
     )
     assert "/segments/" in page.locator("#player-video").evaluate("v => v.currentSrc")
     assert page.locator("#player-time").inner_text().count(":") == 2
@@ -152,8 +174,9 @@ def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_down
     page.wait_for_url(lambda url: url.endswith(reverse("recording:exports")))
     page.locator("progress.progress").wait_for()
     screenshot("recording-3-export-progress")
+    progress_seen.set()
     download_link = page.get_by_role("link", name="Download")
-    download_link.wait_for(timeout=30_000)  # the page reloads when the export is done
+    download_link.wait_for(timeout=patience(30) * 1000)  # the page reloads when the export is done
     with page.expect_download() as info:
         download_link.click()
     download = info.value

@@ -29,6 +29,7 @@ from tests.recording.media import (
     segments,
     wait_for,
 )
+from tests.waiting import patience
 from workers.segmenter import probe
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,7 +86,7 @@ def ingest_process(media, settings):
         if process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=patience(20))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -121,7 +122,12 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
     [event] = media_services.motion_record(
         trigger=alpha.sensor, at=now - timedelta(seconds=1), ended_at=now + timedelta(seconds=14), source="sensor"
     )  # somebody keeps moving: the motion outlasts the dead worker and its lease
-    wait_for(lambda: False, timeout=1.0)
+    # Kill once the worker has stored the footage where the motion starts (its part of the clip) and has
+    # tried the clip and put it back as not due yet (claimed once, pending again): away from its next try.
+    tried = MotionEvent.objects.filter(
+        pk=event.pk, clip_state=MotionEvent.ClipState.PENDING, clip_claimed_at__isnull=False
+    )
+    assert wait_for(lambda: segments(alpha.camera)[-1].end >= event.at and tried.exists(), timeout=15)
     os.killpg(first.pid, signal.SIGKILL)  # no goodbye: lease held, spool file half written, clip pending
     killed_at = timezone.now()
     first.wait()
@@ -130,8 +136,7 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
     assert not EventClip.objects.filter(camera=alpha.camera).exists()
 
     # Two replacements race for the camera and for the clip once the dead worker's lease runs out.
-    ingest_process("wB")
-    ingest_process("wC")
+    replacements = [ingest_process("wB"), ingest_process("wC")]
     assert wait_for(lambda: EventClip.objects.filter(motion=event).exists(), timeout=45)
     recorded_after = segments(alpha.camera)[-1].start
     assert wait_for(lambda: segments(alpha.camera)[-1].start > recorded_after, timeout=15)  # recording goes on
@@ -149,6 +154,9 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
 
     assert probe(Path(default_storage.path(clip.storage_name))).ok
     assert lease(alpha.camera).worker_id in {"wB", "wC"}
+    for process in replacements:  # recording stops before the index is compared with the files
+        process.terminate()
+        process.wait(timeout=patience(20))
     _assert_no_duplicate_segments(alpha.camera)
     assert_index_matches_playable_files(alpha.camera)
 
@@ -167,8 +175,8 @@ def test_a_storage_failure_sets_storage_trouble_keeps_the_segments_and_recovers(
         recordings.write_text("not a folder")
         assert wait_for(lambda: _trouble(alpha.camera) == TroubleState.STORAGE, timeout=20)
         assert len(segments(alpha.camera)) == stored_before  # nothing indexed that is not stored
-        wait_for(lambda: False, timeout=4.0)  # a few segments recorded while the storage is down
         ingest = worker.supervisor.ingests[alpha.camera.pk]
+        assert wait_for(lambda: ingest.unstored, timeout=10)  # recorded while the storage is down
         waiting = len(ingest.unstored)
         assert waiting >= 1
 

@@ -10,6 +10,7 @@ from demo.mail_sink import MailSink
 from recording.sunk_mails import find_mail, list_mails
 from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.waiting import patience
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def send(port: int, subject: str, to: str) -> None:
     message = EmailMessage()
     message["Subject"], message["From"], message["To"] = subject, "portal@localhost", to
     message.set_content("本文 body")
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+    with smtplib.SMTP("127.0.0.1", port, timeout=patience(10)) as smtp:
         smtp.send_message(message)
 
 
