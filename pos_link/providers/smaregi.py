@@ -80,6 +80,12 @@ FIELDS = [
     "charge",
     "cashTotal",
     "creditTotal",
+    "depositOthers1",
+    "depositOthers2",
+    "depositOthers3",
+    "paymentMethodName1",
+    "paymentMethodName2",
+    "paymentMethodName3",
     "terminalId",
     "terminalTranId",
     "staffId",
@@ -291,12 +297,14 @@ class SmaregiClient(PosClient):
         if expected is not None and int(expected) != total:
             # Rows moved in or out of the window meanwhile: list it again from page 1 (re-reads are deduplicated).
             return Page(transactions, json.dumps({**window, "page": 1}), has_more=True)
-        seen = (page - 1) * PAGE_LIMIT + len(rows)
-        if len(rows) >= PAGE_LIMIT and seen < total:
-            return Page(transactions, json.dumps({**window, "page": page + 1, "total": total}), has_more=True)
-        if seen < total:
-            short = f"page {page} gave {len(rows)} rows of {PAGE_LIMIT} but total_count is {total}"
+        # Offset paging: page n holds rows (n-1)·limit … n·limit-1 of total_count. Fewer is an
+        # incomplete answer; more (a row repeated from the previous page) is deduplicated on storing.
+        expected = min(PAGE_LIMIT, max(0, total - (page - 1) * PAGE_LIMIT))
+        if len(rows) < expected:
+            short = f"page {page} gave {len(rows)} rows of {expected} but total_count is {total}"
             return Page(transactions, cursor, has_more=False, incomplete=short)
+        if page * PAGE_LIMIT < total:
+            return Page(transactions, json.dumps({**window, "page": page + 1, "total": total}), has_more=True)
         end = time_or_none(until)
         return Page(transactions, json.dumps({"done": until}), has_more=now - end > OVERLAP)
 

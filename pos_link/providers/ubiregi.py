@@ -204,10 +204,14 @@ class UbiregiClient(PosClient):
         return Account(contract_id=own.id, name=own.name, terminals=tuple(dict.fromkeys(terminals)))
 
     def fetch_page(self, *, credentials: Credentials, terminal_id: str, cursor: str, now=None) -> Page:
-        query = dict(parse_qsl(cursor)) if cursor else {}
+        """Cursor: {"query": the next request's since / until / glb, "ts": the timestamp of the
+        listing's first page}. The next listing starts at that first timestamp, not the last page's:
+        a checkout updated while later pages were read has an id already passed, and would be missed."""
+        state = _cursor(cursor)
+        query = {k: v for k, v in state["query"].items() if k in ("since", "until", "glb")}
         path = f"/accounts/{terminal_id}/checkouts"
         if query:
-            path += "?" + urlencode(query)
+            path += "?" + urlencode(sorted(query.items()))
         body = self._get(path, credentials.access_token)
         checkouts = body.get("checkouts")
         if not isinstance(checkouts, list):
@@ -216,16 +220,19 @@ class UbiregiClient(PosClient):
         cashiers = {str(c.get("id")): text(c.get("name"), 100) for c in _dicts(account.get("cashiers"))}
         methods = {str(p.get("id")): p for p in _dicts(account.get("payment_types"))}
         rows = [r for r in (self._row(c, terminal_id, cashiers, methods) for c in checkouts) if r is not None]
+        # No timestamp (not in every revision): the newest updated_at seen, else where this listing began.
+        stamp = state["ts"] or str(
+            body.get("timestamp")
+            or max(
+                (str(c.get("updated_at")) for c in checkouts if isinstance(c, dict) and c.get("updated_at")),
+                default=query.get("since", ""),
+            )
+        )
         next_url = body.get("next-url")
         if next_url:
             next_query = dict(parse_qsl(urlsplit(str(next_url)).query))
-            return Page(rows, urlencode(sorted(next_query.items())), has_more=True)
-        # No timestamp (not in every sample): the newest updated_at seen, else where this listing began.
-        stamp = body.get("timestamp") or max(
-            (str(c.get("updated_at")) for c in checkouts if isinstance(c, dict) and c.get("updated_at")),
-            default=query.get("since", ""),
-        )
-        return Page(rows, urlencode({"since": str(stamp)}) if stamp else "", has_more=False)
+            return Page(rows, json.dumps({"query": next_query, "ts": stamp}), has_more=True)
+        return Page(rows, json.dumps({"query": {"since": stamp} if stamp else {}, "ts": ""}), has_more=False)
 
     def _row(self, checkout, terminal_id: str, cashiers: dict, methods: dict) -> PosTransaction | None:
         if not isinstance(checkout, dict) or "id" not in checkout or "status" not in checkout:
@@ -257,6 +264,18 @@ class UbiregiClient(PosClient):
             payment_method="+".join(kinds)[:100],
             raw=json.loads(json.dumps(checkout, default=str)),
         )
+
+
+def _cursor(cursor: str) -> dict:
+    if cursor.startswith("{"):
+        try:
+            state = json.loads(cursor)
+        except ValueError:
+            state = {}
+        if isinstance(state, dict) and isinstance(state.get("query"), dict):
+            return {"query": {str(k): str(v) for k, v in state["query"].items()}, "ts": str(state.get("ts") or "")}
+        return {"query": {}, "ts": ""}
+    return {"query": dict(parse_qsl(cursor)), "ts": ""}  # a cursor stored before the JSON form
 
 
 def _dicts(items):
