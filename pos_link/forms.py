@@ -40,6 +40,7 @@ class SmaregiLinkForm(forms.Form):
             (Interface.SMAREGI_PLATFORM, _("Platform API: contract ID + the app's client ID and secret")),
         ],
         initial=Interface.SMAREGI_ACCESS,
+        required=False,  # API受信 Ver.2, the interface the manual sets up, unless chosen otherwise
         widget=forms.RadioSelect,
     )
     contract_id = forms.CharField(label=_("Contract ID"), max_length=64)
@@ -59,6 +60,9 @@ class SmaregiLinkForm(forms.Form):
     def __init__(self, *args, operator, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["camera"] = _camera_field(operator)
+
+    def clean_interface(self) -> str:
+        return self.cleaned_data.get("interface") or Interface.SMAREGI_ACCESS
 
 
 class UbiregiLinkForm(forms.Form):

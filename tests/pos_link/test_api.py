@@ -41,7 +41,7 @@ def test_create_with_a_wrong_token_is_400_with_the_provider_reason(pos_alpha, sm
             "camera": pos_alpha.camera.pk}  # fmt: skip
     response = api(pos_alpha.admin).post(LINKS, body, format="json")
     assert response.status_code == 400
-    assert "アクセストークンが正しくありません" in response.content.decode()
+    assert "アクセストークンが無効です" in response.content.decode()
     assert not PosLink.objects.exists()
 
 
@@ -113,3 +113,21 @@ def test_transactions_are_read_only(pos_alpha):
     url = reverse("pos-transaction-detail", kwargs={"transaction_id": tx.pk})
     assert client.delete(url).status_code == 405
     assert client.post(TRANSACTIONS, {}, format="json").status_code == 405
+
+
+def test_create_a_smaregi_platform_link_and_read_the_sale_and_server_times(pos_alpha, smaregi):
+    from tests.pos_link.conftest import PLATFORM_CLIENT_ID, PLATFORM_CLIENT_SECRET, PLATFORM_CONTRACT
+
+    body = {
+        "provider": "smaregi", "interface": "smaregi_platform", "contract_id": PLATFORM_CONTRACT,
+        "client_id": PLATFORM_CLIENT_ID, "client_secret": PLATFORM_CLIENT_SECRET, "terminal_id": "1",
+        "camera": pos_alpha.camera.pk,
+    }  # fmt: skip
+    response = api(pos_alpha.admin).post(LINKS, body, format="json")
+    assert response.status_code == 201, response.content
+    assert (
+        response.json()["interface"] == "smaregi_platform" and PLATFORM_CLIENT_SECRET not in response.content.decode()
+    )
+    tx = transaction_of(pos_alpha, provider_id="t1")
+    row = api(pos_alpha.viewer).get(reverse("pos-transaction-detail", kwargs={"transaction_id": tx.pk})).json()
+    assert "server_at" in row and row["occurred_at"]

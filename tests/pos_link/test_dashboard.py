@@ -38,7 +38,7 @@ def sales(pos_alpha):
 
 def test_dashboard_lists_every_field_of_a_transaction(pos_alpha, sales):
     page = client_for(pos_alpha.viewer).get(_url(pos_alpha)).content.decode()
-    for text in ("R-1001", "¥140,000", "¥150,000", "¥10,000", "Tanaka", "Cash", "Payment", "Credit card", "Cancel"):
+    for text in ("R-1001", "¥140,000", "¥150,000", "¥10,000", "Tanaka", "Cash", "Payment", "Card", "Cancel"):
         assert text in page
     entered = timezone.localtime(sales["pay"].entered_at).strftime("%H:%M")
     assert f"Entry time {entered}" in page
@@ -126,3 +126,28 @@ def test_dashboard_and_links_page_in_japanese(pos_alpha, sales):
         assert text in page
     links = client.get(reverse("pos_link:links"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "POSレジ連携設定" in links and "スマレジの端末を追加" in links
+
+
+def test_the_dashboard_shows_the_live_video_when_no_transaction_is_selected(pos_alpha, sales):
+    from devices.models import Device
+
+    Device.objects.filter(pk=pos_alpha.camera.pk).update(stream_source="rtsp", rtsp_url="rtsp://192.0.2.10/stream")
+    client = client_for(pos_alpha.viewer)
+    page = client.get(_url(pos_alpha)).content.decode()
+    assert 'id="live-video"' in page and "/recording/live/" in page.split('id="live-video"')[1][:400]
+    assert "recording/live.js" in page and "hls.min.js" in page
+    assert 'id="pos-live-button" hidden' in page  # live now: the button to return is hidden
+    seeking = client.get(_url(pos_alpha, at=sales["pay"].occurred_at.isoformat())).content.decode()
+    assert '<div id="pos-live" hidden>' in seeking and 'id="pos-live-button">' in seeking
+
+
+def test_without_stream_settings_the_dashboard_says_there_is_no_live_picture(pos_alpha, sales):
+    page = client_for(pos_alpha.viewer).get(_url(pos_alpha)).content.decode()
+    assert 'id="live-video"' not in page and "no live picture" in page
+
+
+def test_payment_methods_are_labelled_and_unknown_ones_shown_as_other(pos_alpha):
+    transaction_of(pos_alpha, provider_id="m1", payment_method="cash+card")
+    transaction_of(pos_alpha, provider_id="m2", payment_method="PayPay")
+    page = client_for(pos_alpha.viewer).get(_url(pos_alpha)).content.decode()
+    assert "Cash + Card" in page and "Other (PayPay)" in page

@@ -41,8 +41,8 @@ def test_smaregi_link_is_saved_after_smaregi_accepts_it(pos_alpha, smaregi):
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"contract_id": "no-such-contract"}, "契約IDが正しくありません"),
-        ({"access_token": "wrong-token"}, "アクセストークンが正しくありません"),
+        ({"contract_id": "no-such-contract"}, "契約IDが無効です"),
+        ({"access_token": "wrong-token"}, "アクセストークンが無効です"),
     ],
 )
 def test_wrong_contract_or_token_is_refused_with_smaregi_reason_and_nothing_saved(
@@ -152,15 +152,29 @@ def test_ubiregi_oauth_flow_stores_encrypted_tokens_and_offers_terminals(pos_alp
     response = admin.get(_callback_path(back), follow=True)
     assert "Alpha Cafe is connected" in response.content.decode()
     connection = PosConnection.objects.get(provider="ubiregi")
-    assert connection.contract_id == "31" and connection.terminals == ["31", "32"]
+    assert connection.contract_id == "31"
+    assert connection.terminals == [{"id": "31", "name": "Alpha Cafe"}, {"id": "32", "name": "Alpha Cafe Terrace"}]
     assert connection.access_token.startswith("ubi-at-") and connection.refresh_token.startswith("ubi-rt-")
-    assert connection.access_token not in response.content.decode()
+    page = response.content.decode()
+    assert connection.access_token not in page
+    # the terminals are picked from the account's own list, its child store included: nothing to type
+    assert f'value="{connection.pk}:31"' in page and f'value="{connection.pk}:32"' in page
+    assert "Alpha Cafe Terrace (32)" in page and 'name="terminal_id"' not in page
     response = admin.post(
-        reverse("pos_link:ubiregi_add"),
-        {"connection": connection.pk, "terminal_id": "32", "camera": pos_alpha.camera.pk},
+        reverse("pos_link:ubiregi_add"), {"terminal": f"{connection.pk}:32", "camera": pos_alpha.camera.pk}
     )
     assert response.status_code == 302
     assert PosLink.objects.get().terminal_id == "32"
+
+
+def test_ubiregi_terminal_outside_the_accounts_list_is_not_accepted(pos_alpha, ubiregi):
+    admin = client_for(pos_alpha.admin)
+    admin.get(_callback_path(_consent(_start_oauth(admin))))
+    connection = PosConnection.objects.get(provider="ubiregi")
+    response = admin.post(
+        reverse("pos_link:ubiregi_add"), {"terminal": f"{connection.pk}:77", "camera": pos_alpha.camera.pk}
+    )
+    assert "Select a valid choice" in response.content.decode() and not PosLink.objects.exists()
 
 
 def test_ubiregi_callback_with_a_forged_state_is_refused(pos_alpha, ubiregi):
@@ -297,4 +311,59 @@ def test_outsider_gets_404_for_links_and_dashboards(pos_alpha, bravo):
     client = client_for(pos_alpha.admin)
     assert client.post(reverse("pos_link:link_update", kwargs={"link_id": theirs.pk}), {}).status_code == 404
     assert client.get(reverse("pos_link:camera_dashboard", kwargs={"camera_id": bravo.camera.pk})).status_code == 404
-    assert client.post(reverse("pos_link:webhook", kwargs={"link_id": theirs.pk}), {}).status_code == 404
+    webhook = reverse("pos_link:webhook", kwargs={"connection_id": theirs.connection_id, "secret": "not-their-secret"})
+    assert client.post(webhook, {}).status_code == 404
+
+
+# ---------------------------------------------------------------- Smaregi: the Platform API, webhook URL, re-entry
+
+
+def test_smaregi_platform_link_is_saved_after_smaregi_accepts_the_client(pos_alpha, smaregi):
+    from tests.pos_link.conftest import PLATFORM_CLIENT_ID, PLATFORM_CLIENT_SECRET, PLATFORM_CONTRACT
+
+    admin = client_for(pos_alpha.admin)
+    form = _smaregi_form(
+        pos_alpha.camera, interface="smaregi_platform", contract_id=PLATFORM_CONTRACT, access_token="",
+        client_id=PLATFORM_CLIENT_ID, client_secret="wrong",
+    )  # fmt: skip
+    refused = admin.post(ADD_SMAREGI, form).content.decode()
+    assert "Unauthorized" in refused and not PosLink.objects.exists()
+    admin.post(ADD_SMAREGI, {**form, "client_secret": PLATFORM_CLIENT_SECRET})
+    connection = PosLink.objects.get().connection
+    assert connection.interface == "smaregi_platform" and connection.client_secret == PLATFORM_CLIENT_SECRET
+    assert ("POST", f"/app/{PLATFORM_CONTRACT}/token") in smaregi.requests
+    with db.cursor() as cursor:
+        cursor.execute("SELECT client_secret FROM pos_link_posconnection")
+        assert PLATFORM_CLIENT_SECRET not in cursor.fetchone()[0]  # ciphertext at rest
+    page = admin.get(LINKS).content.decode()
+    assert PLATFORM_CLIENT_SECRET not in page and "Smaregi Platform API" in page
+    assert "pos.transactions:read (取引情報参照)" in page
+
+
+def test_the_add_page_says_which_interface_applies_and_the_permissions(pos_alpha):
+    page = client_for(pos_alpha.admin).get(ADD_SMAREGI).content.decode()
+    for text in ("API receiving (API受信 Ver.2)", "Platform API", "店舗情報参照", "取引情報参照", "pos.stores:read"):
+        assert text in page
+
+
+def test_the_links_page_shows_the_webhook_url_to_admins_only(pos_alpha, smaregi):
+    client_for(pos_alpha.admin).post(ADD_SMAREGI, _smaregi_form(pos_alpha.camera))
+    connection = PosConnection.objects.get()
+    url = "http://testserver" + reverse(
+        "pos_link:webhook", kwargs={"connection_id": connection.pk, "secret": connection.webhook_secret}
+    )
+    assert url in client_for(pos_alpha.admin).get(LINKS).content.decode()
+    viewer_page = client_for(pos_alpha.viewer).get(LINKS).content.decode()
+    assert connection.webhook_secret not in viewer_page and "No push received yet" in viewer_page
+
+
+def test_a_terminal_waiting_for_reauthorization_is_added_again_with_the_new_token(pos_alpha, smaregi):
+    admin = client_for(pos_alpha.admin)
+    admin.post(ADD_SMAREGI, _smaregi_form(pos_alpha.camera))
+    PosLink.objects.update(status="token_revoked", cursor='{"done": "2026-01-01 00:00:00"}')
+    smaregi.contracts[SMAREGI_CONTRACT]["token"] = "reissued-token"
+    response = admin.post(ADD_SMAREGI, _smaregi_form(pos_alpha.camera, access_token="reissued-token"), follow=True)
+    assert "already linked" not in response.content.decode()
+    link = PosLink.objects.get()
+    assert link.status == "pending" and link.cursor == '{"done": "2026-01-01 00:00:00"}'  # continues where it stopped
+    assert link.connection.access_token == "reissued-token"

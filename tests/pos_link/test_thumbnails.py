@@ -146,7 +146,7 @@ def test_the_segment_lookup_gives_the_authorized_file_and_the_offset(alpha, reco
 def test_a_newly_stored_transaction_queues_its_thumbnail_once(
     pos_alpha, recorded, smaregi, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from pos_link import services
+    from pos_link import ingestion
     from pos_link.models import PosConnection
     from tests.pos_link.conftest import SMAREGI_CONTRACT, SMAREGI_TOKEN
     from tests.pos_link.factories import link_of
@@ -157,9 +157,9 @@ def test_a_newly_stored_transaction_queues_its_thumbnail_once(
     monkeypatch.setattr(tasks.make_thumbnail, "delay", queued.append)
     smaregi.add_transaction(SMAREGI_CONTRACT, "1", total=500, deposit=1000, at=BASE + timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
-        services.link_poll(link_id=link.pk)
+        ingestion.link_poll(link_id=link.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.link_poll(link_id=link.pk, now=timezone.now() + timedelta(hours=1))  # seen again: not new
+        ingestion.link_poll(link_id=link.pk, now=timezone.now() + timedelta(hours=1))  # seen again: not new
     [tx] = PosTransaction.objects.all()
     assert queued == [tx.pk]
 
