@@ -59,6 +59,8 @@ PUBLIC_ROUTES = {
     "tenants:password_reset_confirm": "Django's signed reset token",
     "tenants:two_factor_verify": "only the pending login's own session",
     "recording:live_media": "signed short-lived camera_access_token, re-checked on every request (tests/recording)",
+    "pos_link:webhook": "Smaregi's push: the contract's own 256-bit secret in the URL, compared in constant time; "
+    "a wrong one is a bare 404 (tests/pos_link/test_ingestion.py)",
     **{
         f"embed_public:{name}": "unguessable key (192 bits), 404 without detail"
         for name in ("page", "image", "prediction", "site", "site_image", "site_prediction")
