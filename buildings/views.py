@@ -5,13 +5,9 @@ every page that changes something asks for `write=True` or `require_admin` (othe
 even on GET, so a viewer never sees a settings form.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from devices.selectors import device_list
+from portal.web import GET_POST, RenamePage, delete_flow, paginate, rename_flow
 from tenants.access import require_admin
 
 from .forms import (
@@ -40,14 +37,6 @@ from .services import (
     room_delete_summary,
     room_rename,
 )
-
-PAGE_SIZE = 50
-GET_POST = require_http_methods(["GET", "POST"])
-
-
-def paginate(request: HttpRequest, items) -> object:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-
 
 # --- lists ---------------------------------------------------------------------------------------
 
@@ -75,50 +64,7 @@ def room_detail_view(request: HttpRequest, room_id: int) -> HttpResponse:
     return render(request, "buildings/room_detail.html", {"room": room, "devices": devices})
 
 
-# --- rename: edit → confirm (before → after) → success; shared with the device pages -------------
-
-
-@dataclass
-class RenamePage:
-    title: str
-    facts: list[tuple[str, str]]  # context shown above the names: building, room …
-    before: str
-    cancel_url: str
-    extra: dict = field(default_factory=dict)
-
-
-def rename_flow(
-    request: HttpRequest,
-    *,
-    form_class: type,
-    form_kwargs: dict,
-    page: RenamePage,
-    save: Callable[[str], object],
-    success_message: str,
-    success_url: str,
-) -> HttpResponse:
-    """POST without a button name re-checks the edit; `confirm` saves; `back` returns to the edit
-    with the entered value kept."""
-    context = {"page": page, "stage": "edit"}
-    if request.method == "POST" and "back" in request.POST:
-        form = form_class(initial={"name": request.POST.get("name", "")}, **form_kwargs)
-    elif request.method == "POST":
-        form = form_class(request.POST, **form_kwargs)
-        if form.is_valid():
-            if "confirm" in request.POST:
-                try:
-                    save(form.cleaned_data["name"])
-                except ValidationError as exc:  # changed meanwhile (e.g. the name was taken): back to the edit
-                    form.add_error(None, exc)
-                else:
-                    messages.success(request, success_message)
-                    return redirect(success_url)
-            else:
-                context.update(stage="confirm", after=form.cleaned_data["name"])
-    else:
-        form = form_class(initial={"name": page.before}, **form_kwargs)
-    context["form"] = form
-    return render(request, "buildings/rename.html", context)
+# --- rename and delete: the shared flows of portal.web (edit → confirm → saved) -------------------
 
 
 @login_required
@@ -153,28 +99,6 @@ def room_rename_view(request: HttpRequest, room_id: int) -> HttpResponse:
         success_message=_("The room was renamed."),
         success_url=detail_url,
     )
-
-
-# --- delete: confirmation that restates what goes → success ---------------------------------------
-
-
-def delete_flow(
-    request: HttpRequest,
-    *,
-    title: str,
-    facts: list[tuple[str, str]],
-    summary: dict[str, int],
-    cancel_url: str,
-    delete: Callable[[], None],
-    success_message: str,
-    success_url: str,
-) -> HttpResponse:
-    if request.method == "POST":
-        delete()
-        messages.success(request, success_message)
-        return redirect(success_url)
-    context = {"title": title, "facts": facts, "summary": summary, "cancel_url": cancel_url}
-    return render(request, "buildings/delete_confirm.html", context)
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from buildings.selectors import access_room, room_list
-from buildings.views import GET_POST, RenamePage, delete_flow, rename_flow
+from portal.web import GET_POST, RenamePage, delete_flow, rename_flow
 from recording.selectors import conditions_in_force
 from tenants.access import require_admin
 

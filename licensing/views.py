@@ -7,13 +7,13 @@ user acting as a customer) gets 404 there. Objects come through the access funct
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.client_ip import client_ip
+from portal.web import paginate
 from tenants.access import require_admin
 
 from . import clock, selectors, services
@@ -22,10 +22,6 @@ from .middleware import SESSION_KEY
 from .models import LicenseKind
 
 PAGE_SIZE = 25
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _partner(request):
@@ -58,7 +54,7 @@ def partner_dashboard(request):
 @login_required
 def customer_list(request):
     partner = _partner(request)
-    page = _page(request, selectors.customer_list(partner=partner))
+    page = paginate(request, selectors.customer_list(partner=partner), per_page=PAGE_SIZE)
     return render(request, "licensing/partner_customers.html", {"page": page})
 
 
@@ -217,14 +213,16 @@ def license_renew(request, license_id: int):
 def history(request):
     partner = _partner(request)
     return render(
-        request, "licensing/history.html", {"page": _page(request, selectors.assignment_history(operator=partner))}
+        request,
+        "licensing/history.html",
+        {"page": paginate(request, selectors.assignment_history(operator=partner), per_page=PAGE_SIZE)},
     )
 
 
 @login_required
 def expiries(request):
     partner = _partner(request)
-    page = _page(request, selectors.upcoming_expiries(partner=partner, days=90))
+    page = paginate(request, selectors.upcoming_expiries(partner=partner, days=90), per_page=PAGE_SIZE)
     return render(request, "licensing/partner_expiries.html", {"page": page})
 
 

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,11 +24,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from devices.media_tokens import camera_access_token
 from devices.models import Device
 from devices.selectors import access_device
+from portal.web import GET_POST, paginate
 from recording import media_services
 from recording.media_selectors import camera_stream_url, media_blocked_reason
 from tenants.access import require_admin
@@ -52,8 +52,7 @@ from .selectors import (
 )
 from .thumbnails import covering_segment, thumbnail_for, transaction_thumbnail_make
 
-GET_POST = require_http_methods(["GET", "POST"])
-PAGE_SIZE = 20
+PAGE_SIZE = 20  # transactions beside the timeline
 STATE_KEY = "pos_link_oauth_state"
 STATE_MAX_AGE = timedelta(minutes=15)
 WINDOWS = {"72h": 72 * 3600, "24h": 24 * 3600, "6h": 6 * 3600, "1h": 3600, "10m": 600}
@@ -280,7 +279,7 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     kind = kind if kind in TransactionKind.values else ""
     q = filters.cleaned_data.get("q") or ""
     rows = transaction_list(operator=request.operator, camera=camera, kind=kind or None, q=q or None)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, per_page=PAGE_SIZE)
 
     now = timezone.now()
     seek = parse_datetime(request.GET.get("at") or "")

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -29,15 +28,16 @@ from django.views.decorators.http import require_http_methods
 from buildings.selectors import access_building, access_room, building_list
 from devices.media_tokens import camera_access_token, camera_access_valid
 from devices.selectors import camera_list
+from portal.web import GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
 from workers.hls import PLAYLIST
 
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
-from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir
+from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
-from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, NotificationSettingForm
+from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, MotionSettingsForm, NotificationSettingForm
 from .mail import clip_from_link
 from .media_selectors import (
     access_clip,
@@ -67,13 +67,6 @@ from .selectors import (
     notification_setting_for,
     rooms_with_notification_settings,
 )
-
-PAGE_SIZE = 50
-GET_POST = require_http_methods(["GET", "POST"])
-
-
-def paginate(request: HttpRequest, items) -> object:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
@@ -573,3 +566,30 @@ def motion_endpoint_view(request: HttpRequest, device_id: int) -> JsonResponse:
     ended = ended if timezone.is_aware(ended) else ended.replace(tzinfo=UTC)
     events = media_services.motion_record(trigger=device, at=at, ended_at=ended, source=MotionEvent.Source.SENSOR)
     return JsonResponse({"events": len(events)}, status=202)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def motion_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """Where motion comes from (server-side or the camera's sensor), the sub-stream, and what the recorder
+    found (keyframes only or full decode, the GOP, a stopped sub-stream)."""
+    camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+    row = recording_settings_for(camera)
+    form = MotionSettingsForm(request.POST or None, initial={"motion_source": row.motion_source})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.motion_settings_update(
+                user=request.user,
+                camera=camera,
+                motion_source=data["motion_source"],
+                sub_stream_url=data["sub_stream_url"] or None,
+                clear_sub_stream=data["clear_sub_stream"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The motion settings were saved. The recorder uses them from its next start."))
+            return redirect("recording:motion_settings", camera_id=camera.pk)
+    context = {"camera": camera, "row": row, "form": form, "max_gop": f"{motion_max_gop_seconds():g}"}
+    return render(request, "recording/motion_settings.html", context)

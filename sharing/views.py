@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from buildings.selectors import room_list
 from devices.selectors import camera_list
+from portal.web import GET_POST, paginate
 from tenants.access import access_user, require_admin
 
 from .models import CameraShare, ShareStatus
@@ -46,13 +46,6 @@ from .services import (
     user_scope_clear,
     user_scope_set,
 )
-
-PAGE_SIZE = 50
-GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _page(request: HttpRequest, items) -> object:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 class ShareRequestForm(forms.Form):
@@ -80,14 +73,14 @@ def sharing_index_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def sharing_history_view(request: HttpRequest) -> HttpResponse:
     """Every share, given or received, in any state (the full record)."""
-    page = _page(request, share_list(operator=request.operator))
+    page = paginate(request, share_list(operator=request.operator))
     return render(request, "sharing/history.html", {"page": page})
 
 
 @login_required
 @require_http_methods(["GET"])
 def sharing_audit_view(request: HttpRequest) -> HttpResponse:
-    page = _page(request, share_audit_list(operator=request.operator))
+    page = paginate(request, share_audit_list(operator=request.operator))
     return render(request, "sharing/audit.html", {"page": page})
 
 
@@ -239,7 +232,7 @@ def share_remove_view(request: HttpRequest, share_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def limit_list_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    page = _page(request, scopable_user_list(operator=request.operator))
+    page = paginate(request, scopable_user_list(operator=request.operator))
     return render(request, "sharing/limits.html", {"page": page})
 
 

@@ -9,7 +9,6 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -24,6 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from licensing.auth import temporary_password_refusal
+from portal.web import paginate
 
 from . import security, selectors, services
 from .access import access_user, require_admin
@@ -103,10 +103,6 @@ def _complete_login(request: HttpRequest, user: User, next_url: str) -> HttpResp
 def _as_validation_error(exc: Exception) -> ValidationError:
     # A service's PermissionDenied (e.g. account changes during a proxy login) shown like its other refusals.
     return exc if isinstance(exc, ValidationError) else ValidationError(str(exc))
-
-
-def _paginate(request: HttpRequest, items):
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 # ---------------------------------------------------------------- login, two-step, logout
@@ -315,7 +311,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         user.refresh_from_db()
         apply_service_errors(profile if action == "profile" else security_form, exc)
-    history = _paginate(request, selectors.login_history_for(user=user))
+    history = paginate(request, selectors.login_history_for(user=user), per_page=PAGE_SIZE)
     for entry in history:
         entry.browser = selectors.describe_user_agent(entry.user_agent)
     context = {
@@ -421,7 +417,7 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     search = UserSearchForm(request.GET or None)
     term = search.cleaned_data.get("q", "") if search.is_valid() else ""
-    users = _paginate(request, selectors.user_list(operator=request.operator, search=term))
+    users = paginate(request, selectors.user_list(operator=request.operator, search=term), per_page=PAGE_SIZE)
     count = selectors.user_count(operator=request.operator)
     limit = settings.PORTAL_MAX_ACCOUNTS_PER_OPERATOR
     context = {"search": search, "term": term, "users": users, "count": count, "limit": limit, "full": count >= limit}

@@ -26,8 +26,6 @@ from .cameras import (
     index_view,
 )
 from .common import (
-    GET,
-    GET_POST,
     PAGE_SIZE,
     STATIC_IMAGES,
     camera_display_jpeg,
@@ -59,8 +57,6 @@ __all__ = [
     "camera_status",
     "camera_display_jpeg",
     "STATIC_IMAGES",
-    "GET_POST",
-    "GET",
     "PAGE_SIZE",
     "index_view",
     "camera_add_view",

@@ -10,13 +10,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.web import GET_POST
+
 from .. import selectors, services
 from ..forms import (
     AlertForm,
 )
 from ..models import CongestionCamera, Group
 from .common import (
-    GET_POST,
     _render,
 )
 

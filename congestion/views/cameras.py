@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.web import GET, GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError
 
@@ -21,8 +21,6 @@ from ..forms import (
     CameraSettingsForm,
 )
 from .common import (
-    GET,
-    GET_POST,
     PAGE_SIZE,
     _jpeg,
     _render,
@@ -38,7 +36,7 @@ from .common import (
 @GET
 def index_view(request: HttpRequest) -> HttpResponse:
     cameras = selectors.congestion_camera_list(operator=request.operator, user=request.user)
-    page = Paginator(cameras, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, cameras, per_page=PAGE_SIZE)
     statuses = [camera_status(cc) for cc in page]
     context = {"page": page, "statuses": statuses, "licenses": selectors.option_licenses(operator=request.operator)}
     return _render(request, "congestion/index.html", context)

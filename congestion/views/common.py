@@ -6,15 +6,12 @@ from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
 
 from .. import rules, selectors, services
 from ..models import CongestionCamera
 
 STATIC_IMAGES = Path(__file__).resolve().parent.parent / "static" / "congestion"
-GET_POST = require_http_methods(["GET", "POST"])
-GET = require_http_methods(["GET"])
-PAGE_SIZE = 24
+PAGE_SIZE = 24  # cards of cameras or groups: a grid of 4, 3 or 2 columns fills evenly
 
 
 def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:

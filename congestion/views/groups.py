@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from portal.web import GET, GET_POST, paginate
 from tenants.access import require_admin
 
 from .. import rules, selectors, services
@@ -18,8 +18,6 @@ from ..forms import (
 )
 from ..models import Group
 from .common import (
-    GET,
-    GET_POST,
     PAGE_SIZE,
     _alert_image,
     _jpeg,
@@ -48,7 +46,7 @@ def group_status(group: Group) -> dict:
 @GET
 def group_list_view(request: HttpRequest) -> HttpResponse:
     groups = selectors.group_list(operator=request.operator, user=request.user)
-    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, groups, per_page=PAGE_SIZE)
     return _render(request, "congestion/group_list.html", {"page": page, "statuses": [group_status(g) for g in page]})
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.web import GET, GET_POST
 from tenants.access import require_admin
 
 from .. import rules, selectors, services
@@ -19,8 +20,6 @@ from ..forms import (
     MonthForm,
 )
 from .common import (
-    GET,
-    GET_POST,
     _render,
 )
 

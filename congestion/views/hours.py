@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from portal.web import GET, GET_POST
+
 from .. import selectors, services
 from ..forms import (
     HoursRuleForm,
@@ -16,8 +18,6 @@ from ..forms import (
 )
 from ..models import HoursRule
 from .common import (
-    GET,
-    GET_POST,
     _jpeg,
     _render,
     _static_jpeg,
