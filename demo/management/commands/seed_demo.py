@@ -6,6 +6,7 @@ from django.db import transaction
 from buildings.models import Building, Room
 from demo.congestion import seed_congestion
 from demo.licensing import seed_licensing
+from demo.pos import seed_pos
 from demo.recording import seed_edge_recorder, seed_recording
 from devices.models import Device, DeviceKind
 from tenants.models import Operator, Role, User
@@ -72,4 +73,5 @@ class Command(BaseCommand):
         seed_licensing(customer_names=list(DEMO), password=DEMO_PASSWORD)  # partner, stock, licenses for the cameras
         seed_recording()  # demo cameras record from the simulated RTSP camera
         seed_congestion()  # congestion cameras on the demo footage, 8 days of history
+        seed_pos()  # POS options and links to the fake Ubiregi / Smaregi (both interfaces) of pos_fake_servers
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
