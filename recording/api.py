@@ -1,4 +1,4 @@
-"""REST API (`/api/v1/`) of notification settings and recording conditions.
+"""REST API (`/api/v1/`) of notification settings, recording conditions and motion detection settings.
 
 Notification settings are admin-only, reads included (viewers get 403); conditions are readable
 by every role and changed by admins. Objects come through the access functions: another
@@ -19,7 +19,8 @@ from buildings.selectors import access_building
 from buildings.serializers import raise_as_drf
 
 from . import services
-from .models import NotificationType
+from .media_selectors import recording_settings_for
+from .models import MotionSource, NotificationType
 from .selectors import (
     ConditionInForce,
     access_camera,
@@ -193,3 +194,66 @@ class CameraConditionView(GenericAPIView):
                 raise_as_drf(exc)
             raise Http404 from None
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MotionSettingsSerializer(serializers.Serializer):
+    """Write: where motion comes from and the sub-stream. Read: the same without the secret URL, plus
+    what the recorder found (docs/user-guide.md, "Server-side motion")."""
+
+    motion_source = serializers.ChoiceField(choices=MotionSource.choices)
+    sub_stream_url = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        trim_whitespace=False,  # refused with a message by the outbound-connection policy, never trimmed
+        help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
+    )
+    clear_sub_stream = serializers.BooleanField(write_only=True, required=False, default=False)
+    sub_stream_url_set = serializers.BooleanField(read_only=True)
+    motion_decode = serializers.CharField(read_only=True)
+    motion_stream = serializers.CharField(read_only=True)
+    motion_gop_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    motion_note = serializers.CharField(read_only=True)
+
+    def to_representation(self, row) -> dict:
+        return {
+            "motion_source": row.motion_source,
+            "sub_stream_url_set": bool(row.motion_sub_stream_url),
+            "motion_decode": row.motion_decode,
+            "motion_stream": row.motion_stream,
+            "motion_gop_seconds": row.motion_gop_seconds,
+            "motion_note": row.motion_note,
+        }
+
+
+class CameraMotionSettingsView(GenericAPIView):
+    """A camera's motion detection: GET (every role of the owner), PUT (admins)."""
+
+    serializer_class = MotionSettingsSerializer
+    pagination_class = None
+
+    def _camera(self, write: bool = False):
+        return access_camera(
+            operator=self.request.operator, user=self.request.user, pk=self.kwargs["camera_id"], write=write
+        )
+
+    def get(self, request: Request, camera_id: str) -> Response:
+        return Response(MotionSettingsSerializer(recording_settings_for(self._camera(write=True))).data)
+
+    def put(self, request: Request, camera_id: str) -> Response:
+        camera = self._camera(write=True)
+        body = MotionSettingsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            row = services.motion_settings_update(
+                user=request.user,
+                camera=camera,
+                motion_source=data["motion_source"],
+                sub_stream_url=data.get("sub_stream_url") or None,
+                clear_sub_stream=data.get("clear_sub_stream", False),
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        return Response(MotionSettingsSerializer(row).data)

@@ -23,4 +23,9 @@ urlpatterns = [
         api.CameraConditionView.as_view(),
         name="camera-recording-condition",
     ),
+    path(
+        "cameras/<int:camera_id>/motion-settings/",
+        api.CameraMotionSettingsView.as_view(),
+        name="camera-motion-settings",
+    ),
 ]

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import DEFAULT_NOTIFICATION_TYPE, NotificationType
+from .models import DEFAULT_NOTIFICATION_TYPE, MotionSource, NotificationType
 from .rules import clean_recipients, max_recipients, split_addresses
 
 
@@ -73,3 +73,23 @@ class ExportForm(forms.Form):
         start = timezone.make_aware(datetime.combine(day, self.cleaned_data["start_time"]))
         end = timezone.make_aware(datetime.combine(day, self.cleaned_data["end_time"]))
         return start, end
+
+
+class MotionSettingsForm(forms.Form):
+    """The sub-stream URL is write-only like the main one (it may carry the camera's password)."""
+
+    motion_source = forms.ChoiceField(
+        label=_("Motion detection"), choices=MotionSource.choices, widget=forms.RadioSelect
+    )
+    sub_stream_url = forms.CharField(
+        label=_("Sub-stream RTSP URL"),
+        required=False,
+        max_length=1000,
+        strip=False,  # a space or line break is refused with a message, never silently removed
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Optional: the camera's second, smaller stream, watched for motion instead of the main one. "
+            "It may contain the camera's user and password, so it is never shown. Leave blank to keep it."
+        ),
+    )
+    clear_sub_stream = forms.BooleanField(label=_("Remove the sub-stream URL"), required=False)

@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 
 from buildings.models import Building, Room
 from devices.models import Device, DeviceKind
+from devices.outbound import clean_stream_url
 from tenants.access import require_admin
 from tenants.models import User
 
-from .models import NotificationSetting, NotificationType, RecordingCondition
+from .models import CameraRecording, MotionSource, NotificationSetting, NotificationType, RecordingCondition
 from .rules import clean_recipients
 from .selectors import condition_list
 
@@ -123,3 +124,37 @@ def conditions_delete_all(*, user: User, camera: Device) -> int:
     require_admin(user)
     deleted, _rows = condition_list(operator=camera.operator, camera=camera).delete()
     return deleted
+
+
+# ----------------------------------------------------------------------------- motion detection settings
+
+
+@transaction.atomic
+def motion_settings_update(
+    *, user: User, camera: Device, motion_source: str, sub_stream_url: str | None = None, clear_sub_stream: bool = False
+) -> CameraRecording:
+    """Where a camera's motion comes from, and its sub-stream for server-side motion (docs/user-guide.md,
+    "Server-side motion"). The sub-stream URL passes the outbound-connection policy like the main one; it
+    may carry credentials, so it is write-only: None (or blank) keeps the stored one. Admins only."""
+    require_admin(user)
+    if camera.kind != DeviceKind.CAMERA or camera.operator_id != user.operator_id:
+        raise ValidationError({"motion_source": [_("Choose a camera.")]})
+    if motion_source not in MotionSource.values:
+        raise ValidationError({"motion_source": [_("Choose where motion comes from.")]})
+    row, _created = CameraRecording.objects.select_for_update().get_or_create(
+        camera=camera, defaults={"operator_id": camera.operator_id}
+    )
+    fields = ["motion_source"]
+    row.motion_source = motion_source
+    if clear_sub_stream:
+        row.motion_sub_stream_url = ""
+        fields.append("motion_sub_stream_url")
+    elif sub_stream_url:
+        try:
+            row.motion_sub_stream_url = clean_stream_url(sub_stream_url)
+        except ValidationError as exc:
+            raise ValidationError({"sub_stream_url": exc.messages}) from None
+        fields.append("motion_sub_stream_url")
+    row.save(update_fields=fields)
+    return row
+

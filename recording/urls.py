@@ -26,6 +26,7 @@ urlpatterns = [
     path("cameras/<int:camera_id>/snapshot.jpg", views.snapshot_view, name="snapshot"),
     path("cameras/<int:camera_id>/thumbnail.jpg", views.thumbnail_view, name="thumbnail"),
     path("cameras/<int:camera_id>/player/", views.player_view, name="player"),
+    path("cameras/<int:camera_id>/motion/", views.motion_settings_view, name="motion_settings"),
     path("segments/<int:segment_id>/video.mp4", views.segment_file_view, name="segment_file"),
     path("clips/<int:clip_id>/video.mp4", views.clip_file_view, name="clip_file"),
     path("exports/", views.export_list_view, name="exports"),

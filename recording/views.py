@@ -35,9 +35,9 @@ from workers.hls import PLAYLIST
 
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
-from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir
+from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
-from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, NotificationSettingForm
+from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, MotionSettingsForm, NotificationSettingForm
 from .mail import clip_from_link
 from .media_selectors import (
     access_clip,
@@ -566,3 +566,30 @@ def motion_endpoint_view(request: HttpRequest, device_id: int) -> JsonResponse:
     ended = ended if timezone.is_aware(ended) else ended.replace(tzinfo=UTC)
     events = media_services.motion_record(trigger=device, at=at, ended_at=ended, source=MotionEvent.Source.SENSOR)
     return JsonResponse({"events": len(events)}, status=202)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def motion_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """Where motion comes from (server-side or the camera's sensor), the sub-stream, and what the recorder
+    found (keyframes only or full decode, the GOP, a stopped sub-stream)."""
+    camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+    row = recording_settings_for(camera)
+    form = MotionSettingsForm(request.POST or None, initial={"motion_source": row.motion_source})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.motion_settings_update(
+                user=request.user,
+                camera=camera,
+                motion_source=data["motion_source"],
+                sub_stream_url=data["sub_stream_url"] or None,
+                clear_sub_stream=data["clear_sub_stream"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The motion settings were saved. The recorder uses them from its next start."))
+            return redirect("recording:motion_settings", camera_id=camera.pk)
+    context = {"camera": camera, "row": row, "form": form, "max_gop": f"{motion_max_gop_seconds():g}"}
+    return render(request, "recording/motion_settings.html", context)
