@@ -5,11 +5,16 @@ one camera is reached over ONVIF (demo/onvif_sim.py answering for its mount)."""
 
 import os
 
+from django.conf import settings
+
 from devices.models import Device, DeviceKind, StreamSource
 from recording.models import NotificationSetting, NotificationType
 
 DEMO_MAC_PREFIX = "02:00:5E:"  # the demo cameras of seed_demo
 FOOTAGE = "var/media-fixtures/vtest.mp4"
+# The same footage as a 1080p30 H.264 camera with a 2 s GOP (bin/setup makes it; bench/recording_bench.py).
+FOOTAGE_1080P30 = "var/media-fixtures/vtest-1080p30.mp4"
+HD_MOUNT = "hd1080"
 RECORDER_MAC = "02:00:5E:30:00:01"
 RECORDER_CHANNELS = {1: "Lobby NVR channel 1", 2: "Lobby NVR channel 2"}
 RECORDER_MOUNT = "nvr-ch{channel}"
@@ -126,4 +131,6 @@ def sim_camera_args() -> list[str]:
         args += ["--mount", f"{mount_for(camera)}={FOOTAGE}"]
     for channel in RECORDER_CHANNELS:
         args += ["--mount", f"{RECORDER_MOUNT.format(channel=channel)}={FOOTAGE}"]
+    if (settings.BASE_DIR / FOOTAGE_1080P30).exists():  # a 1080p30 camera to point a device at by hand
+        args += ["--mount", f"{HD_MOUNT}={FOOTAGE_1080P30}"]
     return args
