@@ -260,24 +260,23 @@ def clip_make(*, motion_id: int, now: datetime | None = None) -> EventClip | Non
     one-to-one with the event. Returns the clip, or None when it is not time yet / done by another."""
     now = now or timezone.now()
     stale = now - timedelta(minutes=5)
-    claimed = (
-        MotionEvent.objects.filter(pk=motion_id)
-        .filter(
-            Q(clip_state=MotionEvent.ClipState.PENDING)
-            | Q(clip_state=MotionEvent.ClipState.MAKING, clip_claimed_at__lt=stale)
-        )
-        .update(clip_state=MotionEvent.ClipState.MAKING, clip_claimed_at=now)
+    claimable = MotionEvent.objects.filter(pk=motion_id).filter(
+        Q(clip_state=MotionEvent.ClipState.PENDING)
+        | Q(clip_state=MotionEvent.ClipState.MAKING, clip_claimed_at__lt=stale)
     )
-    if not claimed:
+    motion = claimable.select_related("camera").first()
+    if motion is None:
         return None
-    motion = MotionEvent.objects.select_related("camera").get(pk=motion_id)
+    # Whether it is due is read before claiming: a claim is taken only for work that starts at once,
+    # so a worker that dies between the two leaves nothing held for the next one.
     camera = motion.camera
     start, end = clip_window(motion)
     rows = segments_for_clip(camera=camera, start=start, end=end)
     covered = bool(rows) and rows[-1].end >= end - timedelta(seconds=0.5)
     give_up = now > end + timedelta(seconds=conf.segment_seconds() * 3 + 30)
     if not covered and not give_up:
-        MotionEvent.objects.filter(pk=motion_id).update(clip_state=MotionEvent.ClipState.PENDING)
+        return None
+    if not claimable.update(clip_state=MotionEvent.ClipState.MAKING, clip_claimed_at=now):
         return None
     if not rows:
         MotionEvent.objects.filter(pk=motion_id).update(clip_state=MotionEvent.ClipState.FAILED)
