@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.pos_fakes import FakeSmaregi, FakeUbiregi
 from pos_link import tasks
-from pos_link.fakes import FakeSmaregi, FakeUbiregi
 from pos_link.models import PosLink, PosTransaction
 from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
@@ -38,6 +38,7 @@ def fakes(settings):
     ubiregi.start()
     smaregi.start()
     settings.POS_UBIREGI_BASE_URL, settings.POS_SMAREGI_BASE_URL = ubiregi.url, smaregi.url
+    settings.POS_SMAREGI_PLATFORM_API_URL = settings.POS_SMAREGI_PLATFORM_ID_URL = smaregi.url
     settings.POS_UBIREGI_CLIENT_ID, settings.POS_UBIREGI_CLIENT_SECRET = ubiregi.client_id, ubiregi.client_secret
     yield ubiregi, smaregi
     ubiregi.stop()
@@ -57,7 +58,7 @@ def test_link_both_providers_and_use_the_dashboard(page, live_server, tenant, fa
     page.get_by_label("Terminal ID").fill("1")
     page.get_by_label("Camera").select_option(label=ALPHA_CAM)
     page.get_by_role("button", name="Add").click()
-    assert "アクセストークンが正しくありません" in page.content()  # the provider's reason, nothing saved
+    assert "アクセストークンが無効です" in page.content()  # the provider's reason, nothing saved
     assert not PosLink.objects.exists()
     page.get_by_label("Access token").fill("browser-token")
     page.get_by_label("Camera").select_option(label=ALPHA_CAM)
@@ -71,7 +72,7 @@ def test_link_both_providers_and_use_the_dashboard(page, live_server, tenant, fa
     page.get_by_role("button", name="許可する").click()
     page.wait_for_selector(".message.success")
     assert "Browser Cafe is connected" in page.content()
-    page.get_by_label("Terminal ID").fill("31")
+    page.get_by_label("Store account").select_option(label="Browser Cafe (31)")  # from the account's own list
     page.get_by_label("Camera").select_option(label=ALPHA_CAM)
     page.get_by_role("button", name="Add").click()
     page.wait_for_selector(".message.success")
@@ -170,3 +171,26 @@ def test_dashboard_shows_thumbnails_and_the_video_seeks_to_a_clicked_transaction
         f"() => document.getElementById('pos-video').getAttribute('src').endsWith('/{rows[0].pk}/video.mp4')"
     )
     page.wait_for_function("() => document.getElementById('pos-video').currentTime < 1.5")
+
+
+def test_live_video_until_a_transaction_is_clicked_and_the_live_button_returns(page, live_server, tenant, screenshot):
+    from devices.models import Device
+    from tests.pos_link.factories import transaction_of
+
+    Device.objects.filter(pk=tenant.camera.pk).update(stream_source="rtsp", rtsp_url="rtsp://192.0.2.10/stream")
+    transaction_of(tenant, provider_id="1", receipt_no="R-LIVE", occurred_at=timezone.now() - timedelta(minutes=5))
+    log_in(page, live_server, tenant.admin.email)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(live_server.url + reverse("pos_link:camera_dashboard", kwargs={"camera_id": tenant.camera.pk}))
+    assert page.locator("#pos-live").is_visible() and page.locator("#live-video").count() == 1
+    assert page.locator("#pos-seek-label").inner_text() == "live"
+    assert not page.locator("#pos-live-button").is_visible()
+    screenshot("pos-7-live")
+    page.locator(".pos-tx-link", has_text="R-LIVE").click()
+    page.wait_for_function("() => document.getElementById('pos-live').hidden")
+    assert page.locator("#pos-live-button").is_visible()
+    assert page.locator(".pos-tx.selected").count() == 1
+    page.get_by_role("button", name="Live").click()
+    page.wait_for_function("() => !document.getElementById('pos-live').hidden")
+    assert page.locator("#pos-video").is_hidden() and page.locator("#pos-seek-label").inner_text() == "live"
+    assert page.locator(".pos-tx.selected").count() == 0 and "at=" not in page.url
