@@ -262,17 +262,17 @@ class CameraIngest:
         if camera is None:
             segment.path.unlink(missing_ok=True)
             return
-        for waiting in [*self.unstored, segment]:
+        # Oldest first; every file stays queued until it is stored, so a storage outage that refuses
+        # the first one keeps the later ones too (they used to be dropped from the queue).
+        self.unstored.append(segment)
+        for waiting in list(self.unstored):
             try:
                 media_services.segment_store(camera=camera, segment=waiting)
             except OSError as exc:
                 logger.warning("camera %s: storing %s failed: %s", self.camera_id, waiting.path.name, exc)
-                if waiting not in self.unstored:
-                    self.unstored.append(waiting)
                 media_services.trouble_set(camera=camera, state="storage")
                 return
-            if waiting in self.unstored:
-                self.unstored.remove(waiting)
+            self.unstored.remove(waiting)
         if camera.trouble_state == "storage":
             media_services.trouble_set(camera=camera, state="")
         media_services.quota_enforce(camera=camera)
