@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from devices.models import Device
-from devices.services import camera_register, ensure_mac_free, normalize_mac, validate_device_name
+from devices.services import camera_register, clean_new_mac, validate_device_name
 from tenants.access import require_admin
 from tenants.models import Operator, User
 
@@ -91,8 +91,7 @@ def registration_check_start(*, operator: Operator, contract_number: str, mac: s
     except ValidationError as exc:
         errors["contract_number"] = exc.messages
     try:
-        mac = normalize_mac(mac)
-        ensure_mac_free(mac)
+        mac = clean_new_mac(mac)
     except ValidationError as exc:
         errors["mac"] = exc.messages
     if errors:

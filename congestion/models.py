@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.models import TenantModel
 
+from . import rules
+
 LEVELS = (1, 2, 3, 4, 5)
 DEFAULT_LEVEL = 3
 MAX_GROUP_CAMERAS = 50
@@ -258,6 +260,20 @@ class HoursRule(TenantModel):
     class Meta:
         ordering = ["kind", "id"]
 
+    def as_line(self) -> rules.HoursLine:
+        """The stored line as the pure decision object `rules.is_open` and the overlap checks take."""
+        return rules.HoursLine(
+            kind=self.kind,
+            start=self.start,
+            end=self.end,
+            weekdays=tuple(self.weekdays),
+            holiday=self.holiday,
+            repeat=self.repeat,
+            date=self.date,
+            nth=self.nth,
+            weekday=self.weekday,
+        )
+
 
 class Prediction(TenantModel):
     """Average count per weekday (0 = Monday) and 15-minute slot (0 = 00:00–00:14 … 95)."""
@@ -272,4 +288,3 @@ class Prediction(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["congestion_camera", "weekday", "slot"], name="congestion_one_prediction")
         ]
-

@@ -133,22 +133,8 @@ def enabled_cameras_for_schedule() -> QuerySet[CongestionCamera]:
 def hours_lines(*, congestion_camera: CongestionCamera) -> list[rules.HoursLine]:
     if not congestion_camera.hours_enabled:
         return []
-    return [
-        rules.HoursLine(
-            kind=r.kind,
-            start=r.start,
-            end=r.end,
-            weekdays=tuple(r.weekdays),
-            holiday=r.holiday,
-            repeat=r.repeat,
-            date=r.date,
-            nth=r.nth,
-            weekday=r.weekday,
-        )
-        for r in HoursRule.objects.for_operator(congestion_camera.operator_id).filter(
-            congestion_camera=congestion_camera
-        )
-    ]
+    rows = HoursRule.objects.for_operator(congestion_camera.operator_id).filter(congestion_camera=congestion_camera)
+    return [r.as_line() for r in rows]
 
 
 def is_open_now(*, congestion_camera: CongestionCamera, at: datetime | None = None) -> bool:

@@ -63,6 +63,23 @@ def ensure_mac_free(mac: str, *, exclude: Device | None = None) -> None:
         )
 
 
+def clean_new_mac(raw: str, *, exclude: Device | None = None) -> str:
+    """The one MAC check (the wizard, adding a device, exchanging one): `raw` normalized and not
+    registered to any device but `exclude`; else ValidationError with the message."""
+    mac = normalize_mac(raw)
+    ensure_mac_free(mac, exclude=exclude)
+    return mac
+
+
+def _raise_if_mac_taken(mac: str, *, exclude: Device | None = None) -> None:
+    """After an IntegrityError: a concurrent registration that took `mac` between the check and the
+    write gets the same "mac" field error as the check."""
+    try:
+        ensure_mac_free(mac, exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationError({"mac": exc.messages}) from None
+
+
 def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
     """The cleaned camera name and normalized, unregistered MAC; else ValidationError keyed "name" / "mac"."""
     errors: dict[str, list[str]] = {}
@@ -71,8 +88,7 @@ def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
     except ValidationError as exc:
         errors["name"] = exc.messages
     try:
-        mac = normalize_mac(mac)
-        ensure_mac_free(mac)
+        mac = clean_new_mac(mac)
     except ValidationError as exc:
         errors["mac"] = exc.messages
     if errors:
@@ -87,10 +103,7 @@ def _device_create_by_mac(*, room: Room, kind: str, name: str, mac: str) -> Devi
         with transaction.atomic():
             return Device.objects.create(operator=room.operator, room=room, kind=kind, name=name, mac=mac)
     except IntegrityError:
-        try:
-            ensure_mac_free(mac)
-        except ValidationError as exc:
-            raise ValidationError({"mac": exc.messages}) from None
+        _raise_if_mac_taken(mac)
         raise
 
 
@@ -183,12 +196,11 @@ def device_exchange_check(*, device: Device, new_mac: str) -> str:
     if device.channel is not None:
         raise ValidationError({"mac": _("A recorder channel has no MAC of its own: exchange the recorder.")})
     try:
-        new_mac = normalize_mac(new_mac)
-        if device.mac == new_mac:
-            raise ValidationError(_("The new MAC address is the same as the current one."), code="mac_same")
-        ensure_mac_free(new_mac, exclude=device)
+        new_mac = clean_new_mac(new_mac, exclude=device)
     except ValidationError as exc:
         raise ValidationError({"mac": exc.messages}) from None
+    if device.mac == new_mac:
+        raise ValidationError({"mac": _("The new MAC address is the same as the current one.")}, code="mac_same")
     return new_mac
 
 
@@ -212,11 +224,8 @@ def device_exchange(*, user: User, device: Device, new_mac: str) -> Device:
     try:
         with transaction.atomic():
             device.save(update_fields=["mac", "trouble_state", "trouble_since"])
-    except IntegrityError:  # a concurrent registration took the MAC between the check and the save
-        try:
-            ensure_mac_free(new_mac, exclude=device)
-        except ValidationError as exc:
-            raise ValidationError({"mac": exc.messages}) from None
+    except IntegrityError:
+        _raise_if_mac_taken(new_mac, exclude=device)
         raise
     DeviceExchange.objects.create(operator=device.operator, device=device, old_mac=old_mac, new_mac=new_mac, by=user)
     return device

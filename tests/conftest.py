@@ -73,6 +73,22 @@ def password() -> str:
     return PASSWORD
 
 
+@pytest.fixture
+def alpha_licensed(alpha) -> Tenant:
+    """Registering a camera needs a free license (docs/product.md §7): alpha holds five, bravo none."""
+    from tests.licensing.factories import give_camera_licenses
+
+    give_camera_licenses(alpha.operator, count=5)
+    return alpha
+
+
+@pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    """Stored files (images, clips) go to this test's own folder on the file system."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+
+
 @pytest.fixture(autouse=True)
 def english_by_default():
     """A request in Japanese leaves Japanese active in the thread; each test starts in English."""

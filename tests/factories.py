@@ -76,3 +76,8 @@ class SensorFactory(factory.django.DjangoModelFactory):
     kind = DeviceKind.SENSOR
     name = factory.Sequence(lambda n: f"Sensor {n}")
     mac = None
+
+
+def counts() -> tuple[int, int, int]:
+    """Buildings, rooms and devices in the whole database: 'nothing saved' means this is unchanged."""
+    return Building.objects.count(), Room.objects.count(), Device.objects.count()

@@ -20,20 +20,6 @@ from ..models import (
 # ----------------------------------------------------------------------------- business hours
 
 
-def _line(rule: HoursRule) -> rules.HoursLine:
-    return rules.HoursLine(
-        kind=rule.kind,
-        start=rule.start,
-        end=rule.end,
-        weekdays=tuple(rule.weekdays),
-        holiday=rule.holiday,
-        repeat=rule.repeat,
-        date=rule.date,
-        nth=rule.nth,
-        weekday=rule.weekday,
-    )
-
-
 @transaction.atomic
 def hours_rule_add(
     *,
@@ -79,7 +65,7 @@ def hours_rule_add(
     if errors:
         raise ValidationError(errors)
     new = rules.HoursLine(kind, start, end, tuple(weekdays), holiday, repeat, date, nth, weekday)
-    existing = [_line(r) for r in HoursRule.objects.select_for_update().filter(congestion_camera=congestion_camera)]
+    existing = [r.as_line() for r in HoursRule.objects.select_for_update().filter(congestion_camera=congestion_camera)]
     clash = rules.overlapping(new, existing)
     if clash is not None:
         raise ValidationError(

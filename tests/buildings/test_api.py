@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from buildings.models import Building, Room
 from devices.models import Device, DeviceKind
-from tests.buildings.conftest import counts
 from tests.conftest import client_for
+from tests.factories import counts
 
 BUILDINGS = "/api/v1/buildings/"
 ROOMS = "/api/v1/rooms/"

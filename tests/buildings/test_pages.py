@@ -5,9 +5,8 @@ from django.urls import reverse
 
 from buildings.models import Building, Room
 from devices.models import Device, TroubleState
-from tests.buildings.conftest import counts
 from tests.conftest import client_for
-from tests.factories import BuildingFactory, CameraFactory, RoomFactory, SensorFactory
+from tests.factories import BuildingFactory, CameraFactory, RoomFactory, SensorFactory, counts
 
 
 def test_building_list_shows_own_buildings_with_room_counts(alpha, bravo):

@@ -32,9 +32,8 @@ def register(tenant_or_camera, name: str | None = None) -> CongestionCamera:
 
 
 @pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+def _media(media_in_tmp):
+    """Every test here stores images in its own folder (tests/conftest.py)."""
 
 
 @pytest.fixture

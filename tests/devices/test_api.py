@@ -7,7 +7,7 @@ from django.db import connection
 
 from devices.models import Device, DeviceExchange, DeviceKind
 from tests.conftest import client_for
-from tests.devices.conftest import counts
+from tests.factories import counts
 
 DEVICES = "/api/v1/devices/"
 NEW_MAC = "AA:BB:CC:00:88:01"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from devices.models import Device, DeviceExchange, DeviceKind, StreamSource, TroubleState
 from devices.services import device_exchange, device_set_stream
 from tests.conftest import client_for
-from tests.devices.conftest import counts
+from tests.factories import counts
 
 NEW_MAC = "AA:BB:CC:00:77:01"
 

@@ -15,9 +15,8 @@ NOW = timezone.make_aware(datetime(2024, 6, 3, 10, 0))
 
 
 @pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+def _media(media_in_tmp):
+    """Every test here stores images in its own folder (tests/conftest.py)."""
 
 
 @pytest.fixture(autouse=True)
