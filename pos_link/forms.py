@@ -36,8 +36,8 @@ class SmaregiLinkForm(forms.Form):
     interface = forms.ChoiceField(
         label=_("Smaregi interface"),
         choices=[
-            (Interface.SMAREGI_ACCESS, _("API receiving (API受信 Ver.2): contract ID + access token")),
-            (Interface.SMAREGI_PLATFORM, _("Platform API: contract ID + the app's client ID and secret")),
+            (Interface.SMAREGI_ACCESS, _("API receiving (API受信 Ver.2)")),
+            (Interface.SMAREGI_PLATFORM, _("Platform API")),
         ],
         initial=Interface.SMAREGI_ACCESS,
         required=False,  # API受信 Ver.2, the interface the manual sets up, unless chosen otherwise
