@@ -3,7 +3,7 @@ per camera with server-side motion on, against stream copy alone, at 576p10 and 
 cameras a 2-core worker records; and an estimate of the live view's glass-to-glass delay.
 
     .venv/bin/python bench/recording_bench.py [--cameras 8] [--seconds 60] [--footage 576p10,1080p30]
-        [--modes copy,keyframes,full] [--no-write]
+        [--modes copy,keyframes,sub,full] [--no-write]
         [--database-url postgres://postgres@127.0.0.1:5432/portal_recording_bench]
 
 For each footage (the real footage at 768×576 10 fps, and the same scaled to 1920×1080 30 fps by
@@ -16,7 +16,9 @@ its CPU sizing; and for motion, one of:
 - ``copy``: the cameras' own motion sensor, nothing decoded: what recording alone costs;
 - ``keyframes``: server-side motion as it runs by default, from the keyframes only;
 - ``full``: server-side motion decoding every frame, the pipeline before keyframe-only motion (forced
-  with RECORDING_MOTION_MAX_GOP_SECONDS=1, so each camera switches to it after two keyframes).
+  with RECORDING_MOTION_MAX_GOP_SECONDS=1, so each camera switches to it after two keyframes);
+- ``sub`` (1080p30 only): keyframe-only motion on a sub-stream, the 576p10 footage on a second mount per
+  camera, as an installer enters for a camera that has one.
 
 CPU is user+sys of the worker process and all its children (psutil: the live ones and those already
 waited for) over the measuring window after a warm-up, as a fraction of one core; process CPU time, not
@@ -59,6 +61,7 @@ MODES = {
     "copy": "stream copy alone (the cameras' own motion sensor)",
     "keyframes": "server-side motion, keyframes only (the default)",
     "full": "server-side motion, every frame decoded (before)",
+    "sub": "server-side motion, keyframes of a 576p10 sub-stream",
 }
 DOC = ROOT / "docs" / "performance.md"
 HEADING = "## Recording"
@@ -94,7 +97,7 @@ def ensure_database(url: str) -> None:
     )
 
 
-def register_cameras(sim, cameras: int, *, server_motion: bool) -> list[int]:
+def register_cameras(sim, cameras: int, *, server_motion: bool, sub_streams: bool = False) -> list[int]:
     """A fresh bench operator with `cameras` licensed cameras, each on its own mount; returns their ids."""
     from devices.models import Device, StreamSource
     from recording.models import CameraRecording, MotionSource
@@ -114,7 +117,10 @@ def register_cameras(sim, cameras: int, *, server_motion: bool) -> list[int]:
         camera.stream_source, camera.rtsp_url = StreamSource.RTSP, sim.url(f"cam{i + 1}")
         camera.save()
         motion = MotionSource.SERVER if server_motion else MotionSource.SENSOR
-        CameraRecording.objects.create(operator=operator, camera=camera, motion_source=motion)
+        sub = sim.url(f"sub{i + 1}") if sub_streams else ""
+        CameraRecording.objects.create(
+            operator=operator, camera=camera, motion_source=motion, motion_sub_stream_url=sub
+        )
         ids.append(camera.pk)
     return ids
 
@@ -155,13 +161,13 @@ def measure_ingest(camera_ids: list[int], *, env: dict, warmup: float, seconds: 
         python1, children1 = tree_cpu(process)
         elapsed = time.monotonic() - started
         ffmpegs = [c for c in process.children(recursive=True) if "ffmpeg" in c.name()]
-        decodes = CameraRecording.objects.filter(camera_id__in=camera_ids).values_list("motion_decode", flat=True)
+        decodes = CameraRecording.objects.filter(camera_id__in=camera_ids).values_list("motion_stream", "motion_decode")
         return {
             "python": (python1 - python0) / elapsed,
             "ffmpeg": (children1 - children0) / elapsed,
             "ffmpeg_processes": len(ffmpegs),
             "segments": RecordingSegment.objects.filter(camera_id__in=camera_ids).count(),
-            "decode": ", ".join(sorted({d or "?" for d in decodes})),
+            "decode": ", ".join(sorted({f"{stream or '-'} {decode or '?'}" for stream, decode in decodes})),
         }
     finally:
         worker.terminate()
@@ -227,12 +233,13 @@ def run_scenario(footage: str, mode: str, *, args, env: dict, tmp: Path) -> dict
     from demo.rtsp_sim import SimCamera
 
     path = FOOTAGE[footage][0]
-    sim = SimCamera(
-        mounts={f"cam{i + 1}": path for i in range(args.cameras)}, log_path=tmp / f"sim-{footage}-{mode}.log"
-    )
+    mounts = {f"cam{i + 1}": path for i in range(args.cameras)}
+    if mode == "sub":
+        mounts |= {f"sub{i + 1}": VTEST for i in range(args.cameras)}
+    sim = SimCamera(mounts=mounts, log_path=tmp / f"sim-{footage}-{mode}.log")
     sim.start()
     try:
-        camera_ids = register_cameras(sim, args.cameras, server_motion=mode != "copy")
+        camera_ids = register_cameras(sim, args.cameras, server_motion=mode != "copy", sub_streams=mode == "sub")
         scenario_env = {**env, "RECORDING_MOTION_MAX_GOP_SECONDS": "1"} if mode == "full" else env
         # The "full" cameras switch after two keyframes; give every mode the same extra warm-up.
         result = measure_ingest(camera_ids, env=scenario_env, warmup=args.warmup, seconds=args.seconds)
@@ -251,7 +258,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--footage", default="576p10,1080p30", help="comma-separated: " + ", ".join(FOOTAGE))
-    parser.add_argument("--modes", default="copy,keyframes,full", help="comma-separated: " + ", ".join(MODES))
+    parser.add_argument("--modes", default="copy,keyframes,sub,full", help="comma-separated: " + ", ".join(MODES))
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/performance.md alone")
     args = parser.parse_args()
@@ -284,13 +291,14 @@ def main() -> int:
     django.setup()
     load_before = os.getloadavg()
     started = datetime.now(UTC)
-    results = {(f, m): run_scenario(f, m, args=args, env=env, tmp=tmp) for f in footages for m in modes}
+    runs = [(f, m) for f in footages for m in modes if m != "sub" or f == "1080p30"]
+    results = {(f, m): run_scenario(f, m, args=args, env=env, tmp=tmp) for f, m in runs}
     load_after = os.getloadavg()
 
     rows = []
     for footage in footages:
         copy = results[(footage, "copy")]["per_camera"]
-        for mode in modes:
+        for mode in [m for m in modes if (footage, m) in results]:
             r = results[(footage, mode)]
             per = r["per_camera"]
             rows.append(

@@ -393,6 +393,7 @@ class CameraIngest:
             threading.Thread(target=watchdog, name=f"motion-watchdog-{self.camera_id}", daemon=True).start()
         got = False
         outcome = "failed"
+        reported: float | None = None  # the GOP last written for the camera page
         try:
             with source as frames:
                 for frame in frames:
@@ -411,10 +412,11 @@ class CameraIngest:
                             )
                             outcome = "long_gop"
                             break
-                        if meter.seconds is not None and detector.config.frame_interval != meter.seconds:
-                            if abs(detector.config.frame_interval - meter.seconds) > 0.5:
-                                detector.config = config.for_interval(meter.seconds)
-                                self._motion_status(gop_seconds=meter.seconds)
+                        gop = meter.seconds
+                        if gop is not None and (reported is None or abs(gop - reported) > 0.25 * reported):
+                            reported = gop
+                            detector.config = config.for_interval(gop)
+                            self._motion_status(gop_seconds=gop)
                     for event in detector.update(frame.image, frame.time):
                         self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
                         since = None

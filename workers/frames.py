@@ -85,7 +85,16 @@ class FrameSource:
             # only hold keyframes back), no deblocking (motion needs shapes, not a clean picture). No fps
             # filter: it would repeat each keyframe to fill the rate; every decoded frame goes out as it is.
             decode = ["-threads", "1", "-skip_frame", "nokey", "-skip_loop_filter", "all"]
-            video = ["-vf", f"scale={self.width}:{self.height}:flags=area", "-fps_mode", "passthrough"]
+            # -flush_packets: each frame leaves at once (the pipe's 32 KiB buffer would hold a frame's tail
+            # back until the next keyframe, two seconds late).
+            video = [
+                "-vf",
+                f"scale={self.width}:{self.height}:flags=area",
+                "-fps_mode",
+                "passthrough",
+                "-flush_packets",
+                "1",
+            ]
         else:
             decode = []
             video = ["-vf", f"fps={self.fps},scale={self.width}:{self.height}:flags=area"]

@@ -155,22 +155,31 @@ class GopMeter:
     """The keyframe interval (GOP) of a live stream, from the times its keyframes arrive.
 
     ``add`` each keyframe's time; ``seconds`` is the median of the last few intervals (one late packet
-    does not make a long GOP), known from the second interval on. ``too_long(limit)`` is the question
-    the recorder asks: would motion from keyframes alone come too late?
+    does not make a long GOP), known from the third interval on. The first ``skip`` keyframes do not
+    count, nor keyframes closer than ``BURST`` seconds: a stream's first keyframes arrive in a burst,
+    buffered while connecting, and a late packet lets two through at once (a camera sending nothing but
+    keyframes has no interval to worry about). ``too_long(limit)`` is the question the recorder asks:
+    would motion from keyframes alone come too late?
     """
 
-    def __init__(self, window: int = 5) -> None:
+    BURST = 0.2
+
+    def __init__(self, window: int = 5, skip: int = 2) -> None:
+        self._skip = skip
         self._last: float | None = None
         self._intervals: deque[float] = deque(maxlen=window)
 
     def add(self, t: float) -> None:
-        if self._last is not None and t > self._last:
+        if self._skip > 0:
+            self._skip -= 1
+            return
+        if self._last is not None and t - self._last >= self.BURST:
             self._intervals.append(t - self._last)
         self._last = t
 
     @property
     def seconds(self) -> float | None:
-        return statistics.median(self._intervals) if len(self._intervals) >= 2 else None
+        return statistics.median(self._intervals) if len(self._intervals) >= 3 else None
 
     def too_long(self, limit: float) -> bool:
         gop = self.seconds
