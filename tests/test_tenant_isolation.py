@@ -286,6 +286,7 @@ NOT_ID_FIELDS = {
     "csrfmiddlewaretoken": "CSRF",
     "contract_id": "a POS provider's contract code",
     "terminal_id": "a POS terminal code",
+    "client_id": "a Smaregi app's OAuth2 client code",
     "provider_transaction_id": "a POS provider's code",
     "order_id": "a partner's order code",
 }
