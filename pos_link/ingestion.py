@@ -24,7 +24,7 @@ from .models import LinkStatus, PosConnection, PosLink, PosTransaction, Provider
 from .providers import MalformedResponse, ProviderError, TokenRevoked
 from .selectors import camera_holds_pos_option, connection_links
 from .services import client_of, credentials_for
-from .tasks import make_thumbnail
+from .tasks import make_thumbnail, poll_link
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,23 @@ def webhook_receive(*, connection: PosConnection, proc_name: str, params) -> Web
         webhook_state=WebhookState.OK, webhook_detail="", webhook_at=now, webhook_success_at=now
     )
     return WebhookResult(stored, ignored)
+
+
+def webhook_poll_now(*, connection: PosConnection) -> int:
+    """A Platform API webhook names new transaction IDs only: the contract's links that are not
+    waiting (for re-authorization or a POS option) poll at once; polling fetches the rows."""
+    ids = list(
+        connection_links(connection=connection)
+        .exclude(status__in=[LinkStatus.TOKEN_REVOKED, LinkStatus.NO_OPTION])
+        .values_list("pk", flat=True)
+    )
+    PosLink.objects.filter(pk__in=ids).update(next_attempt_at=None)
+    now = timezone.now()
+    PosConnection.objects.filter(pk=connection.pk).update(
+        webhook_state=WebhookState.OK, webhook_detail="", webhook_at=now, webhook_success_at=now
+    )
+    transaction.on_commit(lambda: [poll_link.delay(pk) for pk in ids])
+    return len(ids)
 
 
 MAX_PUSH_ROWS = 5000

@@ -9,6 +9,7 @@ ask for `write=True` / `require_admin`, so a viewer gets 403 even on a form.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from datetime import datetime, timedelta
 
@@ -409,19 +410,26 @@ def webhook_view(request: HttpRequest, connection_id: int, secret: str) -> HttpR
     """Smaregi's API送信 pushes here, form-encoded `proc_name` and `params` (JSON
     {"data": [{"table_name": "TransactionHead", "rows": [...]}]}), to the URL the link page shows.
 
+    The Platform API's webhook (JSON {"contractId", "event": "pos:transactions", "action",
+    "transactionHeadIds"} with a `Smaregi-Event` header; IDs only) makes the contract's links poll
+    at once instead.
+
     Authentication: the URL's secret (compared in constant time), and the contract ID when the push
-    names one (an `X_contract_id` / `X-Contract-Id` header or a `contract_id` field). A wrong one and
-    an unknown contract are the same bare 404; the link page says a push was refused."""
+    names one (an `X-Contract-Id` / `Smaregi-Contract-Id` header, a `contract_id` field or the
+    body's `contractId`). A wrong one and an unknown contract are the same bare 404; the link page
+    says a push was refused."""
     connection = connection_for_webhook(connection_id=connection_id)
     if connection is None:
         raise Http404
-    named = request.META.get("HTTP_X_CONTRACT_ID", "")
+    named = request.META.get("HTTP_X_CONTRACT_ID", "") or request.META.get("HTTP_SMAREGI_CONTRACT_ID", "")
     if not hmac.compare_digest(secret.encode(), connection.webhook_secret.encode()):
         ingestion.webhook_refused(connection=connection, state=WebhookState.REFUSED, detail="wrong secret in the URL")
         raise Http404
     try:
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_PUSH_BYTES:
             raise RequestDataTooBig
+        if request.headers.get("Smaregi-Event"):
+            return _platform_push(request, connection, named)
         form = request.POST
         named = named or form.get("contract_id", "")
         proc_name, params = form.get("proc_name", ""), form.get("params", "")
@@ -436,3 +444,18 @@ def webhook_view(request: HttpRequest, connection_id: int, secret: str) -> HttpR
     except ValidationError as exc:
         return JsonResponse({"detail": exc.messages}, status=400)
     return JsonResponse({"stored": result.stored, "ignored": result.ignored})
+
+
+def _platform_push(request: HttpRequest, connection, named: str) -> HttpResponse:
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("event"), str):
+        ingestion.webhook_refused(connection=connection, state=WebhookState.MALFORMED, detail="not the webhook JSON")
+        return JsonResponse({"detail": "not the documented webhook body"}, status=400)
+    if str(body.get("contractId") or named or connection.contract_id) != connection.contract_id:
+        ingestion.webhook_refused(connection=connection, state=WebhookState.REFUSED, detail="another contract ID")
+        raise Http404
+    queued = ingestion.webhook_poll_now(connection=connection) if body["event"] == "pos:transactions" else 0
+    return JsonResponse({"queued": queued})

@@ -523,3 +523,32 @@ def test_webhook_with_a_json_body_instead_of_the_form_is_refused(smaregi_link):
 def test_a_push_of_another_table_is_accepted_and_ignored(smaregi_link):
     response = _push(smaregi_link.connection, [], proc_name="stock_send")
     assert response.status_code == 200 and response.json()["stored"] == 0
+
+
+def test_a_platform_webhook_makes_the_contracts_links_poll_at_once(
+    smaregi, platform_link, django_capture_on_commit_callbacks
+):
+    import json
+
+    from django.test import Client
+
+    from tests.pos_link.conftest import fixture
+
+    _poll(platform_link)
+    PosLink.objects.filter(pk=platform_link.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=30))
+    (row,) = _sell(smaregi, 1, contract=PLATFORM_CONTRACT)
+    body = fixture("smaregi_platform_webhook")["request"]["body"]
+    body.update(contractId=PLATFORM_CONTRACT, transactionHeadIds=[row["transactionHeadId"]])
+    connection = platform_link.connection
+    url = reverse("pos_link:webhook", kwargs={"connection_id": connection.pk, "secret": connection.webhook_secret})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            url, json.dumps(body), content_type="application/json", HTTP_SMAREGI_EVENT="pos:transactions"
+        )
+    assert response.status_code == 200 and response.json() == {"queued": 1}
+    assert PosTransaction.objects.filter(provider_transaction_id=row["transactionHeadId"]).exists()
+    other = Client().post(
+        url, json.dumps({**body, "contractId": "another"}), content_type="application/json",
+        HTTP_SMAREGI_EVENT="pos:transactions",
+    )  # fmt: skip
+    assert other.status_code == 404
