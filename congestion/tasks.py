@@ -4,6 +4,9 @@
 the minute (a stable hash), so a thousand cameras never burst at :00. Two beats, a repeated beat or
 several workers are harmless: `analyse_camera` claims its (camera, minute) row by a unique insert,
 and only the task that inserts it works. Workers scale out by simply consuming the same queue.
+
+Services import this module at their top and queue a job on commit; a job imports `services`
+inside its body, so the two never import each other at load time.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import rules, selectors, services
+from . import rules, selectors
 
 
 def schedule(now: datetime | None = None, send=None) -> int:
@@ -46,6 +49,8 @@ def schedule_minute() -> int:
 
 @shared_task(name="congestion.analyse_camera", ignore_result=True, acks_late=True)
 def analyse_camera(congestion_camera_id: int, minute: str) -> str:
+    from . import services
+
     moment = parse_datetime(minute)
     if moment is None:
         raise ValueError(f"not an ISO date-time: {minute!r}")
@@ -54,6 +59,8 @@ def analyse_camera(congestion_camera_id: int, minute: str) -> str:
 
 @shared_task(name="congestion.recompute_predictions", ignore_result=True)
 def recompute_predictions() -> int:
+    from . import services
+
     done = 0
     for cc in selectors.enabled_cameras_for_schedule():
         services.prediction_recompute(congestion_camera=cc)
@@ -63,6 +70,8 @@ def recompute_predictions() -> int:
 
 @shared_task(name="congestion.recompute_prediction", ignore_result=True)
 def recompute_prediction(congestion_camera_id: int) -> bool:
+    from . import services
+
     cc = selectors.congestion_camera_for_task(congestion_camera_id=congestion_camera_id)
     if cc is None:
         return False
@@ -82,14 +91,17 @@ def recompute_prediction(congestion_camera_id: int) -> bool:
 def send_alert_mail(alert_mail_id: int) -> bool:
     """Send one alert mail queued after commit; a retry or a second delivery never sends it twice
     (services.alert_mail_send claims the row)."""
+    from . import services
+
     return services.alert_mail_send(alert_mail_id=alert_mail_id)
 
 
 @shared_task(name="congestion.purge", ignore_result=True)
 def purge() -> dict:
+    from . import services
+
     # Hourly: also re-queue alert mails left pending (broker down at commit, or retries exhausted).
     resent = services.pending_alert_mail_ids()
     for alert_mail_id in resent:
         send_alert_mail.delay(alert_mail_id)
     return {"monitoring": services.purge_monitoring(), "analyses": services.purge_analyses(), "mails": len(resent)}
-

@@ -16,6 +16,7 @@ from buildings.models import Room
 from tenants.access import require_admin
 from tenants.models import User
 
+from . import hooks
 from .models import Device, DeviceExchange, DeviceKind, StreamSource
 from .outbound import clean_onvif_host, clean_stream_url
 
@@ -114,9 +115,7 @@ def camera_register(*, user: User, room: Room, name: str, mac: str) -> Device:
     Raises ValidationError keyed by field ("name", "mac") so forms and the API can place the message.
     """
     require_admin(user)
-    from licensing.selectors import camera_license_require  # registration needs an assigned license (SPEC §7)
-
-    camera_license_require(operator=room.operator)
+    hooks.camera_allowed(operator=room.operator)  # a free license (docs/product.md §7)
     name, mac = camera_register_check(name=name, mac=mac)
     camera = _device_create_by_mac(room=room, kind=DeviceKind.CAMERA, name=name, mac=mac)
     sensor_name = (name + " " + _("sensor"))[:NAME_MAX]
@@ -158,11 +157,9 @@ def channel_add(*, user: User, recorder: Device, channel: int | None, name: str)
     comes from the recorder (its RTSP URL with {channel} filled in, or its Nth ONVIF media profile)
     unless the channel is given stream settings of its own. It needs an edge-storage license."""
     require_admin(user)
-    from licensing.selectors import camera_license_require
-
     recorder = Device.objects.select_for_update().get(pk=recorder.pk)  # one channel number at a time
     channel, name = channel_add_check(recorder=recorder, channel=channel, name=name)
-    camera_license_require(operator=recorder.operator, behind_recorder=True)
+    hooks.camera_allowed(operator=recorder.operator, behind_recorder=True)
     return Device.objects.create(
         operator=recorder.operator,
         room=recorder.room,

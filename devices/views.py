@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from buildings.selectors import access_room, room_list
 from portal.web import GET_POST, RenamePage, delete_flow, rename_flow
-from recording.selectors import conditions_in_force
 from tenants.access import require_admin
 
+from . import hooks
 from .forms import ChannelAddForm, DeviceAddForm, DeviceExchangeForm, DeviceRenameForm, StreamSettingsForm
 from .models import DeviceKind
 from .selectors import access_device, device_exchange_list
@@ -54,7 +54,7 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
     if device.kind == DeviceKind.CAMERA and device.operator_id == request.operator.pk:
         # Own cameras only: a shared camera's triggers would reveal the owner's rooms and sensors.
         context["camera"] = device
-        context["conditions"] = conditions_in_force(operator=request.operator, camera=device)
+        context.update(hooks.camera_context(operator=request.operator, camera=device))  # recording's conditions
     return render(request, "devices/device_detail.html", context)
 
 
@@ -67,11 +67,9 @@ def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
     if device.operator_id != request.operator.pk:
         raise Http404
     device_trouble_refresh(device=device)
-    from recording.trouble import camera_trouble_refresh  # recording builds on devices, not back
-
-    check = camera_trouble_refresh(camera=device)
+    check = hooks.trouble_probe(camera=device)  # recording's stream check (devices/hooks.py)
     messages.success(request, _("The trouble information was refreshed."))
-    if check.message:
+    if check is not None and check.message:
         (messages.info if check.checked and not check.problem else messages.warning)(request, check.message)
     return redirect(_device_url(device))
 

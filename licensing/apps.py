@@ -7,4 +7,13 @@ class LicensingConfig(AppConfig):
     verbose_name = _("Licensing")
 
     def ready(self) -> None:
+        from devices import hooks as device_hooks
+        from tenants import login_checks
+
         from . import signals  # noqa: F401
+        from .auth import temporary_password_refusal
+        from .selectors import camera_license_require
+
+        # licensing sits above tenants and devices: it hands them its rules through their hooks.
+        login_checks.register(temporary_password_refusal)
+        device_hooks.register_camera_check(camera_license_require)

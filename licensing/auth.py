@@ -1,7 +1,8 @@
 """Login check for the random password a partner had mailed to a new customer (valid 24 hours).
 
-The login view calls `temporary_password_refusal(user)` after the password matched and before
-logging in: a non-empty message means "refuse, show this". LicensingMiddleware also logs out a
+`temporary_password_refusal(user)` is a tenants login check (registered in licensing/apps.py): the
+login view asks it after the password matched and before logging in, API token authentication on
+every call; a non-empty message means "refuse, show this". LicensingMiddleware also logs out a
 session whose temporary password expires while it is open, so the rule holds even for a login
 path that forgets the call. The password-reset flow clears the expiry (tenants.services.password_change).
 """

@@ -218,8 +218,9 @@ def camera_license_require(*, operator: Operator, at: datetime | None = None, be
     """Device registration needs an assigned license (seed 004 "機器登録はライセンスを割り当て完了後に").
 
     Raises ValidationError unless `operator` holds an assigned, unexpired camera license that can
-    cover one more camera (behind an edge recorder: an edge-storage one). Called at the start of
-    devices.services.camera_register and channel_add.
+    cover one more camera (behind an edge recorder: an edge-storage one). Registered as a
+    devices.hooks camera check (licensing/apps.py): devices.services.camera_register and
+    channel_add call it before they write.
     """
     if usable_camera_license(customer=operator, at=at, behind_recorder=behind_recorder) is not None:
         return

@@ -1,7 +1,7 @@
 """A newly registered camera takes one of its operator's free licenses in the same transaction.
 
-devices.services.camera_register checks first (licensing.selectors.camera_license_require) that
-one is available; this binds it, whatever path created the camera.
+devices.services.camera_register checks first (licensing.selectors.camera_license_require, through
+devices.hooks) that one is available; this binds it, whatever path created the camera.
 """
 
 from django.db.models.signals import post_save

@@ -33,7 +33,7 @@ from tenants.models import User
 from workers.retention import Dated, StoredSegment, exports_to_delete, segments_over_quota
 from workers.segmenter import ClipError, Segment, make_clip, probe
 
-from . import conf
+from . import conf, tasks
 from .media_selectors import (
     camera_bitrate,
     media_blocked_reason,
@@ -134,9 +134,7 @@ def trouble_set(*, camera: Device, state: str) -> bool:
     """Set the camera's trouble state; on a transition, mail it once (after the commit)."""
     changed = device_set_trouble(device=camera, state=state)
     if changed:
-        from .tasks import notify_trouble_state
-
-        transaction.on_commit(lambda: notify_trouble_state.delay(camera.pk))
+        transaction.on_commit(lambda: tasks.notify_trouble_state.delay(camera.pk))
         logger.info("camera %s trouble → %r", camera.pk, state)
     return changed
 
@@ -329,10 +327,8 @@ def _cut(*, camera: Device, motion: MotionEvent, rows: list[RecordingSegment]) -
 
 
 def _notify_motion(motion: MotionEvent, *, clip_name: str | None) -> None:
-    from .tasks import notify_motion
-
     at = motion.at.isoformat()
-    transaction.on_commit(lambda: notify_motion.delay(motion.camera_id, at, clip_name))
+    transaction.on_commit(lambda: tasks.notify_motion.delay(motion.camera_id, at, clip_name))
 
 
 def clips_due(*, camera: Device | None = None) -> int:
@@ -375,9 +371,7 @@ def export_create(*, user: User, camera: Device, start: datetime, end: datetime)
         created_at=now,
     )
     exports_prune(user=user)
-    from .tasks import export_run
-
-    transaction.on_commit(lambda: export_run.delay(export.pk))
+    transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
     return export
 
 

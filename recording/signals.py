@@ -6,12 +6,12 @@ from django.dispatch import receiver
 
 from devices.models import Device, DeviceKind
 
+from . import tasks
+
 
 @receiver(post_delete, sender=Device, dispatch_uid="recording.camera_media_purge")
 def purge_media_of_deleted_camera(sender, instance: Device, **kwargs) -> None:
     if instance.kind != DeviceKind.CAMERA:
         return
-    from .tasks import purge_camera_media
-
     operator_id, camera_id = instance.operator_id, instance.pk
-    transaction.on_commit(lambda: purge_camera_media.delay(operator_id, camera_id))
+    transaction.on_commit(lambda: tasks.purge_camera_media.delay(operator_id, camera_id))

@@ -2,6 +2,9 @@
 
 Retrying any of them is safe: the claim is made once (a retry finds it made) and delivery sends
 only rows still pending, so a transient SMTP failure is retried with backoff and never doubles.
+
+Services import this module at their top and queue a job on commit; a job imports the services it
+calls (`mail`, `media_services`) inside its body, so the two never import each other at load time.
 """
 
 from datetime import UTC, datetime
@@ -11,7 +14,6 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import mail, media_services
 from .media_selectors import media_blocked_reason
 from .selectors import device_for_notification
 
@@ -28,6 +30,8 @@ RETRY = {
 @shared_task(name="recording.notify_trouble", **RETRY)
 def notify_trouble(device_id: int, state: str) -> int:
     """Mail the room's recipients that the device entered trouble `state` (once per transition)."""
+    from . import mail
+
     device = device_for_notification(device_id=device_id)
     if device is None:
         return 0
@@ -38,6 +42,8 @@ def notify_trouble(device_id: int, state: str) -> int:
 @shared_task(name="recording.notify_recovery", **RETRY)
 def notify_recovery(device_id: int) -> int:
     """Mail that the device's trouble is resolved (once, and only after a trouble mail)."""
+    from . import mail
+
     device = device_for_notification(device_id=device_id)
     if device is None:
         return 0
@@ -49,6 +55,8 @@ def notify_recovery(device_id: int) -> int:
 def notify_trouble_state(device_id: int) -> int:
     """Mail whatever the device's current trouble state calls for: trouble, recovery or nothing.
     Safe to call after every probe: unchanged states send nothing."""
+    from . import mail
+
     device = device_for_notification(device_id=device_id)
     if device is None or media_blocked_reason(device):  # an expired license stops remote notification
         return 0
@@ -63,6 +71,8 @@ def notify_trouble_state(device_id: int) -> int:
 def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = None) -> int:
     """Mail a motion detection (type "all"), or a recorded clip when `clip_path` (a storage name)
     is given (types "all", "video", "video + troubles"): attached when small, else a signed link."""
+    from . import mail
+
     device = device_for_notification(device_id=device_id)
     if device is None or media_blocked_reason(device):
         return 0
@@ -82,6 +92,7 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
 def supervise_ingest() -> dict:
     """Beat, every 30 s: one lease per camera with a stream, enabled only while it may record (the
     `run_ingest` workers claim and run them), and any event clip still waiting for its recording."""
+    from . import media_services
     from .ingest import ingest_sync
 
     counts = ingest_sync()
@@ -92,12 +103,16 @@ def supervise_ingest() -> dict:
 @shared_task(name="recording.make_event_clip", autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
 def make_event_clip(motion_id: int) -> bool:
     """Cut one motion event's clip (a no-op when already made or claimed by another worker)."""
+    from . import media_services
+
     return media_services.clip_make(motion_id=motion_id) is not None
 
 
 @shared_task(name="recording.export_run", acks_late=True)
 def export_run(export_id: int) -> str:
     """Convert one export to an MP4; progress is written to the row as it goes."""
+    from . import media_services
+
     export = media_services.export_run(export_id=export_id)
     return export.status if export is not None else "skipped"
 
@@ -105,10 +120,14 @@ def export_run(export_id: int) -> str:
 @shared_task(name="recording.expire_media")
 def expire_media() -> dict:
     """Beat, hourly: event clips past the plan's days and exports past 7 days go (files first)."""
+    from . import media_services
+
     return media_services.media_expire()
 
 
 @shared_task(name="recording.purge_camera_media", autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def purge_camera_media(operator_id: int, camera_id: int) -> int:
     """The files of a camera whose registration was deleted (queued by recording.signals)."""
+    from . import media_services
+
     return media_services.camera_media_purge(operator_id=operator_id, camera_id=camera_id)

@@ -9,9 +9,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from licensing.auth import temporary_password_expired
-
-from . import selectors, services
+from . import login_checks, selectors, services
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -28,8 +26,8 @@ class ApiTokenAuthentication(TokenAuthentication):
         now = timezone.now()
         if token.is_expired(now):
             raise refused
-        if temporary_password_expired(token.user):
-            # The temporary password ran out before it was changed: tokens made under it go too.
+        if login_checks.refusal(token.user):
+            # E.g. the temporary password ran out before it was changed: tokens made under it go too.
             services.api_tokens_revoke(user=token.user)
             raise refused
         services.api_token_touch(token=token, now=now)

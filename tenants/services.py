@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import tasks
 from .models import ApiToken, KnownEnvironment, LoginHistory, Operator, Role, TwoFactorMode, User
 
 INVITATION_SALT = "tenants.invitation"
@@ -114,10 +115,8 @@ def user_create(
         user.set_unusable_password()
     user.save()
     if not password or send_invitation:
-        from .tasks import send_invitation
-
         language = translation.get_language()
-        transaction.on_commit(lambda: send_invitation.delay(user.pk, language))
+        transaction.on_commit(lambda: tasks.send_invitation.delay(user.pk, language))
     return user
 
 

@@ -1,9 +1,11 @@
-"""Background jobs for accounts: invitation and lock-notice mails, the login-history retention purge."""
+"""Background jobs for accounts: invitation and lock-notice mails, the login-history retention purge.
+
+Services import this module at their top and queue a job on commit; a job imports the services it
+calls inside its body, so the two never import each other at load time (docs/development.md)."""
 
 from celery import shared_task
 from django.utils import translation
 
-from . import services
 from .selectors import user_for_login
 
 
@@ -11,6 +13,7 @@ from .selectors import user_for_login
 def purge_login_history() -> int:
     """Drop login records older than 90 days (SPEC §1), finished per-IP login windows and old
     two-step challenges. Idempotent: a second run deletes nothing."""
+    from . import services
     from .security import login_security_purge
 
     login_security_purge()
@@ -26,6 +29,8 @@ def purge_login_history() -> int:
 def send_invitation(user_id: int, language: str | None = None) -> bool:
     """Mail the invitation link, in the language the admin used. Skips accounts that are gone
     or already have a password (the invitation would be useless)."""
+    from . import services
+
     user = user_for_login(user_id=user_id)
     if user is None or user.has_usable_password():
         return False

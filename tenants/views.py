@@ -22,10 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from licensing.auth import temporary_password_refusal
 from portal.web import paginate
 
-from . import security, selectors, services
+from . import login_checks, security, selectors, services
 from .access import access_user, require_admin
 from .auth_backend import request_ip, request_user_agent
 from .forms import (
@@ -133,8 +132,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # One answer for an unknown email, a wrong password and a locked account, so nobody learns
             # which addresses have an account; the owner of a locked account is told by mail.
             form.add_error(None, LOGIN_REFUSED)
-        elif refusal := temporary_password_refusal(user):
-            # The licensing clock, so that a demo moved forward in time expires mailed passwords too.
+        elif refusal := login_checks.refusal(user):
+            # E.g. licensing's expired temporary password (read on the licensing clock).
             form.add_error(None, refusal)
         elif security.two_factor_required(user=user, device_key=_device_key(request), ip=request_ip(request)):
             try:

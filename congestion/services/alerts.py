@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tenants.access import require_admin
 from tenants.models import User
 
-from .. import rules, selectors
+from .. import rules, selectors, tasks
 from ..models import (
     MAX_ALERT_RECIPIENTS,
     AlertMail,
@@ -151,10 +151,8 @@ def _alert_evaluate(*, operator_id: int, setting: AlertSetting | None, name: str
 
 
 def _queue_alert_mail(alert_mail_id: int) -> None:
-    from ..tasks import send_alert_mail  # tasks import this package
-
     try:
-        send_alert_mail.delay(alert_mail_id)
+        tasks.send_alert_mail.delay(alert_mail_id)
     except Exception:  # the broker is down: the row stays pending and `resend_pending_alert_mails` picks it up
         log.exception("could not queue congestion alert mail %s", alert_mail_id)
 
