@@ -1,4 +1,4 @@
-"""Congestion visualization (SPEC §6): registered cameras, analyses, public images, groups, alerts,
+"""Congestion visualization (docs/product.md §6): registered cameras, analyses, public images, groups, alerts,
 business hours and predictions.
 
 Images (backgrounds, public images, alert / off-hours images, monitoring frames) live in the default
@@ -25,7 +25,7 @@ MAX_THRESHOLD = 999
 
 
 def new_embed_key() -> str:
-    # Placeholder for the embeds issue: re-adding a camera makes a new row, so a new key (SPEC §6).
+    # Placeholder for the embeds issue: re-adding a camera makes a new row, so a new key (docs/product.md §6.10).
     return secrets.token_urlsafe(24)
 
 
@@ -50,7 +50,7 @@ class CongestionCamera(TenantModel):
     """A camera registered in the congestion console. Deleting and re-adding makes a new row."""
 
     camera = models.OneToOneField("devices.Device", on_delete=models.CASCADE, related_name="congestion")
-    # Renaming here does not rename the device (seed 003 §2-9).
+    # Renaming here does not rename the device (docs/product.md §6.13).
     display_name = models.CharField(_("camera name"), max_length=64)
     enabled = models.BooleanField(_("analysis enabled"), default=True)
     mode = models.CharField(_("AI mode"), max_length=16, choices=Mode.choices, default=Mode.STANDARD)

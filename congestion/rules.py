@@ -1,4 +1,4 @@
-"""Pure decisions of congestion visualization, tested without a database (SPEC §6).
+"""Pure decisions of congestion visualization, tested without a database (docs/product.md §6).
 
 Business hours on the 30-hour day, status labels, alert crossings, prediction averages, the CSV
 format, and where in the minute each camera is analysed. Inputs are plain values / dataclasses.
@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 import jpholiday
 from django.utils.translation import gettext_lazy as _
 
-DAY_STARTS = time(6, 0)  # the 30-hour business day starts at 06:00 (seed 003 §2-2-2-1)
+DAY_STARTS = time(6, 0)  # the 30-hour business day starts at 06:00 (docs/product.md §6.6)
 MIN_PREDICTION_DAYS = 7
 SLOTS_PER_DAY = 96  # 15-minute slots
 CSV_HEADER = ("カメラ名称", "企業名称", "タイムスタンプ", "カメラ識別子", "検知人数")
@@ -185,7 +185,7 @@ def crossing(previous_step: int, count: int, thresholds: Sequence[int]) -> Cross
 
 
 def alert_mail(name: str, threshold: int) -> tuple[str, str]:
-    """Subject and body exactly as SPEC §6 / seed 003 §2-2-1 (always Japanese, as the service sends)."""
+    """Subject and body exactly as docs/product.md §6.5 (always Japanese, as the service sends)."""
     subject = f"【{name}】混雑状態を検知しました"
     body = f"{name} に {threshold} 人以上の人が検知されました。\n該当カメラの検知範囲が混雑している可能性があります。\n"
     return subject, body
@@ -268,7 +268,7 @@ class CsvRow:
 
 
 def csv_bytes(rows: Iterable[CsvRow]) -> bytes:
-    """Header, every value double-quoted (" doubled), LF line ends, UTF-8 with BOM (seed 003 §2-10)."""
+    """Header, every value double-quoted (" doubled), LF line ends, UTF-8 with BOM (docs/product.md §6.9)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(CSV_HEADER)

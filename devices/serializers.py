@@ -44,7 +44,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    # A shared camera's place and hardware are the owner's business (seed 000): the receiver gets none.
+    # A shared camera's place and hardware are the owner's business (docs/product.md §4.2): the receiver gets none.
     OWNER_ONLY = ("mac", "room", "building", "parent", "sensor", "stream_source", "has_stream_settings")
 
     def get_shared_by(self, obj: Device) -> str | None:

@@ -1,4 +1,4 @@
-"""Public embeds of congestion images, generated group web sites and the monthly call quota (SPEC §6).
+"""Public embeds of congestion images, generated group web sites, the monthly call quota (docs/product.md §6.10–6.12).
 
 The public URL of a camera or group embed is its `embed_key` (congestion/models.py): deleting the
 camera or group deletes the key with the row, re-adding makes a new row and so a new key; an admin

@@ -1,4 +1,4 @@
-"""The monthly embed call quota, the per-IP rate limit and the per-key ceiling (SPEC §6 "Call quota").
+"""The monthly embed call quota, the per-IP rate limit and the per-key ceiling (docs/product.md §6.11).
 
 Every image an embed or generated site shows is one call, counted per operator and calendar month
 in Asia/Tokyo. Counting must be exact under concurrency and must not make the image request wait
@@ -43,7 +43,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 KEY_PREFIX = "embed:calls:"
 RATE_PREFIX = "embed:rate:"
 KEY_RATE_PREFIX = "embed:keyrate:"
-LOW_REMAINING = 5_000  # fewer than this many calls left: the login notice (SPEC §6)
+LOW_REMAINING = 5_000  # fewer than this many calls left: the login notice (docs/product.md §6.11)
 QUOTA_CACHE_SECONDS = 60.0
 KEY_TTL_SECONDS = 62 * 24 * 3600  # a month's counter outlives its month; the row keeps it for good
 

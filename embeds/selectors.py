@@ -342,7 +342,7 @@ def notice_dismissed(*, user: User, month) -> bool:
 
 
 def license_summary(*, operator: Operator, at: datetime | None = None) -> dict:
-    """The license page section (seed 003 §2-5): option licenses, their expiry (monthly terms), embed
+    """The license page section (docs/product.md §6.11): option licenses, their expiry (monthly terms), embed
     add-on ("API") licenses, calls this month and calls left."""
     day = today(at)
     options = License.objects.filter(

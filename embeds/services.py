@@ -101,7 +101,7 @@ def site_save(
     auto_refresh: bool = True,
 ) -> GroupSite | None:
     """Turn the group's web site on (creating a new URL when it was off) and save its settings, or
-    turn it off: that deletes the site and its URL for good (seed 003 §2-3-2)."""
+    turn it off: that deletes the site and its URL for good (docs/product.md §6.12)."""
     require_admin(user)
     current = GroupSite.objects.select_for_update().filter(group=group).first()
     if not enabled:

@@ -41,7 +41,7 @@ PUBLIC_CSP = (
     "default-src 'none'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'"
 )
-# Snippet sizes: the prediction graph needs at least 360×281 px (seed 003 §2-3-1).
+# Snippet sizes: the prediction graph needs at least 360×281 px (docs/product.md §6.10).
 FIXED_SIZE = (480, 440)
 
 

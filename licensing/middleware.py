@@ -5,7 +5,7 @@ customers, `request.operator` becomes that customer for every app (their access 
 scope to it), `request.proxy_session` is set for the banner, and the audit trail the customer can
 read gets every change and every look at its recordings, clips and exports.
 
-A partner acting as a customer is there for licenses (SPEC §1): account pages and the account
+A partner acting as a customer is there for licenses (docs/product.md §1.2): account pages and the account
 API refuse its writes here, and tenants.services refuses account changes by an actor of another
 operator whatever the entry point.
 """

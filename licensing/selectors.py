@@ -215,7 +215,7 @@ def usable_camera_license(
 
 
 def camera_license_require(*, operator: Operator, at: datetime | None = None, behind_recorder: bool = False) -> None:
-    """Device registration needs an assigned license (seed 004 "機器登録はライセンスを割り当て完了後に").
+    """Device registration needs an assigned license (docs/product.md §7.9).
 
     Raises ValidationError unless `operator` holds an assigned, unexpired camera license that can
     cover one more camera (behind an edge recorder: an edge-storage one). Registered as a

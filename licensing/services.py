@@ -229,7 +229,7 @@ def customer_create(
 
 @transaction.atomic
 def customer_email_correct(*, partner: Operator, actor: User, customer: Operator, email: str) -> User:
-    """Fix a mistyped customer email. Only before any license is assigned (seed 004 step 5); a
+    """Fix a mistyped customer email. Only before any license is assigned (docs/product.md §7.3); a
     mailed password goes again, to the corrected address. PermissionDenied unless `actor` is an admin."""
     require_admin(actor)
     _require_own_customer(partner, customer)
@@ -446,7 +446,7 @@ def license_move(
 
 def licenses_process_expiries(*, now: datetime | None = None) -> int:
     """Handle each expired license once: a lapsed camera takes a free license of its customer, else
-    one of the right kind from the partner's stock is auto-assigned (seed 004: 期限切れの際は自動で
+    one of the right kind from the partner's stock is auto-assigned (docs/product.md §7.7; 期限切れの際は自動で
     割り当て). Returns how many licenses were auto-assigned or bound."""
     now = now or clock.now()
     done = 0

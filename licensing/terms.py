@@ -1,4 +1,4 @@
-"""License terms as pure functions: no database, no clock, no settings (seed 004 "ライセンス適用期間の考え方").
+"""License terms as pure functions: no database, no clock, no settings (docs/product.md §7.5).
 
 All license days are calendar days in Asia/Tokyo, whatever the server's time zone: a license
 assigned at 00:30 JST on the 1st counts from the 1st even though it is still the 31st in UTC.

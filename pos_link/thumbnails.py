@@ -4,7 +4,7 @@ Each transaction gets one JPEG, made once (a Celery task queued when the row is 
 lazily by the thumbnail view) from the recording segment covering its time, and kept in the default
 storage with its name on the row. While the minute is still being recorded no segment covers the
 time yet and the task tries again later; when none ever will (no recording then, or gone), the row
-says so and the pages keep the placeholder. An expired camera license hides the image (SPEC §7:
+says so and the pages keep the placeholder. An expired camera license hides the image (docs/product.md §7.8:
 no remote media), whatever is stored.
 """
 

@@ -37,7 +37,7 @@ from .models import (
 def media_blocked_reason(camera: Device) -> str:
     """Why `camera` may not record, stream live, play back or notify right now ("" when it may).
 
-    An *expired* license stops all remote media (SPEC §7). A camera that never had a license is
+    An *expired* license stops all remote media (docs/product.md §7.8). A camera that never had a license is
     left alone here: registration already requires one, and licensing owns that rule.
     """
     if camera_license_state(camera) == "expired":

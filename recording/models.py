@@ -9,7 +9,7 @@ from tenants.models import TenantModel
 
 
 class NotificationType(models.TextChoices):
-    """What a room's recipients are mailed about (SPEC §5). The seed's "device operation only" and
+    """What a room's recipients are mailed about (docs/product.md §5). The seed's "device operation only" and
     "reservation" types are "not used by this service", so they are not offered."""
 
     NONE = "none", _("No notifications")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from .models import NotificationEvent, NotificationType
 
-# Which events each notification type is mailed (seed 001 §3, table of types).
+# Which events each notification type is mailed (docs/product.md §5.1).
 EVENTS_BY_TYPE: dict[str, frozenset[str]] = {
     NotificationType.NONE: frozenset(),
     NotificationType.ALL: frozenset(

@@ -53,7 +53,7 @@ def notification_setting_update(
 def notification_setting_bulk_update(
     *, user: User, building: Building, notification_type: str, recipients: list[str]
 ) -> int:
-    """Overwrite the setting of every room of `building` (seed 001 §3: the bulk setting replaces
+    """Overwrite the setting of every room of `building` (docs/product.md §5.2: the bulk setting replaces
     each room's). Returns how many rooms were overwritten. All rooms or none."""
     require_admin(user)
     notification_type, recipients = _validated(notification_type, recipients)

@@ -447,7 +447,7 @@ def player_view(request: HttpRequest, camera_id: int) -> HttpResponse:
             "leadSeconds": 2,
             "view": view,
         }  # fmt: skip
-        if camera.operator_id == request.operator.pk:  # SPEC §4: a receiver does not see the retention
+        if camera.operator_id == request.operator.pk:  # docs/product.md §4.2: a receiver does not see the retention
             context["retention"] = retention_figure(camera)
         context["export_form"] = ExportForm(initial={"day": day})
     return render(request, "recording/player.html", context)

@@ -1,4 +1,4 @@
-"""Camera sharing between operators (seed 000) and per-user camera scopes inside one operator.
+"""Camera sharing between operators (docs/product.md §4) and per-user camera scopes inside one operator.
 
 A `CameraShare` belongs to the owning operator (`operator`, as every tenant model) and names the
 receiving operator. It is visible to both sides and to nobody else; what the receiver may do with the

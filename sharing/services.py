@@ -1,4 +1,4 @@
-"""Writes of camera sharing (seed 000) and per-user camera limits.
+"""Writes of camera sharing (docs/product.md §4) and per-user camera limits.
 
 Flow: the owner's admin requests (one share per camera) → the receiver's admin approves or
 declines → the owner may cancel at any time, the receiver may remove an approved camera from its

@@ -1,6 +1,6 @@
 """Email + password authentication with the lockout rule, for every password entry point.
 
-Five consecutive wrong passwords lock the account for 30 minutes (SPEC §1), and too many failures
+Five consecutive wrong passwords lock the account for 30 minutes (docs/product.md §1.4), and too many failures
 from one client IP refuse that IP for a while. Both are enforced here, in the backend (the rules
 are in tenants.security), so anything that calls `authenticate()` obeys them. Failed attempts on
 existing accounts are written to the login history there too, so every entry point leaves the

@@ -90,7 +90,7 @@ def _spend_one_hash(password: str) -> None:
 
 
 def password_attempt(*, email: str, password: str, ip: str | None, user_agent: str) -> PasswordCheck:
-    """Check an email + password under the lock rule (SPEC §1: five wrong in a row lock for 30 min).
+    """Check an email + password under the lock rule (docs/product.md §1.4: five wrong in a row lock for 30 min).
 
     The account row is locked while its password is checked, so parallel wrong passwords are
     counted one by one: the fifth sets the lock and every later one, however parallel, meets it.

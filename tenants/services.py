@@ -57,7 +57,7 @@ def operator_create(
 
 def _refuse_for_another_operator(actor: User | None, operator_id: int) -> None:
     """Account changes are for the operator's own admins. An actor of another operator is a partner
-    acting as its customer (proxy login, SPEC §1): its job is licenses, so it may not add, promote,
+    acting as its customer (proxy login, docs/product.md §1.2): its job is licenses, so it may not add, promote,
     edit or delete the customer's accounts (pages and API both end here)."""
     if actor is not None and actor.operator_id != operator_id:
         raise PermissionDenied(

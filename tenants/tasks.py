@@ -11,7 +11,7 @@ from .selectors import user_for_login
 
 @shared_task(name="tenants.purge_login_history")
 def purge_login_history() -> int:
-    """Drop login records older than 90 days (SPEC §1), finished per-IP login windows and old
+    """Drop login records older than 90 days (docs/product.md §1.7), finished per-IP login windows and old
     two-step challenges. Idempotent: a second run deletes nothing."""
     from . import services
     from .security import login_security_purge

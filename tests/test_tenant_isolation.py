@@ -207,7 +207,7 @@ BODY_IDS: dict[str, Callable[[Tenant], object]] = {
 
 
 def _sensor_in_another_room(tenant: Tenant) -> int:
-    """A sensor that may trigger the tenant's camera by a recording condition (SPEC §3: another room)."""
+    """A sensor that may trigger the tenant's camera by a recording condition (docs/product.md §3.6: another room)."""
     from tests.factories import CameraFactory, RoomFactory, SensorFactory
 
     room = RoomFactory(building=tenant.building, name=f"{tenant.operator.name} Garbage area")
@@ -260,7 +260,7 @@ FIELD_KINDS_BY_ROUTE: dict[str, dict[str, str]] = {
     "congestion:group_edit": {"cameras": "congestion_camera_id", "default_camera": "congestion_camera_id"},
     "congestion-groups": {"cameras": "congestion_camera_id", "default_camera": "congestion_camera_id"},
     "congestion-group": {"cameras": "congestion_camera_id", "default_camera": "congestion_camera_id"},
-    # a recording condition joins a camera to a sensor in another room (SPEC §3)
+    # a recording condition joins a camera to a sensor in another room (docs/product.md §3.6)
     "camera-recording-conditions": {"sensor": "other_sensor_id"},
     "recording:condition_add": {"sensor": "other_sensor_id"},
 }
@@ -281,8 +281,8 @@ NOT_ID_FIELDS = {
     "months": "license term",
     "count": "license count",
     "days": "history span",
-    "share_id": "the receiving operator's share code (another operator by design, SPEC §4)",
-    "receiver_share_id": "the receiving operator's share code (another operator by design, SPEC §4)",
+    "share_id": "the receiving operator's share code (another operator by design, docs/product.md §4.1)",
+    "receiver_share_id": "the receiving operator's share code (another operator by design, docs/product.md §4.1)",
     "csrfmiddlewaretoken": "CSRF",
     "contract_id": "a POS provider's contract code",
     "terminal_id": "a POS terminal code",
@@ -340,7 +340,7 @@ VALUES: dict[str, Callable[["World"], object]] = {
     "term_months": lambda w: 12,
     "months": lambda w: 12,
     "expires_in_days": lambda w: 30,
-    # a share request goes to another operator by design (SPEC §4): bravo, whose ids are the test
+    # a share request goes to another operator by design (docs/product.md §4.1): bravo, whose ids are the test
     "share_id": lambda w: w.bravo.tenant.operator.share_id,
     "receiver_share_id": lambda w: w.bravo.tenant.operator.share_id,
 }
@@ -352,8 +352,8 @@ CONTROL_REFUSED = {
 }
 
 CROSS_OPERATOR_BY_DESIGN = {
-    ("sharing.CameraShare", "receiver"): "a share request names its receiving operator (SPEC §4)",
-    ("sharing.ShareAuditEvent", "receiver"): "the audit of a share names its receiver (SPEC §4)",
+    ("sharing.CameraShare", "receiver"): "a share request names its receiving operator (docs/product.md §4.1)",
+    ("sharing.ShareAuditEvent", "receiver"): "the audit of a share names its receiver (docs/product.md §4.1)",
 }
 
 
@@ -869,22 +869,22 @@ def _names_an_object(route: Route, world: World) -> bool:
     )
 
 
-# Writes a view-only user may make, each checked against SPEC §1 (viewer: live, recordings,
+# Writes a view-only user may make, each checked against docs/product.md §1.3 (viewer: live, recordings,
 # download, own password only) or the issue that allowed it. Everything else is 403 or 404.
 VIEWER_MAY_WRITE = {
     "tenants:login": "the log-in pages answer anyone",
     "tenants:two_factor_resend": "the log-in pages answer anyone",
     "tenants:password_reset": "the log-in pages answer anyone",
     "tenants:logout": "own session",
-    "tenants:password_change": "own password (SPEC §1)",
-    "tenants:account": "own account settings (language, two-step, notices: SPEC §1)",
+    "tenants:password_change": "own password (docs/product.md §1.3)",
+    "tenants:account": "own account settings (language, two-step, notices: docs/product.md §1.3)",
     "api-me": "own account settings, as tenants:account",
     "tenants:api_token_create": "own API token, part of the own account",
     "tenants:api_token_delete": "own API token, part of the own account",
-    "devices:trouble_refresh": "trouble states are refreshable on demand by any role (SPEC §2; issue 13 §1)",
-    "recording:live_token": "live view (SPEC §1: viewers watch live)",
-    "recording:export_create": "download converts to MP4 (SPEC §3; viewers download)",
-    "recording:export_delete": "own converted files (SPEC §3 download list)",
+    "devices:trouble_refresh": "trouble states are refreshable on demand by any role (docs/product.md §2.6)",
+    "recording:live_token": "live view (docs/product.md §1.3: viewers watch live)",
+    "recording:export_create": "download converts to MP4 (docs/product.md §3.5; viewers download)",
+    "recording:export_delete": "own converted files (docs/product.md §3.5 download list)",
     "embeds:notice_dismiss": "hides a quota notice for the user only",
     "licensing:proxy_end": "ends the caller's own proxy log-in",
 }

@@ -37,7 +37,7 @@ from .images import (
 # ----------------------------------------------------------------------------- analysis
 
 
-DEFAULT_BACKGROUND_MAX = (1920, 1280)  # a public image is never larger (SPEC §6)
+DEFAULT_BACKGROUND_MAX = (1920, 1280)  # a public image is never larger (docs/product.md §6.1)
 
 
 def default_background(size: tuple[int, int]) -> np.ndarray:

@@ -65,7 +65,7 @@ def camera_month_csv(*, congestion_camera: CongestionCamera, year: int, month: i
         start, _end = selectors.day_range(span[0])
         _start, end = selectors.day_range(span[1])
         company = congestion_camera.operator.name
-        # The camera identifier (seed 003 §2-10 ④) is the camera's ID as the camera pages and the public
+        # The camera identifier (docs/product.md §6.9) is the camera's ID as the camera pages and the public
         # API show it: the device id. It stays the same when the camera is exchanged (new MAC) or removed
         # and re-added to congestion (new embed key, which is a public-URL secret and must not leak here).
         identifier = str(congestion_camera.camera_id)

@@ -1,4 +1,4 @@
-"""Pages of the congestion console (SPEC §6).
+"""Pages of the congestion console (docs/product.md §6).
 
 Every object comes through congestion.selectors (another operator's id is a 404). Every role reads
 the live images, counts, predictions, history and CSV; settings, groups, alerts, hours and the

@@ -151,7 +151,7 @@ SPECTACULAR_SETTINGS = {
 # /api/schema/ and /api/docs/ need a logged-in user (session or API token) unless this says they are public.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 
-# Product rules (SPEC §1) kept in one place so tests and pages agree.
+# Product rules (docs/product.md §1) kept in one place so tests and pages agree.
 PORTAL_MAX_ACCOUNTS_PER_OPERATOR = env_int("PORTAL_MAX_ACCOUNTS_PER_OPERATOR", 100, minimum=1)
 PORTAL_LOCKOUT_FAILURES = 5
 PORTAL_LOCKOUT_MINUTES = 30

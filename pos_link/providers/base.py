@@ -15,7 +15,7 @@ from decimal import Decimal
 
 
 class Kind:
-    """The dashboard's transaction kinds (SPEC §8: payment / cancel / modify / delete)."""
+    """The dashboard's transaction kinds (docs/product.md §8.2: payment / cancel / modify / delete)."""
 
     PAYMENT = "payment"
     CANCEL = "cancel"

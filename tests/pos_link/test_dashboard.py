@@ -1,4 +1,4 @@
-"""The camera dashboard (SPEC §8): timeline ranges with transaction marks, seek position, the
+"""The camera dashboard (docs/product.md §8.2): timeline ranges with transaction marks, seek position, the
 transaction list with every field, kind filter, search, pagination and the thumbnail hook."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Notification settings per room and per building (SPEC §5): pages and API."""
+"""Notification settings per room and per building (docs/product.md §5): pages and API."""
 
 import pytest
 from django.urls import reverse

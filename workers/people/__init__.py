@@ -1,4 +1,4 @@
-"""Offline person detection and anonymized silhouettes for the congestion images (SPEC §6).
+"""Offline person detection and anonymized silhouettes for the congestion images (docs/product.md §6.1–6.2).
 
 detector.py  frame -> people (boxes, keypoints); ONNX models run by onnxruntime, and a fake
 render.py    background + people -> public JPEG (never the frame); background blur, day/night

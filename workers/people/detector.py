@@ -3,7 +3,7 @@
 Real detectors run the pinned Ultralytics COCO models exported to ONNX (weights.py, build_models.py)
 with onnxruntime on the CPU; ``FakeDetector`` stands in for them in tests of other parts.
 
-Detection level 1–5 (SPEC §6, default 3) is a minimum confidence; higher levels find more people
+Detection level 1–5 (docs/product.md §6.2, default 3) is a minimum confidence; higher levels find more people
 and more false positives. Level 3 is 0.25, Ultralytics' own default, at which the sample photos
 are counted exactly (bus.jpg 4, zidane.jpg 2). See ``LEVEL_CONFIDENCE``.
 """

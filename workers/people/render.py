@@ -1,6 +1,6 @@
 """The public congestion image: the registered empty background plus one drawn silhouette per person.
 
-Privacy is absolute (SPEC §6): nothing here receives the analysed camera frame. The public image is
+Privacy is absolute (docs/product.md §6.1): nothing here receives the analysed camera frame. The public image is
 made only from a copy of the background and the people's geometry (boxes, keypoints), so no pixel
 of the frame can reach it. ``blur_background`` is the one function that takes a frame: it makes
 the background itself, on purpose, when an admin captures one (people in it are not masked).
