@@ -122,12 +122,10 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
     [event] = media_services.motion_record(
         trigger=alpha.sensor, at=now - timedelta(seconds=1), ended_at=now + timedelta(seconds=14), source="sensor"
     )  # somebody keeps moving: the motion outlasts the dead worker and its lease
-    # Kill once the worker has stored the footage where the motion starts (its part of the clip) and has
-    # tried the clip and put it back as not due yet (claimed once, pending again): away from its next try.
-    tried = MotionEvent.objects.filter(
-        pk=event.pk, clip_state=MotionEvent.ClipState.PENDING, clip_claimed_at__isnull=False
-    )
-    assert wait_for(lambda: segments(alpha.camera)[-1].end >= event.at and tried.exists(), timeout=15)
+    # Kill once the worker has stored the footage where the motion starts (its part of the clip). Its
+    # checks whether the clip is due claim nothing (clip_make claims only work that starts at once), so
+    # the kill may land anywhere before the clip is due.
+    assert wait_for(lambda: segments(alpha.camera)[-1].end >= event.at, timeout=15)
     os.killpg(first.pid, signal.SIGKILL)  # no goodbye: lease held, spool file half written, clip pending
     killed_at = timezone.now()
     first.wait()
