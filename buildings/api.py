@@ -1,4 +1,4 @@
-"""REST API of buildings, rooms and the one-call registration (`/api/v1/`).
+"""REST API of buildings and rooms (`/api/v1/`; the one-call registration is devices/api.py).
 
 Reads are open to every role of the caller's operator, writes to admins (the default permission
 class). Objects come through the selectors: another operator's id is a 404.
@@ -6,13 +6,11 @@ class). Objects come through the selectors: another operator's id is a 404.
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from .selectors import access_building, access_room, building_list, room_list
-from .serializers import BuildingSerializer, RegistrationResultSerializer, RegistrationSerializer, RoomSerializer
+from .serializers import BuildingSerializer, RoomSerializer
 from .services import building_delete, room_delete
 
 ID_REGEX = "[0-9]+"
@@ -68,23 +66,3 @@ class RoomViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance) -> None:
         room_delete(user=self.request.user, room=instance)
-
-
-class RegistrationViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Contract number + camera MAC → new or existing building → room → camera with its sensor, at once."""
-
-    serializer_class = RegistrationSerializer
-
-    @extend_schema(request=RegistrationSerializer, responses={201: RegistrationResultSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        camera = serializer.save()
-        sensor = camera.children.first()
-        result = {
-            "building": camera.room.building_id,
-            "room": camera.room_id,
-            "camera": camera.pk,
-            "sensor": sensor.pk if sensor else None,
-        }
-        return Response(RegistrationResultSerializer(result).data, status=status.HTTP_201_CREATED)

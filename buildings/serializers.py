@@ -1,4 +1,4 @@
-"""API serializers of buildings, rooms and the one-call registration.
+"""API serializers of buildings and rooms (the one-call registration is devices').
 
 None of them has an `operator` field: the operator is always the caller's. Ids of related objects
 in a request body go through `OperatorScopedPKField`, so another operator's id is "not found" (400),
@@ -15,12 +15,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from devices.models import DeviceKind
-from devices.services import NAME_MAX
-
 from .models import Building, Room
 from .selectors import building_list
-from .services import Registration, building_create, building_rename, registration_complete, room_create, room_rename
+from .services import building_create, building_rename, room_create, room_rename
 
 
 def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.NON_FIELD_ERRORS_KEY) -> NoReturn:
@@ -112,10 +109,10 @@ class RoomSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def get_camera_count(self, obj: Room) -> int:
-        return _count(obj, "camera_count", lambda: obj.devices.filter(kind=DeviceKind.CAMERA).count())
+        return _count(obj, "camera_count", lambda: obj.devices.filter(kind="camera").count())
 
     def get_sensor_count(self, obj: Room) -> int:
-        return _count(obj, "sensor_count", lambda: obj.devices.filter(kind=DeviceKind.SENSOR).count())
+        return _count(obj, "sensor_count", lambda: obj.devices.filter(kind="sensor").count())
 
     def get_trouble_count(self, obj: Room) -> int:
         return _count(obj, "trouble_count", lambda: obj.devices.exclude(trouble_state="").count())
@@ -142,42 +139,3 @@ class RoomSerializer(serializers.ModelSerializer):
             )
         except DjangoValidationError as exc:
             raise_as_drf(exc)
-
-
-class RegistrationSerializer(serializers.Serializer):
-    """The whole registration wizard in one call: all or nothing."""
-
-    contract_number = serializers.CharField(max_length=32)
-    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
-    building = OperatorScopedPKField(
-        selector=_scoped_buildings,
-        required=False,
-        allow_null=True,
-        help_text=_("An existing building of yours; leave out to create one named building_name."),
-    )
-    building_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    room_name = serializers.CharField(max_length=100)
-    camera_name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
-
-    def create(self, validated_data: dict):
-        request = self.context["request"]
-        building = validated_data.get("building")
-        registration = Registration(
-            contract_number=validated_data["contract_number"],
-            mac=validated_data["mac"],
-            building_id=building.pk if building else None,
-            building_name=validated_data.get("building_name", ""),
-            room_name=validated_data["room_name"],
-            camera_name=validated_data["camera_name"],
-        )
-        try:
-            return registration_complete(operator=request.operator, user=request.user, registration=registration)
-        except DjangoValidationError as exc:
-            raise_as_drf(exc)
-
-
-class RegistrationResultSerializer(serializers.Serializer):
-    building = serializers.IntegerField()
-    room = serializers.IntegerField()
-    camera = serializers.IntegerField()
-    sensor = serializers.IntegerField(allow_null=True)

@@ -1,6 +1,7 @@
 """REST API of devices (`/api/v1/devices/`): list/retrieve for every role; register (camera and
 sensor by MAC into a room, or an edge recorder), a recorder's `channels`, rename, delete, `exchange`
-and `stream` for admins.
+and `stream` for admins; `/api/v1/registrations/`, the first-registration wizard in one call
+(devices/registration.py).
 
 Objects come through `access_device` / the selectors: another operator's id is a 404.
 """
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -25,6 +26,8 @@ from .serializers import (
     DeviceExchangeSerializer,
     DeviceRenameSerializer,
     DeviceSerializer,
+    RegistrationResultSerializer,
+    RegistrationSerializer,
     StreamSettingsSerializer,
 )
 from .services import channel_add, device_delete, device_exchange, device_set_stream
@@ -135,3 +138,23 @@ class DeviceViewSet(viewsets.ModelViewSet):
                 errors["stream_source"] = errors.pop("source")
             raise serializers.ValidationError(errors) from exc
         return Response(StreamSettingsSerializer(device).data)
+
+
+class RegistrationViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Contract number + camera MAC → new or existing building → room → camera with its sensor, at once."""
+
+    serializer_class = RegistrationSerializer
+
+    @extend_schema(request=RegistrationSerializer, responses={201: RegistrationResultSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        camera = serializer.save()
+        sensor = camera.children.first()
+        result = {
+            "building": camera.room.building_id,
+            "room": camera.room_id,
+            "camera": camera.pk,
+            "sensor": sensor.pk if sensor else None,
+        }
+        return Response(RegistrationResultSerializer(result).data, status=status.HTTP_201_CREATED)

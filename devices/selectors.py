@@ -96,3 +96,11 @@ def device_is_owned(device: Device, *, operator: Operator) -> bool:
 
 def device_exchange_list(*, operator: Operator, device: Device) -> QuerySet[DeviceExchange]:
     return DeviceExchange.objects.for_operator(operator).filter(device=device)
+
+
+def visible_device_ids(*, operator: Operator, user: User | None):
+    """The ids of the devices `user` may see (a subquery), or None when the user sees all of the
+    operator's: the rule buildings applies to its lists and pages (`buildings.hooks`)."""
+    if user_scope(user) is None:
+        return None
+    return device_list(operator=operator, user=user).filter(operator=operator).values("pk")

@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from buildings.selectors import room_list
+from buildings.selectors import building_list, room_list
 from buildings.serializers import OperatorScopedPKField, raise_as_drf
 
 from .models import Device, DeviceKind, StreamSource
+from .registration import Registration, registration_complete
 from .services import NAME_MAX, camera_register, device_rename, recorder_register
 
 
@@ -153,3 +154,49 @@ class ChannelCreateSerializer(serializers.Serializer):
 
     channel = serializers.IntegerField(help_text=_("The recorder's channel number, 1 to 64."))
     name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+
+
+# --- the first-registration wizard in one call (devices/registration.py) ---------------------------
+
+
+def _scoped_buildings(*, operator):
+    return building_list(operator=operator)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    """The whole registration wizard in one call: all or nothing."""
+
+    contract_number = serializers.CharField(max_length=32)
+    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
+    building = OperatorScopedPKField(
+        selector=_scoped_buildings,
+        required=False,
+        allow_null=True,
+        help_text=_("An existing building of yours; leave out to create one named building_name."),
+    )
+    building_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    room_name = serializers.CharField(max_length=100)
+    camera_name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+
+    def create(self, validated_data: dict):
+        request = self.context["request"]
+        building = validated_data.get("building")
+        registration = Registration(
+            contract_number=validated_data["contract_number"],
+            mac=validated_data["mac"],
+            building_id=building.pk if building else None,
+            building_name=validated_data.get("building_name", ""),
+            room_name=validated_data["room_name"],
+            camera_name=validated_data["camera_name"],
+        )
+        try:
+            return registration_complete(operator=request.operator, user=request.user, registration=registration)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+
+
+class RegistrationResultSerializer(serializers.Serializer):
+    building = serializers.IntegerField()
+    room = serializers.IntegerField()
+    camera = serializers.IntegerField()
+    sensor = serializers.IntegerField(allow_null=True)

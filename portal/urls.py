@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from buildings.urls import urlpatterns as buildings_patterns
+from devices.building_urls import urlpatterns as devices_building_patterns
 from embeds.urls import public_patterns as embed_public_patterns
 from tenants import views as tenants_views
 
@@ -25,7 +27,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("tenants.urls")),
-    path("buildings/", include("buildings.urls")),
+    # One `buildings:` namespace: buildings' pages, and devices' wizard and room page (buildings sits
+    # under devices in the layering, so it cannot route to devices' views itself).
+    path("buildings/", include((buildings_patterns + devices_building_patterns, "buildings"))),
     path("devices/", include("devices.urls")),
     path("sharing/", include("sharing.urls")),
     path("licensing/", include("licensing.urls")),

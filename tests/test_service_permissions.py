@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from buildings import services as buildings_services
 from buildings.models import Building, Room
+from devices import registration
 from devices import services as devices_services
 from devices.models import Device, DeviceExchange, DeviceKind, StreamSource
 from licensing import services as licensing_services
@@ -15,7 +16,7 @@ from tests.licensing.factories import make_partner
 
 
 def _registration():
-    return buildings_services.Registration(
+    return registration.Registration(
         contract_number="C-900",
         mac="02:00:00:00:90:01",
         building_id=None,
@@ -30,7 +31,7 @@ def _recorder(t):
 
 
 WRITES = {
-    "registration_complete": lambda t, u: buildings_services.registration_complete(
+    "registration_complete": lambda t, u: registration.registration_complete(
         operator=t.operator, user=u, registration=_registration()
     ),
     "building_create": lambda t, u: buildings_services.building_create(user=u, operator=t.operator, name="Annex"),
