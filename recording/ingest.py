@@ -375,7 +375,10 @@ class CameraIngest:
         detector = MotionDetector(config.for_interval(2.0) if keyframes else config.for_interval(1 / conf.motion_fps()))
         meter = GopMeter()
         since: float | None = None  # when the open event began, or the end of its last reported part
-        source = FrameSource(url, fps=conf.motion_fps(), width=320, height=240, keyframes_only=keyframes)
+        # Keyframes come seldom: take them in colour at thumbnail size (aspect kept), so an event's picture
+        # is the frame that showed it, not a new connection and decode per event (grab_snapshot).
+        size = {"width": 480, "height": 0, "colour": True} if keyframes else {"width": 320, "height": 240}
+        source = FrameSource(url, fps=conf.motion_fps(), keyframes_only=keyframes, **size)
         last_frame = [time.monotonic() + 10.0]  # the first keyframe may wait for connecting
         starved = threading.Event()
         watching = threading.Event()
@@ -421,7 +424,8 @@ class CameraIngest:
                         self._motion(max(event.start, since or event.start), event.end, event.thumbnail)
                         since = None
                     if detector.in_motion and since is None:
-                        since = frame.time
+                        # From the first moving keyframe, not the one that confirmed it a GOP later.
+                        since = detector.started_at
                     elif since is not None and frame.time - since >= conf.max_event_seconds():
                         # Somebody keeps moving (a busy entrance): report the event in ~1-minute parts,
                         # so clips stay about a minute long and arrive while it goes on.
@@ -467,11 +471,16 @@ class CameraIngest:
         camera = self.camera()
         if camera is None:
             return
-        try:
-            jpeg = grab_snapshot(self.url, width=480, timeout=5.0)
-        except SnapshotError:
-            ok, buffer = cv2.imencode(".jpg", image) if image is not None else (False, None)
+        jpeg = None
+        if image is not None and image.ndim == 3:  # a colour keyframe at thumbnail size: that is the picture
+            ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
             jpeg = buffer.tobytes() if ok else None
+        if jpeg is None:
+            try:
+                jpeg = grab_snapshot(self.url, width=480, timeout=5.0)
+            except SnapshotError:
+                ok, buffer = cv2.imencode(".jpg", image) if image is not None else (False, None)
+                jpeg = buffer.tobytes() if ok else None
         media_services.motion_record(
             trigger=camera, at=_aware(start), ended_at=_aware(end), source=MotionEvent.Source.SERVER, thumbnail=jpeg
         )

@@ -29,7 +29,7 @@ from workers.redaction import redact, url_secrets
 class Frame:
     index: int
     time: float  # seconds: wall clock (epoch) for live sources, position in the file for files
-    image: np.ndarray  # H×W uint8, grey
+    image: np.ndarray  # H×W uint8, grey (H×W×3 BGR from a colour source)
 
 
 class FrameSourceError(RuntimeError):
@@ -49,6 +49,7 @@ def _error_text(url: str, stderr: bytes, fallback: str) -> str:
 class FrameSource:
     """Iterate ``Frame`` objects from ``url`` (RTSP or a file) at ``fps``, scaled to ``width``×``height``.
 
+    ``height=0`` keeps the source's aspect ratio (asked once with ffprobe before starting).
     Live sources are stamped with ``clock()`` when the frame arrives; files with their position
     (index / fps, or with ``keyframes_only`` the keyframes' own times), so a file replays the same way
     on every machine. ``close()`` (or leaving the ``with`` block) stops the ffmpeg child; iteration
@@ -66,10 +67,12 @@ class FrameSource:
         clock: Callable[[], float] = time.time,
         ffmpeg: str = "ffmpeg",
         keyframes_only: bool = False,
+        colour: bool = False,
     ) -> None:
         self.url = url
         self.fps = fps
         self.keyframes_only = keyframes_only
+        self.colour = colour  # BGR frames (H×W×3), good for a thumbnail too; grey otherwise
         self.width = width
         self.height = height
         self.io_timeout = io_timeout
@@ -110,11 +113,37 @@ class FrameSource:
             "0:v:0",
             *video,
             "-pix_fmt",
-            "gray",
+            "bgr24" if self.colour else "gray",
             "-f",
             "rawvideo",
             "pipe:1",
         ]
+
+    def _source_height(self) -> int:
+        """The height that keeps the source's aspect at ``width`` (even), from ffprobe; 3:4 of it if unknown."""
+        try:
+            result = subprocess.run(  # noqa: S603
+                [
+                    self.ffmpeg.replace("ffmpeg", "ffprobe"),
+                    "-v",
+                    "error",
+                    *_input_args(self.url, self.io_timeout),
+                    "-select_streams",
+                    "v:0",
+                    "-show_entries",
+                    "stream=width,height",
+                    "-of",
+                    "csv=p=0",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=max(10.0, 3 * self.io_timeout),
+                check=False,
+            )
+            w, h = (int(v) for v in result.stdout.strip().splitlines()[0].split(",")[:2])
+            return max(2, round(self.width * h / w / 2) * 2)
+        except (subprocess.TimeoutExpired, ValueError, IndexError, ZeroDivisionError):
+            return max(2, self.width * 3 // 4 // 2 * 2)
 
     def _file_times(self) -> list[float]:
         """A file's keyframe times, from its packets' flags (ffprobe demuxes, decodes nothing)."""
@@ -148,6 +177,8 @@ class FrameSource:
 
     def __iter__(self) -> Iterator[Frame]:
         try:
+            if not self.height:
+                self.height = self._source_height()
             args = self.args()
         except netpolicy.Refused as exc:
             raise FrameSourceError(f"refused: {redact(exc.message, url_secrets(self.url))}") from None
@@ -155,7 +186,8 @@ class FrameSource:
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
         )
         threading.Thread(target=self._drain_stderr, args=(self._process,), daemon=True).start()
-        frame_bytes = self.width * self.height
+        depth = 3 if self.colour else 1
+        frame_bytes = self.width * self.height * depth
         key_times = self._file_times() if self.keyframes_only and not self.live else []
         index = 0
         try:
@@ -163,7 +195,8 @@ class FrameSource:
                 data = self._read_exact(frame_bytes)
                 if data is None:
                     break
-                image = np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width)
+                shape = (self.height, self.width, 3) if self.colour else (self.height, self.width)
+                image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
                 if self.live:
                     stamp = self.clock()
                 elif self.keyframes_only:

@@ -79,6 +79,11 @@ class MotionDetector:
     def in_motion(self) -> bool:
         return self._active_start is not None
 
+    @property
+    def started_at(self) -> float | None:
+        """When the open event began: its first moving frame (not the later frame that confirmed it)."""
+        return self._active_start
+
     def prepare(self, image: np.ndarray) -> np.ndarray:
         if image.ndim == 3:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)

@@ -33,3 +33,16 @@ def test_the_background_forgets_at_the_same_speed_in_seconds_at_any_frame_rate()
     assert (1 - slow.background_rate) == pytest.approx((1 - base.background_rate) ** 8)
     assert slow.hold_seconds >= 3.0 and slow.frame_interval == 2.0
     assert base.for_interval(0.25).background_rate == pytest.approx(base.background_rate)
+
+
+def test_an_open_event_starts_at_its_first_moving_frame_not_at_the_one_that_confirmed_it():
+    import numpy as np
+
+    from workers.motion import MotionDetector
+
+    detector = MotionDetector(MotionConfig().for_interval(2.0))
+    empty, person = np.zeros((180, 320), np.uint8), np.zeros((180, 320), np.uint8)
+    person[40:140, 100:160] = 200
+    for i, frame in enumerate([empty] * 4 + [person, person]):
+        detector.update(frame, i * 2.0)
+    assert detector.in_motion and detector.started_at == 8.0  # the keyframe at 8 s showed it; 10 s confirmed
