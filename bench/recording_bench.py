@@ -285,7 +285,9 @@ def main() -> int:
         # The simulated cameras are on loopback, which the outbound-connection policy refuses by default.
         "CAMERA_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     }
-    os.environ.update({k: env[k] for k in ("MEDIA_ROOT", "RECORDING_SPOOL_DIR", "RECORDING_LIVE_DIR")})
+    os.environ.update(
+        {k: env[k] for k in ("MEDIA_ROOT", "RECORDING_SPOOL_DIR", "RECORDING_LIVE_DIR", "CAMERA_ALLOWED_NETWORKS")}
+    )
     import django
 
     django.setup()
