@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from .serializers import (
     LoginHistorySerializer,
     MeSerializer,
     UserCreateSerializer,
+    UserPasswordSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
@@ -144,6 +146,29 @@ class UserViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request, user_id=None):
         return self.update(request, user_id=user_id, partial=True)
+
+    @extend_schema(
+        summary="Set an account's password, or mail it a reset link (admins; not your own)",
+        request=UserPasswordSerializer,
+        responses={204: None},
+        parameters=[USER_ID],
+    )
+    @action(detail=True, methods=["post"], url_path="password")
+    def password(self, request, user_id=None):
+        target = _access_user(request, user_id, write=True)
+        serializer = UserPasswordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if data.get("send_reset_link"):
+                services.user_password_reset_send(actor=request.user, target=target)
+            else:
+                services.user_password_set(actor=request.user, target=target, new_password=data["password"])
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def destroy(self, request, user_id=None):
         target = _access_user(request, user_id, write=True)

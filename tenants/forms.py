@@ -26,6 +26,11 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def portal_role_choices() -> list[tuple[str, str]]:
+    """The roles an admin may give: administrators come with the contract (docs/product.md §1.3)."""
+    return [(value, label) for value, label in Role.choices if value != Role.ADMIN]
+
+
 def symbols_help() -> str:
     return _("Use at least 8 characters: letters, digits and only these symbols: %(symbols)s") % {
         "symbols": " ".join(ALLOWED_SYMBOLS)
@@ -173,7 +178,7 @@ class UserCreateForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(
         label=_("Role"),
-        choices=Role.choices,
+        choices=lambda: portal_role_choices(),
         initial=Role.VIEWER,
         help_text=_("Administrators can change every setting; the other roles can only watch and download."),
     )
@@ -232,9 +237,42 @@ class UserEditForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     current_password = current_password_field(_("Your password"))
 
-    def __init__(self, *args, is_self: bool = False, **kwargs):
+    def __init__(self, *args, is_self: bool = False, target_is_admin: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if is_self:
             # Keeps at least one admin per operator: nobody demotes themselves.
             self.fields["role"].disabled = True
             self.fields["role"].help_text = _("You cannot change your own role.")
+        elif target_is_admin:
+            self.fields["role"].disabled = True
+            self.fields["role"].help_text = _("An administrator's role is changed only by support, with the contract.")
+        else:
+            self.fields["role"].choices = portal_role_choices()
+            self.fields["role"].help_text = _(
+                "Administrator accounts are issued with the contract; support changes who is the administrator."
+            )
+
+
+class UserPasswordSetForm(forms.Form):
+    """An admin sets another account's password; the user must change it at the next login."""
+
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = symbols_help()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("The two passwords are not the same."))
+        return data

@@ -213,3 +213,26 @@ class ApiToken(TenantModel):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class RoleChange(TenantModel):
+    """Audit of an account's role moving to or from administrator. Administrator accounts come with
+    the contract (docs/product.md §1.2), so only platform staff move that role: through the admin
+    site or `manage.py set_user_role`, each change written here with who did it and why."""
+
+    class Via(models.TextChoices):
+        ADMIN_SITE = "admin_site", _("Admin site")
+        COMMAND = "command", _("Management command")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_changes")
+    old_role = models.CharField(max_length=20, choices=Role.choices)
+    new_role = models.CharField(max_length=20, choices=Role.choices)
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    via = models.CharField(max_length=12, choices=Via.choices)
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")

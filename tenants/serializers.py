@@ -52,6 +52,26 @@ class UserUpdateSerializer(serializers.Serializer):
     current_password = current_password_field(_("Your password"))
 
 
+class UserPasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        label=_("New password"),
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=_("A temporary password: the user must change it at the next login."),
+    )
+    send_reset_link = serializers.BooleanField(label=_("Mail a reset link instead"), required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("send_reset_link") and not attrs.get("password"):
+            raise serializers.ValidationError(
+                {"password": [_("Enter the new password, or ask for a reset link to be mailed.")]}
+            )
+        return attrs
+
+
 class MeSerializer(serializers.ModelSerializer):
     operator_name = serializers.CharField(source="operator.name", read_only=True)
     share_id = serializers.CharField(source="operator.share_id", read_only=True)

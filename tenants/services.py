@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -15,10 +16,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from . import tasks
-from .models import ApiToken, KnownEnvironment, LoginHistory, Operator, Role, TwoFactorMode, User
+from .access import require_admin
+from .models import ApiToken, KnownEnvironment, LoginHistory, Operator, Role, RoleChange, TwoFactorMode, User
 
 INVITATION_SALT = "tenants.invitation"
 
@@ -68,6 +72,35 @@ def _refuse_for_another_operator(actor: User | None, operator_id: int) -> None:
         )
 
 
+def _refuse_admin_role(*, old_role: str | None, new_role: str) -> None:
+    """Administrator accounts come with the contract (docs/product.md §1.3): the portal's pages and API
+    never make one, nor take the role away. Only platform staff move it (`role_set_by_staff`)."""
+    if new_role == Role.ADMIN and old_role != Role.ADMIN:
+        raise ValidationError(
+            {
+                "role": [
+                    _(
+                        "Administrator accounts are issued with the contract; no further administrator can "
+                        "be added or promoted here. Contact support to change who is the administrator."
+                    )
+                ]
+            },
+            code="admin_role",
+        )
+    if old_role == Role.ADMIN and new_role != Role.ADMIN:
+        raise ValidationError(
+            {
+                "role": [
+                    _(
+                        "An administrator's role is changed only by support, with the contract. "
+                        "Contact support to change who is the administrator."
+                    )
+                ]
+            },
+            code="admin_role",
+        )
+
+
 def _check_email_free(email: str, exclude: User | None = None) -> str:
     email = (email or "").strip().lower()
     if not email or "@" not in email:
@@ -105,6 +138,8 @@ def user_create(
         )
     if role not in Role.values:
         raise ValidationError({"role": [_("Choose a valid role.")]})
+    if actor is not None:  # actor None: the contract's first admin (operator_create)
+        _refuse_admin_role(old_role=None, new_role=role)
     email = _check_email_free(email)
     user = User(operator=operator, email=email, name=(name or "").strip()[:100], role=role)
     if password:
@@ -148,6 +183,7 @@ def user_update(
             raise ValidationError({"role": [_("Choose a valid role.")]})
         if target.pk == actor.pk:
             raise ValidationError({"role": [_("You cannot change your own role.")]})
+        _refuse_admin_role(old_role=target.role, new_role=role)
         target.role = role
     target.save()
     if target.email != old_email.lower():
@@ -164,6 +200,68 @@ def _notify_email_change(user: User, *, old_email: str, actor: User) -> None:
             mail_user(user, "tenants/email/email_changed", context, to=old_email)
 
     transaction.on_commit(send)
+
+
+@transaction.atomic
+def role_set_by_staff(*, target: User, role: str, staff: User | None, via: str, reason: str) -> RoleChange | None:
+    """Platform staff move an account's role, the administrator role included (docs/product.md §1.3),
+    from the admin site or `manage.py set_user_role`. Every change is audited in RoleChange; a reason
+    is required. Returns None when the role is already `role`."""
+    if staff is not None and not staff.is_staff:
+        raise PermissionDenied(_("Only platform staff change administrator roles."))
+    if role not in Role.values:
+        raise ValidationError({"role": [_("Choose a valid role.")]})
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for the role change (e.g. the contract change).")]})
+    if via not in RoleChange.Via.values:
+        raise ValidationError({"via": [_("Choose how the role is changed.")]})
+    locked = User.objects.select_for_update().get(pk=target.pk)
+    if locked.role == role:
+        return None
+    change = RoleChange.objects.create(
+        operator_id=locked.operator_id,
+        user=locked,
+        old_role=locked.role,
+        new_role=role,
+        changed_by=staff,
+        via=via,
+        reason=reason,
+    )
+    User.objects.filter(pk=locked.pk).update(role=role)
+    target.role = role
+    return change
+
+
+@transaction.atomic
+def user_password_set(*, actor: User, target: User, new_password: str) -> None:
+    """An admin sets another account's password (docs/product.md §1.3). It is a temporary password
+    like an initial one: the user must change it at the next login, and their API tokens stop."""
+    require_admin(actor)
+    _refuse_for_another_operator(actor, target.operator_id)
+    if target.pk == actor.pk:
+        raise ValidationError(
+            {"new_password1": [_("Change your own password on your account page, with your current password.")]}
+        )
+    _validate_password(new_password, target, field="new_password1")
+    target.set_password(new_password)
+    target.must_change_password = True
+    target.save(update_fields=["password", "must_change_password"])
+    api_tokens_revoke(user=target)
+
+
+def user_password_reset_send(*, actor: User, target: User) -> None:
+    """Mail `target` the same one-use, 24-hour link as "forgot password", to choose a new password."""
+    require_admin(actor)
+    _refuse_for_another_operator(actor, target.operator_id)
+    site = settings.PORTAL_SITE_URL
+    context = {
+        "protocol": site.split("://", 1)[0],
+        "domain": site.split("://", 1)[-1].rstrip("/"),
+        "uid": urlsafe_base64_encode(force_bytes(target.pk)),
+        "token": default_token_generator.make_token(target),
+    }
+    mail_user(target, "tenants/email/password_reset", context)
 
 
 @transaction.atomic

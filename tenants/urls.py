@@ -25,6 +25,7 @@ urlpatterns = [
     path("users/", views.user_list_view, name="user_list"),
     path("users/add/", views.user_create_view, name="user_create"),
     path("users/<int:user_id>/edit/", views.user_edit_view, name="user_edit"),
+    path("users/<int:user_id>/password/", views.user_password_view, name="user_password"),
     path("users/<int:user_id>/delete/", views.user_delete_view, name="user_delete"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
 ]

@@ -39,6 +39,7 @@ from .forms import (
     TwoFactorForm,
     UserCreateForm,
     UserEditForm,
+    UserPasswordSetForm,
     UserSearchForm,
     apply_service_errors,
 )
@@ -460,8 +461,9 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = access_user(operator=request.operator, user=request.user, pk=user_id, write=True)
     is_self = target.pk == request.user.pk
+    keeps_role = is_self or target.is_admin  # docs/product.md §1.3: the admin role moves only through staff
     initial = {"name": target.name, "email": target.email, "role": target.role}
-    form = UserEditForm(request.POST or None, initial=initial, is_self=is_self)
+    form = UserEditForm(request.POST or None, initial=initial, is_self=is_self, target_is_admin=target.is_admin)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -470,7 +472,7 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
                 target=target,
                 name=data["name"],
                 email=data["email"],
-                role=None if is_self else data["role"],
+                role=None if keeps_role else data["role"],
                 current_password=data["current_password"],
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -479,7 +481,48 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The account %(email)s has been updated.") % {"email": target.email})
             return redirect("tenants:user_list")
-    return render(request, "tenants/user_form.html", {"form": form, "target": target, "is_self": is_self})
+    return _user_form_page(request, target, form, UserPasswordSetForm())
+
+
+def _user_form_page(request: HttpRequest, target: User, form, password_form) -> HttpResponse:
+    is_self = target.pk == request.user.pk
+    context = {"form": form, "target": target, "is_self": is_self, "password_form": password_form}
+    return render(request, "tenants/user_form.html", context)
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@login_required
+@require_POST
+def user_password_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The edit page's password part: set a (temporary) password now, or mail a reset link."""
+    target = access_user(operator=request.operator, user=request.user, pk=user_id, write=True)
+    edit_form = UserEditForm(initial={"name": target.name, "email": target.email, "role": target.role})
+    if "send_reset" in request.POST:
+        try:
+            services.user_password_reset_send(actor=request.user, target=target)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("tenants:user_edit", user_id=target.pk)
+        messages.success(
+            request, _("A link to choose a new password was mailed to %(email)s.") % {"email": target.email}
+        )
+        return redirect("tenants:user_edit", user_id=target.pk)
+    form = UserPasswordSetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_password_set(
+                actor=request.user, target=target, new_password=form.cleaned_data["new_password1"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            apply_service_errors(form, _as_validation_error(exc))
+        else:
+            messages.success(
+                request,
+                _("The password of %(email)s was set. Tell them; they must change it at the next login.")
+                % {"email": target.email},
+            )
+            return redirect("tenants:user_list")
+    return _user_form_page(request, target, edit_form, form)
 
 
 @login_required

@@ -119,11 +119,15 @@ def test_the_101st_account_is_refused_with_a_message_and_nothing_saved(alpha, dj
 def test_admin_edits_name_email_and_role(alpha):
     client = client_for(alpha.admin)
     assert alpha.viewer.email in client.get(edit_url(alpha.viewer)).content.decode()
-    data = {"name": "Vee", "email": "vee@example.com", "role": Role.ADMIN, "current_password": PASSWORD}
+    data = {"name": "Vee", "email": "vee@example.com", "role": Role.DEVICE_OPERATOR, "current_password": PASSWORD}
     response = client.post(edit_url(alpha.viewer), data)
     assert response.url == LIST
     alpha.viewer.refresh_from_db()
-    assert (alpha.viewer.name, alpha.viewer.email, alpha.viewer.role) == ("Vee", "vee@example.com", Role.ADMIN)
+    assert (alpha.viewer.name, alpha.viewer.email, alpha.viewer.role) == (
+        "Vee",
+        "vee@example.com",
+        Role.DEVICE_OPERATOR,
+    )
     assert "has been updated" in client.get(LIST).content.decode()
 
 
