@@ -260,15 +260,23 @@ def stale_after() -> timedelta:
     return timedelta(minutes=getattr(settings, "CONGESTION_STALE_MINUTES", 5))
 
 
-def group_count(*, group: Group, at: datetime | None = None) -> int:
-    """The sum of the latest counts of the group's cameras that are current at `at` (default now).
+def group_current(*, group: Group, at: datetime | None = None) -> list[PublicImage]:
+    """The latest public images of the group's cameras that are current at `at` (default now).
 
-    Left out: a camera outside its business hours at `at` (its last count is from when it was open)
-    and one whose latest count was captured more than `stale_after()` before `at` (not answering,
-    disabled, or its worker behind); otherwise a camera that stopped would hold the group over its
-    alert threshold forever."""
+    Left out: a disabled camera, a camera outside its business hours at `at` (its last count is from
+    when it was open) and one whose latest count was captured more than `stale_after()` before `at`
+    (not answering, or its worker behind); otherwise a camera that stopped would hold the group over
+    its alert threshold forever. The public embed of a single camera follows the same rule."""
     at = at or timezone.now()
     latest = PublicImage.objects.filter(
-        congestion_camera__in=group.cameras.all(), captured_at__gt=at - stale_after(), captured_at__lte=at
+        congestion_camera__in=group.cameras.all(),
+        congestion_camera__enabled=True,
+        captured_at__gt=at - stale_after(),
+        captured_at__lte=at,
     ).select_related("congestion_camera", "congestion_camera__operator")
-    return sum(p.count for p in latest if is_open_now(congestion_camera=p.congestion_camera, at=at))
+    return [p for p in latest if is_open_now(congestion_camera=p.congestion_camera, at=at)]
+
+
+def group_count(*, group: Group, at: datetime | None = None) -> int:
+    """The sum of the latest counts of the group's cameras that are current at `at` (`group_current`)."""
+    return sum(p.count for p in group_current(group=group, at=at))

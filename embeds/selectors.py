@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -38,6 +39,7 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # The waiting / off-hours / alert template images are congestion's own (its pages show them too).
 STATIC_IMAGES = Path(congestion.__file__).resolve().parent / "static" / "congestion"
 LIMIT_IMAGE = Path(__file__).resolve().parent / "static" / "embeds" / "limit-reached.png"
+NO_DATA_IMAGE = LIMIT_IMAGE.with_name("no-data.png")
 TEMPLATE = "template"
 WINDOW_SLOTS = 24  # the prediction graph shows 6 hours at a time, moved with ◀ ▶
 
@@ -128,7 +130,7 @@ CAMERA_BY_KEY = """
 SELECT c.id, c.operator_id, c.hours_enabled, c.offhours_image, c.embed_key,
        p.id, p.image, p.count, p.captured_at, p.analysed_at,
        e.id, e.show_visualization, e.show_prediction, e.initial_view, e.size_mode, e.auto_refresh, e.show_count,
-       a.id, a.steps, a.thresholds, a.image_enabled, a.images
+       a.id, a.steps, a.thresholds, a.image_enabled, a.images, c.enabled
 FROM congestion_congestioncamera c
 LEFT JOIN congestion_publicimage p ON p.congestion_camera_id = c.id
 LEFT JOIN congestion_embedsetting e ON e.congestion_camera_id = c.id
@@ -156,7 +158,9 @@ def _camera_by_key(key: str) -> CongestionCamera | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    cc = CongestionCamera(id=row[0], operator_id=row[1], hours_enabled=row[2], offhours_image=row[3], embed_key=row[4])
+    cc = CongestionCamera(
+        id=row[0], operator_id=row[1], hours_enabled=row[2], offhours_image=row[3], embed_key=row[4], enabled=row[22]
+    )
     cache = cc._state.fields_cache  # set directly: assigning None through the descriptor caches nothing
     cache["public_image"] = (
         PublicImage(id=row[5], operator_id=row[1], congestion_camera_id=row[0], image=row[6], count=row[7],
@@ -220,6 +224,14 @@ def site_target(site: GroupSite, index: int) -> Target | None:
 # ----------------------------------------------------------------------------- what is shown now
 
 
+class State:
+    """What the image response says it shows (X-Embed-State)."""
+
+    OK = "ok"  # a current analysis (or its alert image)
+    CLOSED = "closed"  # outside business hours: the off-hours image
+    NO_DATA = "nodata"  # disabled, over the license count, or no analysis in CONGESTION_STALE_MINUTES
+
+
 @dataclass
 class Shown:
     image: bytes
@@ -227,6 +239,9 @@ class Shown:
     label: str
     analysed_at: datetime | None
     open: bool
+    state: str = State.OK
+    step: int = 0  # 1 空, 2 やや混雑, 3 混雑 (a 2-step 混雑 is 3, so one colour means one status); 0 = no label
+    steps: int = 0
 
 
 def _alert_image_bytes(setting: AlertSetting | None, step: int) -> bytes | None:
@@ -253,35 +268,91 @@ def _read(name: str) -> bytes | None:
         return None
 
 
+def no_data_image() -> bytes:
+    return static_bytes(str(NO_DATA_IMAGE))
+
+
+_license_cache: dict[int, tuple[float, bool]] = {}
+
+
+def over_license(operator_id: int) -> bool:
+    """Whether the operator registered more congestion cameras than it holds licenses (then analysis
+    stops for all of them). Cached a minute per process, like the quota: the image path is hot."""
+    now = time.monotonic()
+    hit = _license_cache.get(operator_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = selectors.license_block(operator=Operator(pk=operator_id)) is not None
+    _license_cache[operator_id] = (now + quota.QUOTA_CACHE_SECONDS, value)
+    return value
+
+
+def forget_caches() -> None:
+    _license_cache.clear()
+
+
+def is_current(cc: CongestionCamera, public: PublicImage | None, at: datetime) -> bool:
+    """The group rule for one camera: enabled and captured within CONGESTION_STALE_MINUTES of `at`."""
+    return bool(
+        cc.enabled
+        and public is not None
+        and public.captured_at is not None
+        and at - selectors.stale_after() < public.captured_at <= at
+    )
+
+
+def _status_step(step: int, steps: int) -> int:
+    return 3 if steps == 2 and step >= 2 else step
+
+
 def shown_now(target: Target, *, at: datetime | None = None) -> Shown:
     """The image a public embed shows now, with its count, label and analysis time.
 
-    Outside the camera's business hours: its off-hours image. Otherwise the alert image of the
-    current step when alert images are on (a group uses its own alert settings and its summed count,
-    with the default camera's image and hours), else the latest public image."""
+    A public page must never mislead (docs/product.md §6.10): outside the camera's business hours it
+    shows the off-hours image; when the camera is disabled, its operator is over its license count,
+    or its latest analysis is older than CONGESTION_STALE_MINUTES, the "no current data" image. In
+    both cases no count, no status label and no time. Otherwise the alert image of the current step
+    when alert images are on, else the latest public image.
+
+    A group uses its own alert settings and the summed count of its current cameras
+    (congestion.selectors.group_current), with the default camera's image and hours; it has no
+    current data when none of its cameras is current. When only the default camera is stale the
+    count stays and the image is the alert image, or the "no current data" image."""
+    at = at or timezone.now()
     cc = target.camera
     public = _one_to_one(cc, "public_image")
-    if target.group is not None:
-        setting = _one_to_one(target.group, "alert")
-        count: int | None = selectors.group_count(group=target.group, at=at)
-    else:
-        setting = _one_to_one(cc, "alert")
-        count = public.count if public else None
-    step = rules.step_for(count, setting.thresholds) if setting else 1
-    label = rules.status_label(step, setting.steps) if setting else ""
     is_open = not cc.hours_enabled or selectors.is_open_now(congestion_camera=cc, at=at)
     if not is_open:
         image = _read(cc.offhours_image) or default_image("offhours.jpg")
-        label = ""
+        return Shown(image, None, "", None, False, State.CLOSED)
+    nothing = Shown(no_data_image(), None, "", None, True, State.NO_DATA)
+    if over_license(target.operator_id):
+        return nothing
+    default_current = is_current(cc, public, at)
+    if target.group is not None:
+        setting = _one_to_one(target.group, "alert")
+        current = selectors.group_current(group=target.group, at=at)
+        if not current:
+            return nothing
+        count = sum(p.count for p in current)
+        analysed_at = public.analysed_at if default_current else max(p.analysed_at or p.captured_at for p in current)
     else:
-        image = _alert_image_bytes(setting, step) or (_read(public.image) if public else None)
-        image = image or default_image("waiting.jpg")
+        if not default_current:
+            return nothing
+        setting = _one_to_one(cc, "alert")
+        count = public.count
+        analysed_at = public.analysed_at
+    step = rules.step_for(count, setting.thresholds) if setting else 1
+    label = rules.status_label(step, setting.steps) if setting else ""
+    image = _alert_image_bytes(setting, step) or (_read(public.image) if default_current else no_data_image())
     return Shown(
-        image=image,
+        image=image or default_image("waiting.jpg"),
         count=count if target.options.show_count else None,
         label=label,
-        analysed_at=public.analysed_at if public else None,
-        open=is_open,
+        analysed_at=analysed_at,
+        open=True,
+        step=_status_step(step, setting.steps) if setting else 0,
+        steps=setting.steps if setting else 0,
     )
 
 

@@ -322,7 +322,9 @@ def _serve_image(request: HttpRequest, target: selectors.Target | None, public_k
     shown = selectors.shown_now(target)
     if not quota.charge(target.operator_id):
         return _image_response(selectors.limit_image(), extra={"X-Embed-State": "limit"})
-    headers = {"X-Embed-State": "ok" if shown.open else "closed", "X-Embed-Label": quote(shown.label)}
+    headers = {"X-Embed-State": shown.state, "X-Embed-Label": quote(shown.label)}
+    if shown.step:
+        headers["X-Embed-Step"] = str(shown.step)  # the label's colour: 1 空, 2 やや混雑, 3 混雑
     if shown.analysed_at is not None:
         headers["X-Embed-Time"] = timezone.localtime(shown.analysed_at).strftime("%Y-%m-%d %H:%M")
     if shown.count is not None:

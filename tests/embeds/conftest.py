@@ -1,17 +1,18 @@
 """Embed fixtures: alpha's registered congestion camera with a public image, a group, clean counters."""
 
-from datetime import datetime
-
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from congestion.models import Group, PublicImage
-from embeds import quota
+from embeds import quota, selectors
 from tests.congestion.conftest import give_option, jpeg, register
 
-NOW = timezone.make_aware(datetime(2024, 6, 3, 10, 0))
+
+def this_minute():
+    """The start of the current minute: a public image captured then is current (CONGESTION_STALE_MINUTES)."""
+    return timezone.now().replace(second=0, microsecond=0)
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,7 @@ def clean_counters(settings):
     settings.EMBED_RATE_LIMIT_PER_MINUTE = 0
     settings.EMBED_KEY_CALLS_PER_MINUTE = 0
     quota.forget_quota_cache()
+    selectors.forget_caches()
     if quota.uses_redis():
         client = quota.redis_client()
         for pattern in (f"{quota.KEY_PREFIX}*", f"{quota.RATE_PREFIX}*", f"{quota.KEY_RATE_PREFIX}*"):
@@ -32,13 +34,16 @@ def clean_counters(settings):
                 client.delete(key)
     yield
     quota.forget_quota_cache()
+    selectors.forget_caches()
 
 
-def publish(cc, count: int = 3, colour=(10, 200, 10)) -> PublicImage:
+def publish(cc, count: int = 3, colour=(10, 200, 10), at=None) -> PublicImage:
+    """A current public image (captured this minute unless `at` says otherwise)."""
+    at = at or this_minute()
     name = default_storage.save(f"congestion/test/public-{cc.pk}.jpg", ContentFile(jpeg(colour=colour)))
     return PublicImage.objects.update_or_create(
         congestion_camera=cc,
-        defaults={"operator_id": cc.operator_id, "image": name, "count": count, "captured_at": NOW, "analysed_at": NOW},
+        defaults={"operator_id": cc.operator_id, "image": name, "count": count, "captured_at": at, "analysed_at": at},
     )[0]
 
 

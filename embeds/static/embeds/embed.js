@@ -46,9 +46,13 @@
         var old = img.src;
         img.src = URL.createObjectURL(blob);
         if (old && old.indexOf("blob:") === 0) URL.revokeObjectURL(old);
-        var ok = state === "ok" || state === "closed";
-        block.querySelector(".label").textContent = ok ? label : "";
-        block.querySelector(".label").hidden = !ok || !label;
+        // Only a current analysis has a count, a status and a time; closed / no data / limits show none.
+        var ok = state === "ok";
+        var labelEl = block.querySelector(".label");
+        var step = res.headers.get("X-Embed-Step") || "";
+        labelEl.textContent = ok ? label : "";
+        labelEl.hidden = !ok || !label;
+        labelEl.className = "label" + (ok && step ? " step-" + step : "");
         block.querySelector(".count").textContent = ok && count !== null ? t.people.replace("%s", count) : "";
         block.querySelector(".time").textContent = ok && time ? t.analysed.replace("%s", time) : "";
         block.dataset.state = state;
