@@ -3,7 +3,22 @@
 import os
 import tempfile
 
-from .base import *  # noqa: F403
+# pytest-xdist: each worker process (gw0, gw1, ...) gets its own Redis database, so the caches, leases
+# and counters of two tests running side by side never meet (pytest-django already gives each worker its
+# own test database). Subprocesses a test starts (run_ingest) inherit the rewritten variable.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("REDIS_URL") and "PORTAL_XDIST_REDIS_BASE" not in os.environ:
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(os.environ["REDIS_URL"])
+    _base_db = int((_url.path or "/0").lstrip("/") or 0)
+    os.environ["PORTAL_XDIST_REDIS_BASE"] = str(_base_db)
+    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{(_base_db - 1 - int(_xdist_worker[2:])) % 16}"))
+
+from .base import *  # noqa: E402, F403
+
+if _xdist_worker and CACHES["default"]["BACKEND"].endswith("FileBasedCache"):  # noqa: F405
+    CACHES["default"]["LOCATION"] += f"-{_xdist_worker}"  # noqa: F405
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
