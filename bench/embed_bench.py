@@ -121,7 +121,7 @@ def main() -> int:
     static_dir.mkdir()
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "bench.embed_settings", "EMBED_BENCH_STATIC": str(static_dir),
-        "MEDIA_ROOT": str(work / "media"), "EMBED_RATE_LIMIT_PER_MINUTE": "1000000", "PYTHONPATH": str(ROOT),
+        "MEDIA_ROOT": str(work / "media"), "EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE": "1000000", "PYTHONPATH": str(ROOT),
         "EMBED_KEY_CALLS_PER_MINUTE": "1000000",  # measured (a Redis round trip) but never refusing
     }  # fmt: skip
     os.environ.update(env)

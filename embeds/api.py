@@ -5,7 +5,9 @@ congestion.selectors), admins write (403 otherwise), another operator's or a hid
 404. The public URL and the iframe snippet come back with the settings so an integration can place
 the embed without the web page. Turning the site off (PUT enabled=false, or DELETE) deletes its URL;
 turning it on again makes a new one. POST `…/embed/rotate/` gives the embed a new key (admins): the
-old URL is a 404 at once; the answer carries the new URL and snippet.
+old URL is a 404 at once; the answer carries the new URL and snippet. POST `…/embed/snippet/` (every
+role) gives the URL and snippet for other options without saving them: the options are signed into
+the URL (?o=), so a pasted snippet keeps them when the default changes.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,7 +22,7 @@ from congestion.selectors import access_congestion_camera, access_group
 
 from . import selectors, services
 from .models import LinkMode, SizeMode, View
-from .views import EMBED_DEFAULTS, SITE_DEFAULTS, snippet
+from .views import EMBED_DEFAULTS, SITE_DEFAULTS, snippet, snippet_url
 
 
 class EmbedSettingSerializer(serializers.Serializer):
@@ -56,8 +58,38 @@ def _require_admin(request) -> None:
 def _embed_data(request, owner, setting) -> dict:
     values = {name: getattr(setting, name) if setting else EMBED_DEFAULTS[name] for name in EMBED_DEFAULTS}
     values["auto_refresh"] = setting.auto_refresh if setting else True
-    url = request.build_absolute_uri(reverse("embed_public:page", kwargs={"embed_key": owner.embed_key}))
-    return values | {"url": url, "snippet": snippet(url, selectors.options_of(setting))}
+    options = selectors.options_of(setting)
+    url = snippet_url(request, owner, options)
+    return values | {"url": url, "snippet": snippet(url, options)}
+
+
+def _snippet_post(request, owner) -> Response:
+    """Any role: the HTML for these options, signed into its URL; nothing is saved."""
+    body = EmbedSettingSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        options = services.snippet_options(**body.validated_data)
+    except DjangoValidationError as exc:
+        raise_as_drf(exc)
+    url = snippet_url(request, owner, options)
+    return Response({**body.validated_data, "url": url, "snippet": snippet(url, options)})
+
+
+class CameraEmbedSnippetView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+    any_role_may_write = True  # makes HTML, saves nothing
+
+    def post(self, request, congestion_camera_id):
+        cc = access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
+        return _snippet_post(request, cc)
+
+
+class GroupEmbedSnippetView(GenericAPIView):
+    serializer_class = EmbedSettingSerializer
+    any_role_may_write = True  # makes HTML, saves nothing
+
+    def post(self, request, group_id):
+        return _snippet_post(request, access_group(operator=request.operator, user=request.user, pk=group_id))
 
 
 def _embed_put(request, *, congestion_camera=None, group=None) -> Response:

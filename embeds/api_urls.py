@@ -14,5 +14,7 @@ urlpatterns = [
     path(GROUP + "embed/", api.GroupEmbedView.as_view(), name="congestion-group-embed"),
     path(CAMERA + "embed/rotate/", api.CameraEmbedRotateView.as_view(), name="congestion-camera-embed-rotate"),
     path(GROUP + "embed/rotate/", api.GroupEmbedRotateView.as_view(), name="congestion-group-embed-rotate"),
+    path(CAMERA + "embed/snippet/", api.CameraEmbedSnippetView.as_view(), name="congestion-camera-embed-snippet"),
+    path(GROUP + "embed/snippet/", api.GroupEmbedSnippetView.as_view(), name="congestion-group-embed-snippet"),
     path(GROUP + "site/", api.GroupSiteView.as_view(), name="congestion-group-site"),
 ]

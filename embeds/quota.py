@@ -1,4 +1,4 @@
-"""The monthly embed call quota, the per-IP rate limit and the per-key ceiling (docs/product.md §6.11).
+"""The monthly embed call quota, the per-address allowance and the per-key budget (docs/product.md §6.11).
 
 Every image an embed or generated site shows is one call, counted per operator and calendar month
 in Asia/Tokyo. Counting must be exact under concurrency and must not make the image request wait
@@ -107,13 +107,6 @@ v = tonumber(v)
 local n = tonumber(ARGV[3])
 if v + n > tonumber(ARGV[1]) then return -1 end
 return redis.call('INCRBY', KEYS[1], n)
-"""
-
-# KEYS[1] the IP's bucket for this window; ARGV[1] window seconds. Returns the hits in the window.
-RATE_LUA = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
 """
 
 _clients: dict[str, object] = {}
@@ -271,41 +264,77 @@ def flush(*, on_each=None) -> int:
 
 
 # ----------------------------------------------------------------------------- rate limits
+#
+# Two token buckets guard every public image / prediction call (docs/product.md §6.11):
+#
+# * per client address (IPv4, IPv6 /64) and camera shown (a camera or group embed, one camera of a
+#   generated site): EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE, refilled evenly, a full minute's worth at
+#   once. A page's allowance so grows with what it loads (a site of 4 cameras: 4 × 60 a minute). Many
+#   visitors behind one NAT share it, so it is sized for them; one client hammering empties it and
+#   then gets one call per refill;
+# * per public embed, all clients together: EMBED_KEY_CALLS_PER_MINUTE sustained with bursts up to
+#   EMBED_KEY_BURST, so many addresses together cannot empty the operator's month in minutes. It is
+#   twice the per-address allowance, so one hammering address cannot starve an embed's visitors.
+#
+# A refused call gets the "rate limited" image (429) and is not charged.
+
+# KEYS[1] the bucket; ARGV[1] tokens per second, ARGV[2] capacity, ARGV[3] now in seconds.
+# Returns 1 when a token was taken, 0 when the bucket is empty.
+BUCKET_LUA = """
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local rate = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local tokens = tonumber(b[1]) or cap
+local at = tonumber(b[2]) or now
+if now > at then tokens = math.min(cap, tokens + (now - at) * rate) else now = at end
+local ok = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  ok = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(cap / rate) + 60)
+return ok
+"""
+_local_buckets_lock = threading.Lock()
+clock = time.time  # the buckets' clock (tests move it instead of waiting minutes)
 
 
-def _window_hits(key_base: str, now: float | None) -> int:
-    """Count one hit in the current one-minute window of `key_base`; the hits so far in it.
-    Without Redis the Django cache counts (per machine, good enough for the embedded demo)."""
-    window = int((now if now is not None else time.time()) // 60)
-    key = f"{key_base}:{window}"
+def take(key: str, *, per_minute: float, capacity: float, now: float | None = None) -> bool:
+    """Take one token from bucket `key` (refilled at `per_minute`, holding at most `capacity`).
+    False when it is empty. Without Redis the Django cache holds the bucket (per machine, not atomic
+    across processes: good enough for the embedded demo)."""
+    now = clock() if now is None else now
+    rate = per_minute / 60.0
+    capacity = max(capacity, 1.0)
     if uses_redis():
-        return int(_script("rate", RATE_LUA)(keys=[key], args=[60]))
+        return bool(int(_script("bucket", BUCKET_LUA)(keys=[key], args=[repr(rate), repr(capacity), repr(now)])))
+    with _local_buckets_lock:
+        tokens, at = cache.get(key) or (capacity, now)
+        if now > at:
+            tokens, at = min(capacity, tokens + (now - at) * rate), now
+        ok = tokens >= 1
+        cache.set(key, (tokens - 1 if ok else tokens, at), int(capacity / rate) + 60)
+    return ok
 
-    cache.add(key, 0, 120)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        return 1
 
-
-def rate_limited(ip: str, *, now: float | None = None) -> bool:
-    """True when this client made more than EMBED_RATE_LIMIT_PER_MINUTE image calls in the current
-    minute. A fixed one-minute window per IPv4 address or IPv6 /64 (portal/client_ip.py); 0 turns
-    the limit off."""
-    limit = settings.EMBED_RATE_LIMIT_PER_MINUTE
-    if not limit:
+def rate_limited(ip: str, public_key: str = "", *, now: float | None = None) -> bool:
+    """True when this client address used up its allowance for this camera shown (`public_key`: the
+    embed key, or "site key/index"). 0 turns the limit off. The Redis key holds a digest only."""
+    allowance = settings.EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE
+    if not allowance:
         return False
-    return _window_hits(f"{RATE_PREFIX}{rate_limit_bucket(ip)}", now) > limit
+    digest = hashlib.sha256(f"{rate_limit_bucket(ip)}|{public_key}".encode()).hexdigest()[:24]
+    return not take(f"{RATE_PREFIX}{digest}", per_minute=allowance, capacity=allowance, now=now)
 
 
 def key_rate_limited(public_key: str, *, now: float | None = None) -> bool:
-    """True when the calls of one public embed (a camera or group key, or one camera of a generated
-    site) passed EMBED_KEY_CALLS_PER_MINUTE in the current minute, whichever clients made them: many
-    addresses together cannot empty the month's quota in minutes. 0 turns the ceiling off.
-
-    The Redis key holds a digest of the public key, not the key: Redis is no place for the URLs."""
+    """True when one public embed (a camera or group key, or one camera of a generated site) used up
+    its budget, whichever clients made the calls. 0 turns the ceiling off."""
     limit = settings.EMBED_KEY_CALLS_PER_MINUTE
     if not limit:
         return False
+    burst = settings.EMBED_KEY_BURST or limit
     digest = hashlib.sha256(public_key.encode()).hexdigest()[:24]
-    return _window_hits(f"{KEY_RATE_PREFIX}{digest}", now) > limit
+    return not take(f"{KEY_RATE_PREFIX}{digest}", per_minute=limit, capacity=burst, now=now)

@@ -96,6 +96,54 @@ def options_of(setting: EmbedSetting | GroupSite | None, *, show_count: bool | N
     )
 
 
+# Options chosen per snippet travel in its URL (?o=…), signed with SECRET_KEY and salted with the embed
+# key: a visitor cannot change them, and the snippet keeps them when the saved default changes later.
+# Six characters: image, prediction (0/1), first view (v/p), size (f/h/s), auto refresh, count (0/1).
+OPTIONS_PARAM = "o"
+_SIZES = {"fixed": "f", "scale_hd": "h", "scale": "s"}
+
+
+def _signer(key: str):
+    from django.core.signing import Signer
+
+    return Signer(salt=f"embeds.options:{key}")
+
+
+def options_token(key: str, options: Options) -> str:
+    code = "".join(
+        [
+            "1" if options.show_visualization else "0",
+            "1" if options.show_prediction else "0",
+            "p" if options.initial_view == View.PREDICTION else "v",
+            _SIZES.get(options.size_mode, "f"),
+            "1" if options.auto_refresh else "0",
+            "1" if options.show_count else "0",
+        ]
+    )
+    return _signer(key).sign(code)
+
+
+def options_from_token(key: str, token: str) -> Options | None:
+    """The options a snippet's token carries, or None when it was changed (bad signature) or is malformed."""
+    from django.core.signing import BadSignature
+
+    try:
+        code = _signer(key).unsign(token)
+    except BadSignature:
+        return None
+    sizes = {v: k for k, v in _SIZES.items()}
+    if len(code) != 6 or code[3] not in sizes or set(code[:2] + code[4:]) - {"0", "1"} or code[2] not in "vp":
+        return None
+    return Options(
+        show_visualization=code[0] == "1",
+        show_prediction=code[1] == "1",
+        initial_view=View.PREDICTION if code[2] == "p" else View.VISUALIZATION,
+        size_mode=sizes[code[3]],
+        auto_refresh=code[4] == "1",
+        show_count=code[5] == "1",
+    )
+
+
 # ----------------------------------------------------------------------------- public targets
 
 
@@ -181,13 +229,22 @@ def _camera_by_key(key: str) -> CongestionCamera | None:
     return cc
 
 
-def embed_target(key: str) -> Target | None:
-    """The camera or group whose embed key is `key`, or None (malformed, unknown or deleted)."""
+def embed_target(key: str, token: str | None = None) -> Target | None:
+    """The camera or group whose embed key is `key`, or None (malformed, unknown or deleted).
+
+    `token`: the snippet's signed options (?o=); without one the saved setting (the default) applies.
+    A token that does not verify gives None, a bare 404 like an unknown key: a visitor who edits the
+    options in the URL gets nothing rather than another view."""
     if not _valid(key):
         return None
+    chosen = None
+    if token:
+        chosen = options_from_token(key, token)
+        if chosen is None:
+            return None
     cc = _camera_by_key(key)
     if cc is not None:
-        return Target(cc.operator_id, cc, None, options_of(_one_to_one(cc, "embed_setting")))
+        return Target(cc.operator_id, cc, None, chosen or options_of(_one_to_one(cc, "embed_setting")))
     group = (
         Group.objects.select_related(
             "default_camera", "default_camera__public_image", "default_camera__alert", "embed_setting", "alert"
@@ -197,7 +254,9 @@ def embed_target(key: str) -> Target | None:
     )
     if group is None:
         return None
-    return Target(group.operator_id, group.default_camera, group, options_of(_one_to_one(group, "embed_setting")))
+    return Target(
+        group.operator_id, group.default_camera, group, chosen or options_of(_one_to_one(group, "embed_setting"))
+    )
 
 
 def site_by_key(key: str) -> GroupSite | None:

@@ -35,6 +35,28 @@ def _check_views(show_visualization: bool, show_prediction: bool, initial_view: 
     return errors
 
 
+def snippet_options(
+    *,
+    show_visualization: bool,
+    show_prediction: bool,
+    initial_view: str,
+    size_mode: str,
+    auto_refresh: bool,
+    show_count: bool,
+) -> selectors.Options:
+    """The options of one snippet (anyone of the operator may make one; nothing is saved). Same checks
+    as the saved default; the views sign them into the snippet's URL (selectors.options_token)."""
+    errors = _check_views(show_visualization, show_prediction, initial_view)
+    if size_mode not in SizeMode.values:
+        errors["size_mode"] = [_("Choose a size.")]
+    if errors:
+        raise ValidationError(errors)
+    return selectors.Options(
+        show_visualization=show_visualization, show_prediction=show_prediction, initial_view=initial_view,
+        size_mode=size_mode, auto_refresh=auto_refresh, show_count=show_count,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def embed_setting_save(
     *,

@@ -108,6 +108,12 @@ def public_url(request: HttpRequest, name: str, **kwargs) -> str:
     return request.build_absolute_uri(reverse(name, kwargs=kwargs))
 
 
+def snippet_url(request: HttpRequest, owner, options: selectors.Options) -> str:
+    """The public page of `owner` with `options` signed into it (?o=): what a snippet points at."""
+    url = public_url(request, "embed_public:page", embed_key=owner.embed_key)
+    return f"{url}?{selectors.OPTIONS_PARAM}={quote(selectors.options_token(owner.embed_key, options), safe=':')}"
+
+
 def snippet(url: str, options: selectors.Options) -> str:
     """The HTML the operator pastes into its page: an iframe, sized by the chosen mode."""
     title = _("Congestion")
@@ -125,10 +131,32 @@ def snippet(url: str, options: selectors.Options) -> str:
 # ----------------------------------------------------------------------------- admin pages
 
 
+def _save_values(options: selectors.Options) -> dict:
+    """The chosen options as the hidden fields of the "save as the default" form."""
+    values = {
+        "initial_view": options.initial_view, "size_mode": options.size_mode,
+        "auto_refresh": "1" if options.auto_refresh else "0",
+    }  # fmt: skip
+    return values | {n: "on" for n in ("show_visualization", "show_prediction", "show_count") if getattr(options, n)}
+
+
 def _embed_page(request: HttpRequest, *, congestion_camera=None, group=None) -> HttpResponse:
+    """The embed code page. Everyone of the operator picks options and makes the HTML for them (a GET
+    form: nothing is saved, the options are signed into the snippet's URL); admins may then save the
+    chosen options as the default, which the page starts from and the bare URL shows (POST)."""
     owner = congestion_camera or group
     setting = selectors.embed_setting_of(congestion_camera=congestion_camera, group=group)
-    form = EmbedForm(request.POST or None, initial=_initial(setting, EMBED_DEFAULTS))
+    options = selectors.options_of(setting)
+    made = request.method == "GET" and "make" in request.GET
+    form = EmbedForm(request.POST or (request.GET if made else None), initial=_initial(setting, EMBED_DEFAULTS))
+    if made and form.is_valid():
+        try:
+            options = services.snippet_options(**form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            made = False
+    elif made:
+        made = False
     if request.method == "POST":
         if not request.user.is_admin:
             from django.core.exceptions import PermissionDenied
@@ -144,10 +172,10 @@ def _embed_page(request: HttpRequest, *, congestion_camera=None, group=None) -> 
             else:
                 messages.success(request, _("The embed settings of %(name)s were saved.") % {"name": owner})
                 return redirect(request.path)
-    url = public_url(request, "embed_public:page", embed_key=owner.embed_key)
+    url = snippet_url(request, owner, options)
     context = {
         "owner": owner, "group": group, "cc": congestion_camera, "form": form, "url": url,
-        "snippet": snippet(url, selectors.options_of(setting)),
+        "snippet": snippet(url, options), "made": made, "save_values": _save_values(options),
         "can_write": request.user.is_admin,
         "site": selectors.site_of(group=group) if group is not None else None,
     }  # fmt: skip
@@ -309,9 +337,10 @@ def _rate_limited_image() -> HttpResponse:
 
 
 def _limited(request: HttpRequest, public_key: str) -> bool:
-    # Per client (IPv6 by /64) and per public embed: neither one visitor nor many together may
-    # empty the operator's month in minutes. A limited call is not charged.
-    return quota.rate_limited(rate_limit_key(request)) or quota.key_rate_limited(public_key)
+    # Per client (IPv6 by /64) and camera shown, and per public embed: neither one client nor many
+    # together may empty the operator's month in minutes, while many visitors behind one NAT are all
+    # served (embeds/quota.py). A limited call is not charged.
+    return quota.rate_limited(rate_limit_key(request), public_key) or quota.key_rate_limited(public_key)
 
 
 def _serve_image(request: HttpRequest, target: selectors.Target | None, public_key: str) -> HttpResponse:
@@ -363,15 +392,22 @@ def _page(template: str, context: dict) -> HttpResponse:
     return HttpResponse(render_to_string(template, context))
 
 
+def _token(request: HttpRequest) -> str | None:
+    return request.GET.get(selectors.OPTIONS_PARAM) or None
+
+
 @public
 @GET
 def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    target = selectors.embed_target(embed_key)
+    token = _token(request)
+    target = selectors.embed_target(embed_key, token)
     if target is None:
         return _not_found()
+    # The image and prediction calls carry the same signed options (the count shown depends on them).
+    suffix = f"?{selectors.OPTIONS_PARAM}={quote(token, safe=':')}" if token else ""
     block = {
-        "image_url": reverse("embed_public:image", kwargs={"embed_key": embed_key}),
-        "prediction_url": reverse("embed_public:prediction", kwargs={"embed_key": embed_key}),
+        "image_url": reverse("embed_public:image", kwargs={"embed_key": embed_key}) + suffix,
+        "prediction_url": reverse("embed_public:prediction", kwargs={"embed_key": embed_key}) + suffix,
     }
     return _page(
         "embeds/public_embed.html",
@@ -382,13 +418,13 @@ def public_embed_view(request: HttpRequest, embed_key: str) -> HttpResponse:
 @public
 @GET
 def public_image_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_image(request, selectors.embed_target(embed_key), embed_key)
+    return _serve_image(request, selectors.embed_target(embed_key, _token(request)), embed_key)
 
 
 @public
 @GET
 def public_prediction_view(request: HttpRequest, embed_key: str) -> HttpResponse:
-    return _serve_prediction(request, selectors.embed_target(embed_key), embed_key)
+    return _serve_prediction(request, selectors.embed_target(embed_key, _token(request)), embed_key)
 
 
 def qr_svg(url: str) -> str:

@@ -886,6 +886,8 @@ VIEWER_MAY_WRITE = {
     "recording:export_create": "download converts to MP4 (docs/product.md §3.5; viewers download)",
     "recording:export_delete": "own converted files (docs/product.md §3.5 download list)",
     "embeds:notice_dismiss": "hides a quota notice for the user only",
+    "congestion-camera-embed-snippet": "makes embed HTML for chosen options, saves nothing (docs/product.md §6.10)",
+    "congestion-group-embed-snippet": "makes embed HTML for chosen options, saves nothing (docs/product.md §6.10)",
     "licensing:proxy_end": "ends the caller's own proxy log-in",
 }
 

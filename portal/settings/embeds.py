@@ -1,17 +1,24 @@
-"""Public congestion embeds: the per-IP rate limit and the per-key ceiling that protect an operator's
-monthly call quota."""
+"""Public congestion embeds: the per-address allowance and the per-key budget that protect an operator's
+monthly call quota (embeds/quota.py, docs/product.md §6.11). Both are token buckets: refilled evenly over
+the minute, with bursts."""
 
 from .env import env_int
 
-# Image / prediction calls one client IP may make per minute to public embeds and sites; 0 = no limit.
-# An auto-refreshing embed makes 1 per minute per open page, a generated site 1 per camera per minute,
-# so the default leaves room for many viewers behind one office NAT while stopping a reload loop.
-EMBED_RATE_LIMIT_PER_MINUTE = env_int("EMBED_RATE_LIMIT_PER_MINUTE", 120, minimum=0, maximum=1_000_000)
+# Image / prediction calls per minute one client address (IPv4, IPv6 /64) may make for one camera shown
+# (a camera or group embed, or one camera of a generated site: a site of 4 cameras allows 4 × this);
+# a full minute's worth may come at once. An open page makes one call per camera a minute (two when
+# the visitor switches to the prediction), so 60 serves 30-60 visitors behind one office or mobile
+# NAT, while a client hammering is held to 60 calls a minute per camera; 0 = no limit.
+EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = env_int(
+    "EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE", 60, minimum=0, maximum=1_000_000
+)
 
-# Image / prediction calls one public embed may receive per minute from all clients together: a camera
-# or group embed key, or one camera of a generated site; 0 = no ceiling. Each open page makes about
-# one call a minute (two when the visitor switches to the prediction), so 60 serves some 30-60 people
-# watching one embed at once, while a flood from many addresses needs hours, not minutes, to use up
-# the 10,000 calls of a month without add-ons. Further calls that minute get the "rate limited" image
-# (429) and are not counted.
-EMBED_KEY_CALLS_PER_MINUTE = env_int("EMBED_KEY_CALLS_PER_MINUTE", 60, minimum=0, maximum=1_000_000)
+# Image / prediction calls one public embed (a camera or group key, or one camera of a generated site)
+# may receive per minute from all clients together, sustained, and the burst it may take at once
+# (EMBED_KEY_BURST; 0 = the same as the per-minute budget). Twice the per-address allowance, so one
+# hammering address leaves room for everyone else; 120 a minute serves 60-120 people watching one
+# embed. A flood from many addresses at the full budget needs about 80 minutes, not seconds, to use up
+# the 10,000 calls of a month without add-ons (the login notice warns below 5,000 left). Further calls
+# get the "rate limited" image (429) and are not counted; 0 = no ceiling.
+EMBED_KEY_CALLS_PER_MINUTE = env_int("EMBED_KEY_CALLS_PER_MINUTE", 120, minimum=0, maximum=1_000_000)
+EMBED_KEY_BURST = env_int("EMBED_KEY_BURST", 240, minimum=0, maximum=1_000_000)

@@ -23,7 +23,7 @@ def _media(media_in_tmp):
 @pytest.fixture(autouse=True)
 def clean_counters(settings):
     """Each test starts with no embed counters in its Redis database and a fresh quota cache."""
-    settings.EMBED_RATE_LIMIT_PER_MINUTE = 0
+    settings.EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = 0
     settings.EMBED_KEY_CALLS_PER_MINUTE = 0
     quota.forget_quota_cache()
     selectors.forget_caches()

@@ -19,7 +19,7 @@ def test_admin_saves_camera_embed_and_viewer_reads_it(alpha, cc):
     assert saved.status_code == 200, saved.content
     read = client_for(alpha.viewer).get(url).json()
     assert {k: read[k] for k in GOOD} == GOOD
-    assert read["url"].endswith(f"/e/{cc.embed_key}/")
+    assert f"/e/{cc.embed_key}/?o=" in read["url"]  # the saved options, signed into the snippet's URL
     assert "max-width:1280px" in read["snippet"] and read["url"] in read["snippet"]
 
 

@@ -89,7 +89,7 @@ def test_the_api_changes_the_url_and_answers_the_new_snippet(alpha, bravo, cc, g
         assert answer.status_code == 200, answer.content
         owner.refresh_from_db()
         assert owner.embed_key != old
-        assert answer.json()["url"].endswith(f"/e/{owner.embed_key}/") and owner.embed_key in answer.json()["snippet"]
+        assert f"/e/{owner.embed_key}/?o=" in answer.json()["url"] and owner.embed_key in answer.json()["snippet"]
         assert Client().get(public_urls(old)[1]).status_code == 404
 
 
@@ -112,7 +112,7 @@ def test_ipv6_clients_are_counted_by_their_64_and_ipv4_by_address():
 
 
 def test_one_ipv6_visitor_rotating_addresses_in_its_64_is_rate_limited(cc, settings):
-    settings.EMBED_RATE_LIMIT_PER_MINUTE = 3
+    settings.EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = 3
     prefix = random_v6_prefix()
     image = public_urls(cc.embed_key)[1]
     client = Client()
@@ -127,6 +127,7 @@ def test_one_ipv6_visitor_rotating_addresses_in_its_64_is_rate_limited(cc, setti
 
 def test_many_addresses_together_cannot_pass_the_per_key_ceiling(cc, second_cc, settings):
     settings.EMBED_KEY_CALLS_PER_MINUTE = 3
+    settings.EMBED_KEY_BURST = 0  # the burst is the per-minute budget
     prefix = random_v6_prefix()
     image, prediction = public_urls(cc.embed_key)[1:]
     client = Client()
@@ -143,6 +144,7 @@ def test_many_addresses_together_cannot_pass_the_per_key_ceiling(cc, second_cc, 
 
 def test_each_camera_of_a_generated_site_has_its_own_budget(alpha, group, settings):
     settings.EMBED_KEY_CALLS_PER_MINUTE = 1
+    settings.EMBED_KEY_BURST = 1
     site = GroupSite.objects.create(operator=alpha.operator, group=group, name="Lobby")
 
     def image(index: int) -> str:
@@ -153,14 +155,18 @@ def test_each_camera_of_a_generated_site_has_its_own_budget(alpha, group, settin
     assert [client.get(image(0)).status_code, client.get(image(1)).status_code] == [429, 429]
 
 
-def test_the_ceiling_is_counted_per_minute_window(settings):
-    settings.EMBED_KEY_CALLS_PER_MINUTE = 2
+def test_the_per_key_budget_refills_evenly_and_allows_bursts(settings):
+    settings.EMBED_KEY_CALLS_PER_MINUTE = 2  # one token every 30 s
+    settings.EMBED_KEY_BURST = 3
     key = secrets.token_urlsafe(24)
-    minute = 60 * (10**7 + secrets.randbelow(10**6))
-    assert [quota.key_rate_limited(key, now=minute + s) for s in (0, 1, 2)] == [False, False, True]
-    assert quota.key_rate_limited(key, now=minute + 60) is False  # the next minute starts afresh
+    start = 60 * (10**7 + secrets.randbelow(10**6))
+    assert [quota.key_rate_limited(key, now=start + s) for s in (0, 1, 2, 3)] == [False, False, False, True]
+    assert quota.key_rate_limited(key, now=start + 20) is True  # 2/3 of a token back: not yet
+    assert quota.key_rate_limited(key, now=start + 33) is False  # a full one
+    assert quota.key_rate_limited(key, now=start + 34) is True
+    assert [quota.key_rate_limited(key, now=start + 3600 + s) for s in (0, 1, 2, 3)] == [False, False, False, True]
     settings.EMBED_KEY_CALLS_PER_MINUTE = 0
-    assert quota.key_rate_limited(key, now=minute + 3) is False  # 0 turns the ceiling off
+    assert quota.key_rate_limited(key, now=start + 3601) is False  # 0 turns the ceiling off
 
 
 def test_a_bad_key_ceiling_setting_stops_the_start(monkeypatch):
@@ -171,4 +177,4 @@ def test_a_bad_key_ceiling_setting_stops_the_start(monkeypatch):
         importlib.reload(embeds_settings)
     monkeypatch.delenv("EMBED_KEY_CALLS_PER_MINUTE")
     importlib.reload(embeds_settings)
-    assert embeds_settings.EMBED_KEY_CALLS_PER_MINUTE == 60
+    assert embeds_settings.EMBED_KEY_CALLS_PER_MINUTE == 120

@@ -193,7 +193,7 @@ def test_each_month_has_its_own_counter(three_operators):
 
 
 def test_one_ip_is_rate_limited_and_its_extra_calls_are_not_counted(cc, settings):
-    settings.EMBED_RATE_LIMIT_PER_MINUTE = 3
+    settings.EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = 3
     client = Client()
     answers = [client.get(image_url(cc.embed_key), REMOTE_ADDR="203.0.113.9").status_code for _ in range(5)]
     assert answers == [200, 200, 200, 429, 429]
@@ -204,7 +204,7 @@ def test_one_ip_is_rate_limited_and_its_extra_calls_are_not_counted(cc, settings
 
 
 def test_behind_a_proxy_the_configured_header_names_the_client(cc, settings):
-    settings.EMBED_RATE_LIMIT_PER_MINUTE = 1
+    settings.EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = 1
     settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     client = Client()
     assert client.get(image_url(cc.embed_key), HTTP_X_REAL_IP="203.0.113.1").status_code == 200
@@ -219,10 +219,10 @@ def test_a_bad_rate_limit_setting_stops_the_start(monkeypatch):
 
     import portal.settings.embeds as embeds_settings
 
-    monkeypatch.setenv("EMBED_RATE_LIMIT_PER_MINUTE", "lots")
-    with pytest.raises(ImproperlyConfigured, match="EMBED_RATE_LIMIT_PER_MINUTE"):
+    monkeypatch.setenv("EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE", "lots")
+    with pytest.raises(ImproperlyConfigured, match="EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE"):
         importlib.reload(embeds_settings)
-    monkeypatch.setenv("EMBED_RATE_LIMIT_PER_MINUTE", "120")
+    monkeypatch.setenv("EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE", "60")
     importlib.reload(embeds_settings)
 
 
