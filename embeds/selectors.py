@@ -16,7 +16,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -443,7 +443,30 @@ def prediction_payload(target: Target) -> dict:
         days.append({"ratios": ratios, "steps": step_of})
     labels = [rules.status_label(s, steps) for s in range(1, steps + 1)] if steps else []
     local = timezone.localtime()
+    for weekday, mask in open_slots(target.camera, local).items():
+        days[weekday]["open"] = mask
     return {"enough": True, "days": days, "labels": labels, "today": local.weekday(), "now_slot": rules.slot_of(local)}
+
+
+def open_slots(cc: CongestionCamera, local: datetime) -> dict[int, str]:
+    """Per weekday, the 15-minute slots of the coming 7 days (today first) the camera is open in,
+    as 96 "1"/"0" characters; empty when it has no business hours. The graph moves only over open
+    slots (docs/product.md §6.10: 営業時間を設定している場合、時間外には移動できません). A group uses its
+    default camera's hours, as for its image."""
+    lines = selectors.hours_lines(congestion_camera=cc) if cc.hours_enabled else []
+    if not lines:
+        return {}
+    holiday = lru_cache(maxsize=16)(rules.is_public_holiday)
+    masks = {}
+    for offset in range(7):
+        day = local.date() + timedelta(days=offset)
+        midnight = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+        masks[day.weekday()] = "".join(
+            "1" if rules.is_open(lines, timezone.localtime(midnight + timedelta(minutes=15 * slot + 7)), holiday=holiday)
+            else "0"
+            for slot in range(rules.SLOTS_PER_DAY)
+        )  # fmt: skip
+    return masks
 
 
 def _averages(cc: CongestionCamera) -> dict[tuple[int, int], float]:

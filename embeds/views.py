@@ -382,6 +382,7 @@ def _strings() -> dict:
         "toImage": _("Show the congestion image"),
         "earlier": _("Earlier hours"),
         "later": _("Later hours"),
+        "closedDay": _("Closed all day"),
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
     }
 

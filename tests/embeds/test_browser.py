@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from congestion.models import Group, Prediction
+from congestion import services
+from congestion.models import AlertSetting, Group, Prediction
 from embeds import quota
 from embeds.services import embed_setting_save, site_save
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, client_for
 from tests.congestion.conftest import give_option, register
-from tests.embeds.conftest import publish
+from tests.embeds.conftest import publish, this_minute
 from tests.factories import CameraFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,7 +86,7 @@ def test_a_pasted_snippet_shows_refreshes_and_counts_exactly_with_third_party_co
     assert embed.evaluate("() => { document.cookie = 'probe=1; SameSite=None'; return document.cookie; }") == ""
     assert embed.evaluate("() => document.querySelector('.viz-img').naturalWidth") > 0
     assert frame.locator(".count").inner_text() == "5 people"
-    assert "2024-06-03 10:00" in frame.locator(".time").inner_text()
+    assert timezone.localtime(this_minute()).strftime("%Y-%m-%d %H:%M") in frame.locator(".time").inner_text()
 
     frame.locator("[data-action=refresh]").click()  # manual refresh: one more image
     embed.wait_for_function("() => window.embedShown === 2")
@@ -161,3 +163,76 @@ def test_the_generated_site_at_phone_and_pc_width(alpha, live_server, browser, s
         assert Path(path).stat().st_size > 10_000
         context.close()
     assert quota.used(alpha.operator.pk) == 2 * len(cameras)  # one call per camera shown, per page view
+
+
+def test_status_colours_the_stale_rule_and_the_graph_within_business_hours_with_third_party_cookies_blocked(
+    alpha, live_server, blocking_browser, other_site, screenshot
+):
+    from datetime import time, timedelta
+
+    give_option(alpha.operator, 4)
+    names = ["Somewhat", "Crowded", "Stale", "Hours"]
+    cameras = [register(alpha)] + [register(CameraFactory(room=alpha.room, name=f"Alpha {n}")) for n in names[1:]]
+    somewhat, crowded, stale, hours = cameras
+    publish(somewhat, count=4)
+    publish(crowded, count=9)
+    publish(stale, count=12, at=this_minute() - timedelta(minutes=30))  # stopped answering half an hour ago
+    publish(hours, count=1)
+    AlertSetting.objects.create(operator=alpha.operator, congestion_camera=somewhat, steps=3, thresholds=[3, 6])
+    AlertSetting.objects.create(operator=alpha.operator, congestion_camera=crowded, steps=2, thresholds=[5])
+    AlertSetting.objects.create(operator=alpha.operator, congestion_camera=stale, steps=2, thresholds=[5])
+    _week_of_predictions(hours)
+    services.hours_rule_add(
+        user=alpha.admin, congestion_camera=hours, kind="base", weekdays=list(range(7)), holiday=True,
+        start=time(6), end=time(12),
+    )  # fmt: skip
+    services.hours_enabled_set(user=alpha.admin, congestion_camera=hours, enabled=True)
+    client = client_for(alpha.viewer)
+    frames = []
+    for cc in cameras:
+        query = {"show_visualization": "on", "initial_view": "visualization", "size_mode": "fixed",
+                 "auto_refresh": "1", "show_count": "on", "make": "1"}  # fmt: skip
+        if cc is hours:
+            query = {**query, "show_visualization": "", "show_prediction": "on", "initial_view": "prediction"}
+        page_url = reverse("embeds:camera_embed", kwargs={"congestion_camera_id": cc.pk})
+        frames.append(_snippet(client, page_url + "?" + "&".join(f"{k}={v}" for k, v in query.items() if v)))
+    folder, origin = other_site
+    html = "".join(f.replace("http://testserver", live_server.url) for f in frames)
+    (folder / "status.html").write_text(f"<!DOCTYPE html><title>Shop</title>{html}")
+
+    context = blocking_browser.new_context(viewport={"width": 1000, "height": 1900}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(origin + "/status.html")
+    iframes = page.frame_locator("iframe")
+    for i in range(3):
+        iframes.nth(i).locator(".viz-img[src^=blob]").wait_for()
+
+    def label(i: int) -> dict:
+        return (
+            iframes.nth(i)
+            .locator(".label")
+            .evaluate(
+                "e => ({text: e.textContent, hidden: e.hidden, colour: getComputedStyle(e).color,"
+                " background: getComputedStyle(e).backgroundColor})"
+            )
+        )
+
+    assert label(0) == {"text": "やや混雑", "hidden": False, "colour": "rgb(122, 65, 0)",
+                        "background": "rgb(255, 244, 214)"}  # fmt: skip
+    assert label(1) == {"text": "混雑", "hidden": False, "colour": "rgb(163, 25, 27)",
+                        "background": "rgb(253, 232, 232)"}  # fmt: skip
+    assert iframes.nth(0).locator(".count").inner_text() == "4 人"
+    # The stale camera: the "no current data" image, no count, no status, no time.
+    stale_frame = iframes.nth(2)
+    assert label(2)["hidden"] is True and label(2)["text"] == ""
+    assert stale_frame.locator(".count").inner_text() == "" and stale_frame.locator(".time").inner_text() == ""
+    assert stale_frame.locator(".embed").get_attribute("data-state") == "nodata"
+    # The graph of the camera open 06:00-12:00 shows and moves over those hours only.
+    graph = iframes.nth(3)
+    graph.locator(".graph svg").wait_for()
+    slots = [int(s) for s in graph.locator(".graph .bar").evaluate_all("bs => bs.map(b => b.dataset.slot)")]
+    assert slots and min(slots) >= 24 and max(slots) < 48, slots
+    assert graph.locator(".move").evaluate_all("bs => bs.map(b => b.disabled)") == [True, True]
+    screenshot("embed-status-colours-stale", page)
+    context.close()

@@ -165,3 +165,33 @@ def test_each_status_colour_is_distinct_and_meets_wcag_aa():
     for step, (colour, background) in colours.items():
         assert contrast(colour, background) >= 4.5, (step, colour, background, contrast(colour, background))
         assert contrast(colour, "#ffffff") >= 4.5  # the label's border and text also read on the white page
+
+
+# ----------------------------------------------------------------------------- prediction within business hours
+
+
+def _prediction(key: str) -> dict:
+    return Client().get(reverse("embed_public:prediction", kwargs={"embed_key": key})).json()
+
+
+def test_the_prediction_graph_knows_the_open_slots_of_each_weekday(alpha, cc):
+    from datetime import time
+
+    from congestion.models import Prediction
+
+    Prediction.objects.create(operator=alpha.operator, congestion_camera=cc, weekday=0, slot=40, average=4.0)
+    assert "open" not in _prediction(cc.embed_key)["days"][0]  # no business hours: all 24 hours
+    services.hours_rule_add(
+        user=alpha.admin, congestion_camera=cc, kind="base", weekdays=[0, 1, 2, 3, 4], start=time(10), end=time(18)
+    )
+    services.hours_enabled_set(user=alpha.admin, congestion_camera=cc, enabled=True)
+    days = _prediction(cc.embed_key)["days"]
+    today = timezone.localdate()
+    for offset in range(7):
+        day = today + timedelta(days=offset)
+        mask = days[day.weekday()]["open"]
+        assert len(mask) == 96
+        if day.weekday() >= 5 or rules.is_public_holiday(day):
+            assert mask == "0" * 96, day  # closed all day
+        else:
+            assert mask == "0" * 40 + "1" * 32 + "0" * 24, day  # 10:00-18:00

@@ -89,33 +89,42 @@
       tabs.appendChild(b);
     });
     var day = data.days[block._day];
+    // With business hours the graph moves only over the day's open slots (day.open: 96 × "1"/"0").
+    var open = day.open || null;
+    var first = open ? open.indexOf("1") : 0, last = open ? open.lastIndexOf("1") : SLOTS - 1;
+    if (first < 0) { status.textContent = t.closedDay; return; }
+    var maxStart = Math.min(SLOTS - WINDOW, Math.max(first, last - WINDOW + 1));
+    var minStart = Math.min(first, maxStart);
+    block._start = Math.max(minStart, Math.min(maxStart, block._start));
     var W = 480, H = 281, top = 16, base = 236, bw = W / WINDOW;
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": t.prediction });
     for (var i = 0; i < WINDOW; i++) {
-      var slot = (block._start + i) % SLOTS;
+      var slot = block._start + i;
+      if (slot % 4 === 0) svg.appendChild(el("text", { x: (i * bw + 2).toFixed(1), y: String(base + 18) }, hhmm(slot)));
+      if (open && open.charAt(slot) !== "1") continue;  // closed: no bar
       var h = Math.max(1, day.ratios[slot] * (base - top));
       var g = el("g", { "class": "bar step-" + day.steps[slot], "data-slot": String(slot), tabindex: "0" });
       g.appendChild(el("rect", { x: (i * bw + 1).toFixed(1), y: (base - h).toFixed(1), width: (bw - 2).toFixed(1), height: h.toFixed(1) }));
       g.appendChild(el("rect", { "class": "hit", x: (i * bw).toFixed(1), y: String(top), width: bw.toFixed(1), height: String(base - top) }));
       (function (s) {
-        function show() {
+        function describe() {
           var label = data.labels.length ? data.labels[day.steps[s] - 1] : "";
           status.textContent = t.weekdays[block._day] + " " + hhmm(s) + "–" + hhmm((s + 1) % SLOTS) + (label ? "  " + label : "");
         }
-        g.addEventListener("click", show);
-        g.addEventListener("keydown", function (e) { if (e.key === "Enter") show(); });
+        g.addEventListener("click", describe);
+        g.addEventListener("keydown", function (e) { if (e.key === "Enter") describe(); });
       })(slot);
       svg.appendChild(g);
-      if (i % 4 === 0) svg.appendChild(el("text", { x: (i * bw + 2).toFixed(1), y: String(base + 18) }, hhmm(slot)));
     }
     svg.appendChild(el("line", { x1: "0", x2: String(W), y1: String(base), y2: String(base) }));
     var prev = el("button", { type: "button", "class": "move", "aria-label": t.earlier }, "◀");
     var next = el("button", { type: "button", "class": "move", "aria-label": t.later }, "▶");
-    prev.addEventListener("click", function () { block._start = (block._start - WINDOW + SLOTS) % SLOTS; renderPrediction(block, data); });
-    next.addEventListener("click", function () { block._start = (block._start + WINDOW) % SLOTS; renderPrediction(block, data); });
+    prev.disabled = block._start <= minStart;
+    next.disabled = block._start >= maxStart;
+    prev.addEventListener("click", function () { block._start = Math.max(minStart, block._start - WINDOW); renderPrediction(block, data); });
+    next.addEventListener("click", function () { block._start = Math.min(maxStart, block._start + WINDOW); renderPrediction(block, data); });
     graph.appendChild(prev); graph.appendChild(svg); graph.appendChild(next);
   }
-
   function show() {
     blocks.forEach(function (block) {
       block.querySelector(".viz").hidden = current !== "visualization";
