@@ -461,11 +461,10 @@ def open_slots(cc: CongestionCamera, local: datetime) -> dict[int, str]:
     for offset in range(7):
         day = local.date() + timedelta(days=offset)
         midnight = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+        moments = (midnight + timedelta(minutes=15 * slot + 7) for slot in range(rules.SLOTS_PER_DAY))
         masks[day.weekday()] = "".join(
-            "1" if rules.is_open(lines, timezone.localtime(midnight + timedelta(minutes=15 * slot + 7)), holiday=holiday)
-            else "0"
-            for slot in range(rules.SLOTS_PER_DAY)
-        )  # fmt: skip
+            "1" if rules.is_open(lines, timezone.localtime(m), holiday=holiday) else "0" for m in moments
+        )
     return masks
 
 
