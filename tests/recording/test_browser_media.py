@@ -164,6 +164,14 @@ def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_down
     )
     assert "/segments/" in page.locator("#player-video").evaluate("v => v.currentSrc")
     assert page.locator("#player-time").inner_text().count(":") == 2
+    # The timeline is a slider for assistive technology: its value is the time shown, and Home moves
+    # it to the day's first file.
+    timeline = page.locator("#timeline")
+    shown = "t => t.getAttribute('aria-valuetext') === document.getElementById('player-time').textContent"
+    assert timeline.evaluate(shown)
+    timeline.press("Home")
+    first_file = reverse("recording:segment_file", kwargs={"segment_id": rows[0].pk})
+    page.wait_for_function(f"() => document.getElementById('player-video').currentSrc.endsWith('{first_file}')")
     screenshot("recording-2-player")
 
     first, last = timezone.localtime(rows[0].start), timezone.localtime(rows[-1].end)

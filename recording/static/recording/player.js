@@ -13,6 +13,22 @@
   var DAY = 86400;
   var current = -1;
 
+  // The timeline is a slider over the day's seconds (aria-valuenow): arrows move a minute (continuous)
+  // or to the previous / next clip (events), Page Up / Down ten minutes, Home / End the first / last file.
+  function hms(s) {
+    return [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60]
+      .map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
+  }
+  function position() {
+    return current < 0 ? data.dayStart : files[current].start + video.currentTime;
+  }
+  function showPosition(t) {
+    var s = Math.max(0, Math.min(DAY, Math.floor(t - data.dayStart)));
+    timeline.setAttribute("aria-valuenow", s);
+    timeline.setAttribute("aria-valuetext", hms(s));
+    return s;
+  }
+
   function pct(t) { return Math.max(0, Math.min(100, ((t - data.dayStart) / DAY) * 100)) + "%"; }
 
   files.forEach(function (f) {
@@ -65,6 +81,21 @@
       playClip(best);
     } else seekTo(t);
   });
+  timeline.addEventListener("keydown", function (e) {
+    var steps = { ArrowRight: 60, ArrowUp: 60, ArrowLeft: -60, ArrowDown: -60, PageUp: 600, PageDown: -600 };
+    if (e.key === "Home" || e.key === "End") {
+      var edge = e.key === "Home" ? 0 : files.length - 1;
+      data.view === "event" ? playClip(edge) : load(edge, 0, true);
+    } else if (steps[e.key] === undefined) {
+      return;
+    } else if (data.view === "event") {
+      var n = Math.max(0, Math.min(files.length - 1, current + (steps[e.key] > 0 ? 1 : -1)));
+      playClip(n);
+    } else {
+      seekTo(Math.max(data.dayStart, position() + steps[e.key]));
+    }
+    e.preventDefault();
+  });
   document.querySelectorAll("[data-clip]").forEach(function (b) {
     b.addEventListener("click", function () { playClip(parseInt(b.dataset.clip, 10)); });
   });
@@ -92,13 +123,11 @@
   });
   video.addEventListener("timeupdate", function () {
     if (current < 0) return;
-    var t = files[current].start + video.currentTime;
+    var t = position();
     cursor.style.left = pct(t);
     // The portal's time zone, like every other time on the page (the day starts at its midnight),
     // not the browser's: an operator abroad must see the times the recordings are filed under.
-    var s = Math.max(0, Math.floor(t - data.dayStart));
-    clock.textContent = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60]
-      .map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
+    clock.textContent = hms(showPosition(t));
   });
   if (files.length) load(data.view === "event" ? 0 : files.length - 1, 0, false);
 })();
