@@ -2,8 +2,10 @@
 
 Two demo cameras analyse the recorded footage of people walking (var/media-fixtures/vtest.mp4) as
 if live; the background is the per-pixel median of frames across the clip, so the walkers vanish
-from it. They get a group, an alert that mails the demo admin, business hours that stop analysis
-between 02:00 and 07:00, and 8 days of generated history so the prediction shows at once.
+from it. They get a group, an alert that mails the demo admin and 8 days of generated history so the
+prediction shows at once. The entrance is open around the clock, so a newcomer sees silhouettes and a
+count within two minutes of `make demo` at any hour; the bicycle parking keeps real business hours
+(07:00-02:00) to show the off-hours image at night.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from workers.people.render import encode_jpeg
 
 FOOTAGE = "var/media-fixtures/vtest.mp4"
 CAMERAS = [("02:00:5E:10:00:01", "Sakura entrance"), ("02:00:5E:10:00:02", "Sakura bicycle parking")]
+ALWAYS_OPEN = "02:00:5E:10:00:01"  # no business hours: analysed around the clock
+HOURS = (time(7), time(2))  # the other camera's business hours, 07:00 to 02:00 the next morning
 HISTORY_DAYS = 8
 
 
@@ -57,7 +61,7 @@ def _crowd(moment) -> int:
     return max(0, round(level + random.uniform(-1, 1)))  # noqa: S311 - demo data
 
 
-def _history(cc: CongestionCamera) -> int:
+def _history(cc: CongestionCamera, *, always_open: bool) -> int:
     today = timezone.localdate()
     start = timezone.make_aware(timezone.datetime.combine(today - timedelta(days=HISTORY_DAYS), time(7)))
     rows = []
@@ -65,7 +69,7 @@ def _history(cc: CongestionCamera) -> int:
     end = timezone.make_aware(timezone.datetime.combine(today, time(0)))
     while minute < end:
         local = timezone.localtime(minute)
-        if local.hour >= 7 or local.hour < 2:
+        if always_open or local.hour >= HOURS[0].hour or local.hour < HOURS[1].hour:
             rows.append(
                 Analysis(
                     operator_id=cc.operator_id,
@@ -116,19 +120,19 @@ def seed_congestion(*, operator_name: str = "Demo Mansion Co.") -> list[Congesti
                 f"congestion/{operator.pk}/{cc.pk}/bg-day-demo.jpg", ContentFile(background)
             )
             cc.save(update_fields=["background_day"])
-        if created:
+        if created and mac != ALWAYS_OPEN:
             services.hours_rule_add(
                 user=admin,
                 congestion_camera=cc,
                 kind=HoursRule.Kind.BASE,
                 weekdays=list(range(7)),
                 holiday=True,
-                start=time(7),
-                end=time(2),
+                start=HOURS[0],
+                end=HOURS[1],
             )
             services.hours_enabled_set(user=admin, congestion_camera=cc, enabled=True)
         if Analysis.objects.filter(congestion_camera=cc).count() < 7 * 60 * 19:
-            _history(cc)
+            _history(cc, always_open=mac == ALWAYS_OPEN)
         services.prediction_recompute(congestion_camera=cc)
         cameras.append(cc)
     if not cameras:
