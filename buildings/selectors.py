@@ -38,6 +38,15 @@ def building_list(*, operator: Operator, user: User | None = None) -> QuerySet[B
     ).order_by("name", "id")  # Meta.ordering is dropped from aggregate queries; pagination needs one
 
 
+def building_choices(*, operator: Operator, user: User | None = None) -> QuerySet[Building]:
+    """The buildings `user` may pick from (as `building_list`, without its counts: a filter's choices)."""
+    visible = _visible_devices(operator, user)
+    buildings = Building.objects.for_operator(operator)
+    if visible is not None:
+        buildings = buildings.filter(rooms__devices__in=visible).distinct()
+    return buildings.order_by("name", "id")
+
+
 def room_list(
     *,
     operator: Operator,

@@ -188,3 +188,26 @@ class RegistrationRoomForm(ServiceCheckedForm):
             building=self.building, room_name=data["room_name"], camera_name=data["camera_name"]
         )
         return {"room_name": room_name, "camera_name": camera_name}
+
+
+class CameraFilterForm(forms.Form):
+    """The camera list's filter: one of the user's buildings (the manual's camera list is per
+    building) and part of a camera name. Another operator's building is not a choice."""
+
+    building = forms.ModelChoiceField(
+        label=_("Building"), queryset=None, required=False, empty_label=_("All buildings")
+    )
+    q = forms.CharField(label=_("Camera name"), required=False, max_length=64)
+
+    def __init__(self, *args, buildings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings
+        self.fields["q"].widget.attrs.update(type="search")
+
+    def filters(self) -> tuple[Building | None, str]:
+        """(building, name search) to list by; nothing of a field that did not validate."""
+        if not self.is_bound:
+            return None, ""
+        self.is_valid()
+        data = self.cleaned_data
+        return data.get("building"), (data.get("q") or "").strip()

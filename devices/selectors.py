@@ -15,7 +15,7 @@ The answer is computed per call from the database, so cancelling a share or chan
 effect on the next request of every page, API call and media token.
 """
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from tenants.access import get_visible_or_404, require_admin
@@ -69,9 +69,29 @@ def device_list(
     return devices
 
 
-def camera_list(*, operator: Operator, user: User | None = None, room=None) -> QuerySet[Device]:
-    """Cameras `user` may see: own (minus a per-user limit) and approved shared ones, marked `shared_by`."""
-    return device_list(operator=operator, user=user, room=room, kind=DeviceKind.CAMERA)
+def camera_list(
+    *, operator: Operator, user: User | None = None, room=None, building=None, search: str = ""
+) -> QuerySet[Device]:
+    """Cameras `user` may see: own (minus a per-user limit) and approved shared ones, marked `shared_by`;
+    optionally only those of one of the operator's buildings (which leaves out shared cameras: their
+    building is the owner's) and those whose name contains `search`."""
+    cameras = device_list(operator=operator, user=user, room=room, kind=DeviceKind.CAMERA)
+    if building is not None:
+        cameras = cameras.filter(room__building=building, operator=operator)
+    if search:
+        cameras = cameras.filter(name__icontains=search)
+    return cameras
+
+
+def with_sensor(devices: QuerySet[Device]) -> QuerySet[Device]:
+    """`devices` with `sensor_pk`: a camera's built-in motion sensor (None for other kinds and a camera
+    without one), in the list's own query."""
+    sensor = Device.objects.filter(parent=OuterRef("pk"), kind=DeviceKind.SENSOR).order_by("pk").values("pk")
+    return devices.annotate(
+        sensor_pk=Case(
+            When(kind=DeviceKind.CAMERA, then=Subquery(sensor[:1])), default=Value(None), output_field=IntegerField()
+        )
+    )
 
 
 def access_device(*, operator: Operator, user: User, pk, write: bool = False) -> Device:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, Exists, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -160,6 +160,21 @@ def camera_license_state(device: Device, at: datetime | None = None) -> str:
     if License.objects.filter(device=device, customer=device.operator).exists():
         return "expired"
     return "unlicensed"
+
+
+def with_license_state(devices: QuerySet[Device], at: datetime | None = None) -> QuerySet[Device]:
+    """`devices` annotated with `license_state`, decided as `camera_license_state` decides it, inside
+    the same query (a list asks once, not once per camera): a license of the device's own operator
+    active today is "active", one that ran out "expired", none "unlicensed"."""
+    own = License.objects.filter(device=OuterRef("pk"), customer=OuterRef("operator"))
+    return devices.annotate(
+        license_state=Case(
+            When(Exists(_active(own, today(at))), then=Value("active")),
+            When(Exists(own), then=Value("expired")),
+            default=Value("unlicensed"),
+            output_field=CharField(),
+        )
+    )
 
 
 def camera_is_licensed(device: Device, at: datetime | None = None) -> bool:

@@ -5,16 +5,31 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from buildings.selectors import building_choices
+from devices.forms import CameraFilterForm
 from devices.selectors import camera_list
-from recording.media_selectors import camera_list_with_thumbnails
+from portal.web import GET, paginate
+from recording.media_selectors import camera_list_with_media_state
+
+CAMERA_PAGE_SIZE = 24  # one screen of cards: the list's cost stays the same with 50 or 5,000 cameras
 
 
 @login_required
+@GET
 def home(request):
+    """The camera list: one page of the cameras the user may see, by building and name (the
+    manual's camera list is per building), each with its thumbnail and license state."""
     operator = request.operator
+    filter_form = CameraFilterForm(
+        request.GET or None, buildings=building_choices(operator=operator, user=request.user)
+    )
+    building, search = filter_form.filters()
+    cameras = camera_list(operator=operator, user=request.user, building=building, search=search)
     context = {
-        # Each camera with its latest motion thumbnail and capture time (recording app).
-        "cameras": camera_list_with_thumbnails(camera_list(operator=operator, user=request.user)),
+        "filter_form": filter_form,
+        "filtered": building is not None or bool(search),
+        # Thumbnail time and license state are annotations: the page costs the same queries at any size.
+        "cameras": paginate(request, camera_list_with_media_state(cameras), per_page=CAMERA_PAGE_SIZE),
     }
     return render(request, "portal/home.html", context)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from devices.models import Device, DeviceKind, StreamSource
 from devices.selectors import camera_list
-from licensing.selectors import camera_license_state
+from licensing.selectors import camera_license_state, with_license_state
 from tenants.access import get_visible_or_404
 from tenants.models import Operator, User
 from workers.retention import StoredSegment, bitrate_bps, days_quota_holds
@@ -248,13 +248,14 @@ def device_for_motion(*, device_id: int) -> Device | None:
     )
 
 
-def camera_list_with_thumbnails(cameras) -> list[Device]:
-    """`cameras` (already scoped by the caller) as a list, each with `.thumbnail_at` (None when no
-    picture yet) and `.media_blocked` (the license reason, "" when fine), in two queries."""
-    cameras = list(cameras)
-    rows = {r.camera_id: r for r in CameraRecording.objects.filter(camera__in=cameras).exclude(thumbnail="")}
-    for camera in cameras:
-        row = rows.get(camera.pk)
-        camera.thumbnail_at = row.thumbnail_at if row else None
-        camera.media_blocked = media_blocked_reason(camera)
-    return cameras
+def camera_list_with_media_state(cameras: QuerySet[Device]) -> QuerySet[Device]:
+    """`cameras` (already scoped by the caller) annotated with `thumbnail_at` (the latest motion
+    picture's capture time, None when there is none yet) and `media_blocked` (the license reason of
+    `media_blocked_reason`, "" when fine): still one query, however many cameras a page shows."""
+    thumbnail_at = CameraRecording.objects.filter(camera=OuterRef("pk")).exclude(thumbnail="").values("thumbnail_at")
+    return with_license_state(cameras).annotate(
+        thumbnail_at=Subquery(thumbnail_at[:1]),
+        media_blocked=Case(
+            When(license_state="expired", then=Value("license_expired")), default=Value(""), output_field=CharField()
+        ),
+    )
