@@ -43,11 +43,13 @@ class SimCamera:
     """An RTSP server on loopback with one mount per channel: one mount is a camera, several an edge recorder.
 
     ``mounts`` maps a mount name ("cam1") to an H.264 file looped without re-encoding;
-    ``audio_mounts`` are streams without video; ``auth`` is "user:password" for every mount.
+    ``audio`` gives mounts a microphone ({"cam1": "aac"} or "pcmu", G.711); ``audio_mounts`` are streams
+    without video; ``auth`` is "user:password" for every mount.
     """
 
     mounts: dict[str, Path] = field(default_factory=dict)
     audio_mounts: Sequence[str] = ()
+    audio: dict[str, str] = field(default_factory=dict)
     auth: str = ""
     host: str = "127.0.0.1"
     port: int = 0
@@ -73,6 +75,8 @@ class SimCamera:
         cmd = [self.python, str(SIM_CAMERA), "--host", self.host, "--port", str(self.port)]
         for name, path in self.mounts.items():
             cmd += ["--mount", f"{name}={path}"]
+        for name, codec in self.audio.items():
+            cmd += ["--audio", f"{name}={codec}"]
         for name in self.audio_mounts:
             cmd += ["--audio-mount", name]
         if self.auth:

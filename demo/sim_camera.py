@@ -7,8 +7,11 @@ Each ``--mount NAME=FILE`` loops an H.264 file without re-encoding: an ffmpeg ch
 real time (``-re -stream_loop -1 -c copy``) and sends MPEG-TS over UDP to a local port, and the mount
 depayloads that into RTP. Feeding a *live* UDP source is what makes every client see the same "now"
 like a real camera, and ``tsdemux ignore-pcr=true latency=0`` avoids a 15 s first-frame delay.
-``--audio-mount NAME`` serves a stream with no video track (for "not a video" probes), and
-``--auth USER:PASSWORD`` puts every mount behind HTTP basic auth (for credential probes).
+``--audio NAME=CODEC`` gives mount NAME a microphone too (a 440 Hz tone made by GStreamer): ``aac`` (what
+MP4 and HLS players play, recorded by stream copy) or ``pcmu`` (G.711 μ-law, as many cameras send it,
+which the recorder transcodes to AAC). ``--audio-mount NAME`` serves a stream with no video track (for
+"not a video" probes), and ``--auth USER:PASSWORD`` puts every mount behind HTTP basic auth (for
+credential probes).
 
 Usage: /usr/bin/python3 demo/sim_camera.py --port 8554 --mount cam1=var/media-fixtures/vtest.mp4
 """
@@ -70,6 +73,15 @@ def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess
     return subprocess.Popen(cmd, preexec_fn=_die_with_parent)  # noqa: S603,PLW1509
 
 
+# The camera's microphone: a live tone, encoded as the camera would send it (payload 1 of the mount).
+AUDIO_TONE = "audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample"
+AUDIO = {
+    "aac": f"{AUDIO_TONE} ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! aacparse "
+    "! rtpmp4gpay name=pay1 pt=97",
+    "pcmu": f"{AUDIO_TONE} ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0",
+}
+
+
 def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, list[subprocess.Popen]]:
     server = GstRtspServer.RTSPServer()
     # Clients are served by a pool of threads, not one: a DESCRIBE waits for the mount's pipeline to
@@ -90,9 +102,13 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
         server.set_auth(auth)
 
-    def add(name: str, launch: str) -> None:
+    def add(name: str, launch: str, *, live_only: bool = False) -> None:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
+        if live_only:
+            # audiotestsrc answers that it can seek, so the client's PLAY (Range npt=0-) would seek the
+            # live video too, which fails (503). This clock mode makes the media unseekable, as a camera is.
+            factory.set_publish_clock_mode(GstRtspServer.RTSPPublishClockMode.CLOCK_AND_OFFSET)
         # Shared: every client (recorder, HLS, motion grabber) reads the same live pipeline, and the
         # UDP port is bound once.
         factory.set_shared(True)
@@ -103,6 +119,12 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
             factory.set_permissions(permissions)
         mounts.add_factory("/" + name.strip("/"), factory)
 
+    audio: dict[str, str] = {}
+    for spec in args.audio:
+        name, _, codec = spec.partition("=")
+        if codec not in AUDIO:
+            sys.exit(f"sim_camera: bad --audio {spec!r} (want NAME={'|'.join(AUDIO)})")
+        audio[name] = AUDIO[codec]
     for spec in args.mount:
         name, _, path = spec.partition("=")
         if not name or not os.path.isfile(path):
@@ -113,7 +135,8 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
             name,
             f'( udpsrc port={udp_port} caps="video/mpegts,systemstream=(boolean)true" buffer-size=2097152 '
             "! tsdemux ignore-pcr=true latency=0 ! h264parse config-interval=-1 "
-            "! rtph264pay name=pay0 pt=96 config-interval=1 )",
+            f"! rtph264pay name=pay0 pt=96 config-interval=1 {audio.get(name, '')} )",
+            live_only=name in audio,
         )
     for name in args.audio_mount:
         add(
@@ -129,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8554)
     parser.add_argument("--mount", action="append", default=[], help="NAME=FILE: loop FILE (H.264) at rtsp://…/NAME")
+    parser.add_argument("--audio", action="append", default=[], help="NAME=aac|pcmu: mount NAME has audio too")
     parser.add_argument("--audio-mount", action="append", default=[], help="NAME: an audio-only stream (no video)")
     parser.add_argument("--auth", default="", help="USER:PASSWORD required on every mount")
     parser.add_argument("--ffmpeg", default="ffmpeg")

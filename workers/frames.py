@@ -16,9 +16,11 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from workers import netpolicy
@@ -277,3 +279,158 @@ def grab_snapshot(
     if result.returncode != 0 or not result.stdout.startswith(b"\xff\xd8"):
         raise SnapshotError(_error_text(url, result.stderr, f"no picture from {url}"))
     return result.stdout
+
+
+# --- keyframes from the recording's own ffmpeg ------------------------------------------------------
+
+
+class KeyframeTap:
+    """The keyframes of a camera's recording ffmpeg, for motion: one camera connection, not two.
+
+    The recorder's ffmpeg (workers.segmenter) stream-copies the camera into segments and, as a second
+    output of the same input, decodes the keyframes only (``input_args``: the decoder skips every other
+    frame unread; the copy output does not decode, so it keeps every packet) and writes them small, in
+    colour, as YUV4MPEG to its stdout (``output_args``; the stream's header says the picture size, so
+    nothing has to ask the camera first). ``feed`` reads that pipe in the recorder's own thread, always at
+    once, and keeps only the newest ``buffer`` frames: a motion detector that falls behind loses
+    keyframes (counted in ``dropped``), never blocks ffmpeg, so it can never stall the recording.
+
+    ``subscribe()`` is the motion side: a frame source like ``FrameSource`` (``with … as frames``, ``for
+    frame in frames``, ``close()``) that joins the ffmpeg run going on (or waits for the next one) and ends
+    when that run ends (the recorder restarts ffmpeg itself after an outage).
+    """
+
+    def __init__(self, *, width: int = 480, buffer: int = 2, clock: Callable[[], float] = time.time) -> None:
+        self.width = width
+        self.clock = clock
+        self.dropped = 0
+        self.received = 0
+        self._frames: deque[tuple[int, float, bytes]] = deque(maxlen=buffer)
+        self._cond = threading.Condition()
+        self._run = 0  # the number of the ffmpeg run feeding now (or last)
+        self._active = False
+        self._started = 0.0  # monotonic: when the current run began
+        self.size: tuple[int, int] = (0, 0)  # width, height of the current run's frames
+
+    def input_args(self) -> list[str]:
+        """Decoder options, before ``-i``: keyframes only, one thread, no deblocking (as ``FrameSource``)."""
+        return ["-threads", "1", "-skip_frame", "nokey", "-skip_loop_filter", "all"]
+
+    def output_args(self) -> list[str]:
+        """The second output: each decoded keyframe scaled down (aspect kept), at once, to stdout."""
+        return [
+            "-map",
+            "0:v:0",
+            "-vf",
+            f"scale={self.width}:-2:flags=area",
+            "-fps_mode",
+            "passthrough",
+            "-pix_fmt",
+            "yuv420p",
+            "-flush_packets",
+            "1",
+            "-f",
+            "yuv4mpegpipe",
+            "pipe:1",
+        ]
+
+    def feed(self, stream) -> None:  # noqa: ANN001  (a binary file object: ffmpeg's stdout)
+        """Read one ffmpeg run's YUV4MPEG stream to its end (call it in a thread of its own)."""
+        with self._cond:
+            self._run += 1
+            self._active = True
+            self._started = time.monotonic()
+            self._frames.clear()
+            run = self._run
+            self._cond.notify_all()
+        try:
+            header = stream.readline()
+            fields = dict((f[:1], f[1:]) for f in header.decode(errors="replace").split()[1:])
+            width, height = int(fields.get("W", 0)), int(fields.get("H", 0))
+            if not header.startswith(b"YUV4MPEG2") or width <= 0 or height <= 0:
+                return
+            self.size = (width, height)
+            frame_bytes = width * height * 3 // 2
+            while True:
+                line = stream.readline()
+                if not line.startswith(b"FRAME"):
+                    return
+                data = stream.read(frame_bytes)
+                if len(data) < frame_bytes:
+                    return
+                with self._cond:
+                    if len(self._frames) == self._frames.maxlen:
+                        self.dropped += 1
+                    self._frames.append((run, self.clock(), data))
+                    self.received += 1
+                    self._cond.notify_all()
+        except (OSError, ValueError):
+            return
+        finally:
+            with self._cond:
+                if self._run == run:
+                    self._active = False
+                self._cond.notify_all()
+
+    def subscribe(self, stop: threading.Event | None = None) -> TapSubscription:
+        """A watch that ends with the ffmpeg run it joined, on ``close()``, or once ``stop`` is set."""
+        return TapSubscription(self, stop)
+
+
+class TapSubscription:
+    """One motion watch on a ``KeyframeTap``: frames of one ffmpeg run, BGR at the tap's width."""
+
+    def __init__(self, tap: KeyframeTap, stop: threading.Event | None = None) -> None:
+        self.tap = tap
+        self.stop = stop or threading.Event()
+        self.keyframes_only = True
+        self._closed = False
+        self._last = time.monotonic()
+
+    def activity(self) -> float:
+        """Monotonic time to count a keyframe's absence from: the last frame or the run's start, or now
+        while no run is going on (the recorder is between runs: not a camera without keyframes)."""
+        tap = self.tap
+        with tap._cond:
+            if not tap._active:
+                return time.monotonic()
+            return max(self._last, tap._started)
+
+    def __iter__(self) -> Iterator[Frame]:
+        tap = self.tap
+        with tap._cond:
+            while not self._done() and not tap._active:
+                tap._cond.wait(0.5)
+            run = tap._run
+        index = 0
+        while True:
+            with tap._cond:
+                while not self._done() and not (tap._frames and tap._frames[0][0] == run):
+                    if tap._run != run or not tap._active:
+                        return
+                    if tap._frames:
+                        tap._frames.popleft()  # an earlier run's frame
+                        continue
+                    tap._cond.wait(0.5)
+                if self._done():
+                    return
+                _, stamp, data = tap._frames.popleft()
+                width, height = tap.size
+            self._last = time.monotonic()
+            yuv = np.frombuffer(data, dtype=np.uint8).reshape(height * 3 // 2, width)
+            yield Frame(index=index, time=stamp, image=cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420))
+            index += 1
+
+    def _done(self) -> bool:
+        return self._closed or self.stop.is_set()
+
+    def close(self) -> None:
+        with self.tap._cond:
+            self._closed = True
+            self.tap._cond.notify_all()
+
+    def __enter__(self) -> TapSubscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

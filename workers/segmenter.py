@@ -1,8 +1,13 @@
 """Continuous recording of an RTSP camera into wall-clock-aligned MP4 segments, by stream copy only.
 
 ``Segmenter`` runs one ffmpeg per camera that copies the camera's H.264 packets into fragmented MP4
-files cut on clock boundaries (every minute in production). Nothing is decoded or re-encoded, so a
-camera costs well under 1% of a core. Fragmented MP4 (``frag_keyframe+empty_moov``) means a file is
+files cut on clock boundaries (every minute in production). The video is never decoded or re-encoded
+for it, so a camera costs well under 1% of a core; the camera's audio is copied too (transcoded to AAC,
+audio only, when it is G.711 or another codec players cannot play). For server-side motion the same
+ffmpeg also decodes the keyframes, and only those, into a second output (``workers.frames.KeyframeTap``),
+so a camera has one connection and one process, not a second receive for motion.
+
+Fragmented MP4 (``frag_keyframe+empty_moov``) means a file is
 playable up to its last complete fragment at every instant: a camera or worker dying mid-minute leaves
 a playable partial segment, and ``repair_fragmented_mp4`` trims a fragment cut in half by a kill.
 
@@ -27,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from workers import netpolicy
+from workers.frames import KeyframeTap
 from workers.redaction import redact, url_secrets
 
 SEGMENT_NAME_FORMAT = "%Y%m%dT%H%M%SZ"  # strftime pattern of segment files; UTC, sorts by time
@@ -210,6 +216,47 @@ class Backoff:
         self._next = 0.0
 
 
+# Audio codecs that MP4 files and HLS players (browsers, hls.js) play as they are: recorded by stream copy.
+# Any other (G.711 μ-law / A-law, G.726, PCM …) is transcoded to AAC; the video is never re-encoded.
+AUDIO_COPY_CODECS = frozenset({"aac"})
+AUDIO_BITRATE = "64k"
+
+
+def audio_plan(codec: str | None) -> str:
+    """How to record a camera's audio: "copy", "aac" (transcode the audio only) or "" (it has none)."""
+    if not codec:
+        return ""
+    return "copy" if codec in AUDIO_COPY_CODECS else "aac"
+
+
+def audio_args(plan: str) -> list[str]:
+    """The output options of a stream-copied video with the audio as ``plan`` says (after its -map)."""
+    if plan == "copy":
+        return ["-c", "copy"]
+    if plan == "aac":
+        return ["-c:v", "copy", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
+    return ["-c", "copy"]
+
+
+def probe_audio_codec(url: str, *, ffprobe: str = "ffprobe", io_timeout: float = 5.0) -> str | None:
+    """The codec of the camera's first audio stream ("" for none), from its stream description alone
+    (no packets read: about one connection's time); None when the camera could not be asked."""
+    try:
+        source = netpolicy.ffmpeg_input(url, io_timeout=io_timeout)
+    except netpolicy.Refused:
+        return None
+    cmd = [ffprobe, "-v", "error", "-analyzeduration", "0", "-probesize", "32", *source]
+    cmd += ["-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=3 * io_timeout, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        return None
+    if result.returncode != 0:
+        return None
+    lines = result.stdout.strip().splitlines()
+    return lines[0].strip().strip(",") if lines else ""
+
+
 def segmenter_args(
     *,
     url: str,
@@ -217,17 +264,21 @@ def segmenter_args(
     segment_time: int = 60,
     io_timeout: float = 5.0,
     ffmpeg: str = "ffmpeg",
-    include_audio: bool = False,
+    audio: str = "",
+    keyframes: KeyframeTap | None = None,
 ) -> list[str]:
-    """The ffmpeg command line of continuous recording: stream copy, never a decoder or an encoder.
-    The camera URL goes through the outbound-connection policy now (netpolicy.Refused)."""
+    """The ffmpeg command line of continuous recording: the video by stream copy, never a decoder or an
+    encoder for it; the audio as ``audio_plan`` says ("" leaves it out). With ``keyframes``, the same
+    process also decodes the keyframes for motion into a second output (``KeyframeTap``): one camera
+    connection for both. The camera URL goes through the outbound-connection policy now (netpolicy.Refused)."""
     args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-fflags", "+genpts"]
+    if keyframes is not None:
+        args += keyframes.input_args()
     args += [*netpolicy.ffmpeg_input(url, io_timeout=io_timeout), "-map", "0:v:0"]
-    if include_audio:
+    if audio:
         args += ["-map", "0:a:0?"]
     args += [
-        "-c",
-        "copy",
+        *audio_args(audio),
         "-f",
         "segment",
         "-segment_atclocktime",
@@ -248,6 +299,8 @@ def segmenter_args(
         "csv",
         str(out_dir / f"{SEGMENT_NAME_FORMAT}.mp4"),
     ]
+    if keyframes is not None:
+        args += keyframes.output_args()
     return args
 
 
@@ -311,7 +364,8 @@ class Segmenter:
         poll_interval: float = 0.2,
         ffmpeg: str = "ffmpeg",
         ffprobe: str = "ffprobe",
-        include_audio: bool = False,
+        audio: bool = False,
+        keyframes: KeyframeTap | None = None,
     ) -> None:
         self.url = url
         self.out_dir = Path(out_dir)
@@ -327,7 +381,9 @@ class Segmenter:
         self.poll_interval = poll_interval
         self.ffmpeg = ffmpeg
         self.ffprobe = ffprobe
-        self.include_audio = include_audio
+        self.audio = audio  # record the camera's audio (copied, or transcoded to AAC when players need it)
+        self.audio_plan: str | None = None  # as chosen for the camera's codec; None: not asked yet
+        self.keyframes = keyframes
         self.state = RecorderState.STOPPED
         self.runs = 0
         self.process: subprocess.Popen | None = None
@@ -341,8 +397,19 @@ class Segmenter:
             segment_time=self.segment_time,
             io_timeout=self.io_timeout,
             ffmpeg=self.ffmpeg,
-            include_audio=self.include_audio,
+            audio=self.audio_plan or "",
+            keyframes=self.keyframes,
         )
+
+    def _choose_audio(self) -> None:
+        """Ask the camera for its audio codec once (again after a run that recorded nothing: the camera
+        may have been reconfigured); a camera that cannot be asked is recorded without audio this run."""
+        if not self.audio:
+            self.audio_plan = ""
+        elif self.audio_plan is None:
+            codec = probe_audio_codec(self.url, ffprobe=self.ffprobe, io_timeout=self.io_timeout)
+            if codec is not None:
+                self.audio_plan = audio_plan(codec)
 
     # The loop --------------------------------------------------------------------------------
 
@@ -364,6 +431,7 @@ class Segmenter:
         list_path.unlink(missing_ok=True)
         before = {p.name for p in self.out_dir.glob("*.mp4")}
         self._stderr.clear()
+        self._choose_audio()
         try:
             args = self.args()  # every (re)start checks the camera's address again
         except netpolicy.Refused as exc:
@@ -371,12 +439,17 @@ class Segmenter:
         self.process = subprocess.Popen(  # noqa: S603
             args,
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if self.keyframes is not None else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, "TZ": "UTC"},  # file names are UTC wall-clock times
         )
         reader = threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True)
         reader.start()
+        tap_reader = None
+        if self.keyframes is not None:  # read at once, always: a full pipe would stall the recording
+            tap_reader = threading.Thread(target=self.keyframes.feed, args=(self.process.stdout,), daemon=True)
+            tap_reader.start()
+        recorded = False
         list_offset = 0
         started = self.clock()
         last_growth = started
@@ -396,6 +469,7 @@ class Segmenter:
                 if progress != last_progress:
                     last_progress, last_growth = progress, self.clock()
                     if progress[1] > 0 and self.state != RecorderState.RECORDING:
+                        recorded = True
                         self.backoff.reset()
                         self._set_state(RecorderState.RECORDING)
                 idle = self.clock() - last_growth
@@ -406,6 +480,10 @@ class Segmenter:
         finally:
             self._end_process(graceful=stop.is_set())
             reader.join(timeout=2)
+            if tap_reader is not None:
+                tap_reader.join(timeout=2)
+            if not recorded:
+                self.audio_plan = None if self.audio else ""
             self._collect_listed(list_offset, final=True)
             self._collect_leftovers(exclude=before)
         return reason
@@ -612,6 +690,8 @@ def make_clip(
         f"{length:.3f}",
         "-map",
         "0:v:0",
+        "-map",
+        "0:a:0?",  # the camera's audio, when it was recorded
         "-c",
         "copy",
         "-movflags",
