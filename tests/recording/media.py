@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from devices.models import StreamSource
 from recording.ingest import IngestSupervisor
 from recording.models import CameraRecording, IngestLease, MotionSource, RecordingSegment
+from tests.waiting import patience
 from tests.waiting import wait_for as wait_for  # the recording tests' waits (generous deadlines)
 from workers.segmenter import probe
 
@@ -71,7 +72,15 @@ class Running:
         return self.supervisor
 
     def close(self) -> None:
+        # The recorder's threads finish their last file (store, clip, mail) after the stop; on a loaded machine
+        # that can outlast IngestSupervisor's own join. Wait for them here, so none of them touches the
+        # database after the test's teardown (pytest-django refuses it, and the worker process dies).
+        threads = [t for ingest in self.supervisor.ingests.values() for t in getattr(ingest, "threads", [])]
         self.supervisor.shutdown()
+        for thread in threads:
+            thread.join(timeout=patience(60))
+        alive = [thread.name for thread in threads if thread.is_alive()]
+        assert not alive, f"recorder threads still running after the shutdown: {alive}"
 
 
 # Objects in a tenant for the project-wide isolation walk (tests/test_tenant_isolation.py): rows only,
