@@ -252,7 +252,8 @@ class GroupListView(GenericAPIView):
 
     @extend_schema(operation_id="v1_congestion_groups_list", responses=GroupSerializer(many=True))
     def get(self, request):
-        page = self.paginate_queryset(selectors.group_list(operator=request.operator, user=request.user))
+        groups = selectors.groups_with_status(selectors.group_list(operator=request.operator, user=request.user))
+        page = self.paginate_queryset(groups)
         return self.get_paginated_response([_group_data(g) for g in page])
 
     def post(self, request):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, IntegerField, QuerySet
+from django.db.models import Avg, Count, IntegerField, Prefetch, QuerySet
 from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, ExtractMinute, Floor, TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -133,6 +133,8 @@ def enabled_cameras_for_schedule() -> QuerySet[CongestionCamera]:
 def hours_lines(*, congestion_camera: CongestionCamera) -> list[rules.HoursLine]:
     if not congestion_camera.hours_enabled:
         return []
+    if "hours_rules" in getattr(congestion_camera, "_prefetched_objects_cache", {}):  # with_status
+        return [r.as_line() for r in congestion_camera.hours_rules.all()]
     rows = HoursRule.objects.for_operator(congestion_camera.operator_id).filter(congestion_camera=congestion_camera)
     return [r.as_line() for r in rows]
 
@@ -145,7 +147,34 @@ def is_open_now(*, congestion_camera: CongestionCamera, at: datetime | None = No
 # ----------------------------------------------------------------------------- related rows
 
 
+def _loaded_one(obj, descriptor, model) -> tuple[bool, object]:
+    """(True, the row or None) when a list's select_related already loaded the one-to-one row."""
+    if not descriptor.is_cached(obj):
+        return False, None
+    try:
+        return True, descriptor.__get__(obj, type(obj))
+    except model.DoesNotExist:
+        return True, None
+
+
+def cameras_with_status(cameras: QuerySet[CongestionCamera]) -> QuerySet[CongestionCamera]:
+    """`cameras` with what each one's status needs (public image, alert setting, business hours)
+    loaded in the list's queries, not in queries per camera."""
+    return cameras.select_related("public_image", "alert", "operator").prefetch_related("hours_rules")
+
+
+def groups_with_status(groups: QuerySet[Group]) -> QuerySet[Group]:
+    """`groups` with their alert setting and their cameras' status rows (`cameras_with_status`)
+    loaded in the list's queries."""
+    members = cameras_with_status(CongestionCamera.objects.all())
+    # prefetch_related(None): group_list's plain "cameras" prefetch gives way to this richer one.
+    return groups.select_related("alert").prefetch_related(None).prefetch_related(Prefetch("cameras", queryset=members))
+
+
 def public_image_of(*, congestion_camera: CongestionCamera) -> PublicImage | None:
+    loaded, row = _loaded_one(congestion_camera, CongestionCamera.public_image, PublicImage)
+    if loaded:
+        return row
     return PublicImage.objects.filter(congestion_camera=congestion_camera).first()
 
 
@@ -154,6 +183,12 @@ def latest_monitoring_frame(*, congestion_camera: CongestionCamera) -> Monitorin
 
 
 def alert_setting_for(*, congestion_camera: CongestionCamera | None = None, group: Group | None = None):
+    owner, descriptor = (
+        (congestion_camera, CongestionCamera.alert) if congestion_camera is not None else (group, Group.alert)
+    )
+    loaded, row = _loaded_one(owner, descriptor, AlertSetting)
+    if loaded:
+        return row
     if congestion_camera is not None:
         return AlertSetting.objects.filter(congestion_camera=congestion_camera).first()
     return AlertSetting.objects.filter(group=group).first()
@@ -268,6 +303,15 @@ def group_current(*, group: Group, at: datetime | None = None) -> list[PublicIma
     (not answering, or its worker behind); otherwise a camera that stopped would hold the group over
     its alert threshold forever. The public embed of a single camera follows the same rule."""
     at = at or timezone.now()
+    if "cameras" in getattr(group, "_prefetched_objects_cache", {}):  # groups_with_status: no query per group
+        latest = [
+            image
+            for cc in group.cameras.all()
+            if cc.enabled
+            and (image := public_image_of(congestion_camera=cc)) is not None
+            and at - stale_after() < image.captured_at <= at
+        ]
+        return [p for p in latest if is_open_now(congestion_camera=p.congestion_camera, at=at)]
     latest = PublicImage.objects.filter(
         congestion_camera__in=group.cameras.all(),
         congestion_camera__enabled=True,

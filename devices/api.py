@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from buildings.serializers import raise_as_drf
 
 from .models import DeviceKind
-from .selectors import access_device, device_list
+from .selectors import access_device, device_list, with_sensor
 from .serializers import (
     ChannelCreateSerializer,
     DeviceCreateSerializer,
@@ -63,7 +63,9 @@ class DeviceViewSet(viewsets.ModelViewSet):
         room = params.get("room")
         if room is not None and not room.isdigit():
             raise serializers.ValidationError({"room": [_("Enter the id as a number.")]})
-        devices = device_list(operator=self.request.operator, user=self.request.user, kind=params.get("kind"))
+        devices = with_sensor(
+            device_list(operator=self.request.operator, user=self.request.user, kind=params.get("kind"))
+        )
         # Filtering by id inside the operator's own devices: another operator's room id gives nothing.
         return devices.filter(room_id=int(room)) if room else devices
 

@@ -60,6 +60,8 @@ class DeviceSerializer(serializers.ModelSerializer):
     def get_sensor(self, obj: Device) -> int | None:
         if obj.kind != DeviceKind.CAMERA:
             return None
+        if hasattr(obj, "sensor_pk"):  # annotated by the list (devices.selectors.with_sensor)
+            return obj.sensor_pk
         sensor = obj.children.filter(kind=DeviceKind.SENSOR).first()
         return sensor.pk if sensor else None
 

@@ -23,7 +23,7 @@ from devices.selectors import camera_list
 from . import services
 from .models import Interface, PosLink, PosTransaction, Provider, TransactionKind
 from .selectors import access_link, access_transaction, connection_list, link_list, transaction_list
-from .thumbnails import thumbnail_for
+from .thumbnails import thumbnail_for, thumbnails_for
 
 
 def _api_error(exc: ValidationError) -> ApiValidationError:
@@ -103,7 +103,8 @@ class PosTransactionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_thumbnail_url(self, obj: PosTransaction) -> str | None:
-        url = thumbnail_for(obj)
+        page = self.context.get("thumbnails")  # a list's page, worked out at once (thumbnails_for)
+        url = page[obj.pk] if page is not None and obj.pk in page else thumbnail_for(obj)
         request = self.context.get("request")
         return request.build_absolute_uri(url) if url and request is not None else url
 
@@ -205,6 +206,11 @@ class PosTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         rows = transaction_list(operator=self.request.operator, kind=kind, q=params.get("q"), **times)
         # Filtering by id inside the operator's own rows: another operator's camera id gives nothing.
         return rows.filter(camera_id=int(camera)) if camera else rows
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = self.get_serializer_context() | {"thumbnails": thumbnails_for(page)}
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
 
     def get_object(self):
         return access_transaction(

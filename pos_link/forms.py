@@ -13,10 +13,12 @@ class CameraChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.room.building.name} / {obj.room.name})"
 
 
-def _camera_field(operator, keep=None) -> CameraChoiceField:
+def _camera_field(operator, keep=None, lazy: bool = False) -> CameraChoiceField:
+    # `lazy`: the caller sets the choices itself (a display-only form), so no query is made here.
+    queryset = None if lazy else pos_camera_choices(operator=operator, keep=keep)
     return CameraChoiceField(
         label=_("Camera"),
-        queryset=pos_camera_choices(operator=operator, keep=keep).select_related("room", "room__building"),
+        queryset=queryset.select_related("room", "room__building") if queryset is not None else None,
         empty_label=_("Choose a camera"),
         help_text=_("Only cameras holding the POS link option are listed."),
     )
@@ -96,9 +98,12 @@ class UbiregiLinkForm(forms.Form):
 class LinkUpdateForm(forms.Form):
     terminal_id = forms.CharField(label=_("Terminal ID"), max_length=32)
 
-    def __init__(self, *args, operator, link, **kwargs):
+    def __init__(self, *args, operator, link, cameras=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["camera"] = _camera_field(operator, keep=link.camera)
+        self.fields["camera"] = _camera_field(operator, keep=link.camera, lazy=cameras is not None)
+        if cameras is not None:  # the links page: every row's choices worked out at once
+            field = self.fields["camera"]
+            field.choices = [("", field.empty_label)] + [(c.pk, field.label_from_instance(c)) for c in cameras]
 
 
 class TransactionFilterForm(forms.Form):

@@ -65,6 +65,23 @@ def pos_camera_choices(*, operator: Operator, user: User | None = None, keep: De
     return cameras.filter(pk__in=allowed)
 
 
+def pos_camera_choices_for_links(*, operator: Operator, links) -> dict[int, list[Device]]:
+    """{link id: `pos_camera_choices(keep=link.camera)`} for a list of links, in a few queries for the
+    whole list (one camera query, not one per row)."""
+    links = list(links)
+    cameras = camera_list(operator=operator).select_related("room", "room__building")
+    options = pos_option_count(operator=operator)
+    if options <= 0:
+        return {link.pk: [] for link in links}
+    linked = linked_camera_ids(operator=operator)
+    if len(linked) < options:
+        every = list(cameras)
+        return {link.pk: every for link in links}
+    holders = pos_option_holders(operator=operator)
+    offered = list(cameras.filter(pk__in=holders | {link.camera_id for link in links}))
+    return {link.pk: [c for c in offered if c.pk in holders or c.pk == link.camera_id] for link in links}
+
+
 # ---------------------------------------------------------------- connections and links
 
 

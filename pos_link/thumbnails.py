@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from devices.models import Device
 from recording import conf as recording_conf
-from recording.media_selectors import media_blocked_reason, segment_list
+from recording.media_selectors import camera_list_with_media_state, media_blocked_reason, segment_list
 from recording.media_services import local_copies, storage_delete
 from recording.models import RecordingSegment
 
@@ -122,3 +123,37 @@ def thumbnail_for(tx: PosTransaction, *, blocked: bool | None = None) -> str | N
     if tx.thumbnail_state == ThumbnailState.PENDING and covering_segment(tx.camera, tx.occurred_at) is None:
         return None
     return reverse("pos_link:transaction_thumbnail", kwargs={"transaction_id": tx.pk})
+
+
+def thumbnails_for(rows, *, blocked: bool | None = None) -> dict[int, str | None]:
+    """{transaction id: `thumbnail_for` it} for a page of transactions, in two queries whatever its
+    length: the cameras' license states together, then the segments that may cover the pending rows."""
+    rows = list(rows)
+    if blocked is None:
+        cameras = camera_list_with_media_state(Device.objects.filter(pk__in={tx.camera_id for tx in rows}))
+        blocked_ids = {c.pk for c in cameras if c.media_blocked}
+    else:
+        blocked_ids = {tx.camera_id for tx in rows} if blocked else set()
+    urls: dict[int, str | None] = {}
+    pending = []
+    for tx in rows:
+        if tx.camera_id in blocked_ids or tx.thumbnail_state == ThumbnailState.NONE:
+            urls[tx.pk] = None
+        elif tx.thumbnail_state == ThumbnailState.PENDING:
+            pending.append(tx)
+        else:
+            urls[tx.pk] = reverse("pos_link:transaction_thumbnail", kwargs={"transaction_id": tx.pk})
+    if pending:
+        # The segments that may hold each moment, as segment_list looks for them (started at most two
+        # segment lengths before it), one query for the whole page.
+        reach = timedelta(seconds=recording_conf.segment_seconds() * 2)
+        near = Q()
+        for tx in pending:
+            near |= Q(camera_id=tx.camera_id, start__lte=tx.occurred_at, start__gte=tx.occurred_at - reach)
+        segments = list(RecordingSegment.objects.filter(near, operator_id=pending[0].operator_id))
+        for tx in pending:
+            covered = any(s.camera_id == tx.camera_id and s.start <= tx.occurred_at < s.end for s in segments)
+            urls[tx.pk] = (
+                reverse("pos_link:transaction_thumbnail", kwargs={"transaction_id": tx.pk}) if covered else None
+            )
+    return urls

@@ -48,10 +48,11 @@ from .selectors import (
     link_list,
     linked_cameras,
     links_by_ids,
+    pos_camera_choices_for_links,
     pos_option_count,
     transaction_list,
 )
-from .thumbnails import covering_segment, thumbnail_for, transaction_thumbnail_make
+from .thumbnails import covering_segment, thumbnails_for, transaction_thumbnail_make
 
 PAGE_SIZE = 20  # transactions beside the timeline
 STATE_KEY = "pos_link_oauth_state"
@@ -72,7 +73,8 @@ def _links_url() -> str:
 def links_view(request: HttpRequest) -> HttpResponse:
     operator = request.operator
     links = list(link_list(operator=operator))
-    rows = [(link, LinkUpdateForm(operator=operator, link=link, prefix=f"link{link.pk}",
+    choices = pos_camera_choices_for_links(operator=operator, links=links)
+    rows = [(link, LinkUpdateForm(operator=operator, link=link, prefix=f"link{link.pk}", cameras=choices[link.pk],
                                   initial={"terminal_id": link.terminal_id, "camera": link.camera_id}))
             for link in links]  # fmt: skip
     smaregi = list(connection_list(operator=operator, provider=Provider.SMAREGI))
@@ -292,7 +294,8 @@ def camera_dashboard_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         for tx in transaction_list(operator=request.operator, camera=camera, since=start, until=end)[:500]
     ]
     blocked = bool(media_blocked_reason(camera))
-    items = [{"tx": tx, "thumbnail": thumbnail_for(tx, blocked=blocked)} for tx in page]
+    thumbnails = thumbnails_for(page, blocked=blocked)
+    items = [{"tx": tx, "thumbnail": thumbnails[tx.pk]} for tx in page]
     seek_left = round((seek - start).total_seconds() / span * 100, 3) if seek and start <= seek <= end else None
     links = link_list(operator=request.operator, camera=camera)
     context = {

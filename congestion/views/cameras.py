@@ -35,7 +35,9 @@ from .common import (
 @login_required
 @GET
 def index_view(request: HttpRequest) -> HttpResponse:
-    cameras = selectors.congestion_camera_list(operator=request.operator, user=request.user)
+    cameras = selectors.cameras_with_status(
+        selectors.congestion_camera_list(operator=request.operator, user=request.user)
+    )
     page = paginate(request, cameras, per_page=PAGE_SIZE)
     statuses = [camera_status(cc) for cc in page]
     context = {"page": page, "statuses": statuses, "licenses": selectors.option_licenses(operator=request.operator)}

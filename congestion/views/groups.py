@@ -45,7 +45,7 @@ def group_status(group: Group) -> dict:
 @login_required
 @GET
 def group_list_view(request: HttpRequest) -> HttpResponse:
-    groups = selectors.group_list(operator=request.operator, user=request.user)
+    groups = selectors.groups_with_status(selectors.group_list(operator=request.operator, user=request.user))
     page = paginate(request, groups, per_page=PAGE_SIZE)
     return _render(request, "congestion/group_list.html", {"page": page, "statuses": [group_status(g) for g in page]})
 

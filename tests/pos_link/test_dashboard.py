@@ -105,7 +105,10 @@ def test_empty_dashboard_and_index(pos_alpha):
 
 
 def test_thumbnail_hook_is_used_when_it_returns_an_image(pos_alpha, sales, monkeypatch):
-    monkeypatch.setattr("pos_link.views.thumbnail_for", lambda tx, blocked=False: f"/media/thumb-{tx.camera_id}.jpg")
+    monkeypatch.setattr(
+        "pos_link.views.thumbnails_for",
+        lambda rows, blocked=False: {tx.pk: f"/media/thumb-{tx.camera_id}.jpg" for tx in rows},
+    )
     page = client_for(pos_alpha.viewer).get(_url(pos_alpha)).content.decode()
     assert f'src="/media/thumb-{pos_alpha.camera.pk}.jpg"' in page
     assert thumbnails.thumbnail_for(sales["pay"]) is None  # no recording of that moment: the placeholder
