@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from devices.models import Device
 from devices.services import device_set_trouble
 from tenants.models import User
-from workers.retention import Dated, StoredSegment, exports_to_delete, segments_over_quota
+from workers.retention import Dated, StoredSegment, clips_expired, exports_to_delete, segments_over_quota
 from workers.segmenter import ClipError, Segment, make_clip, probe
 
 from . import conf, tasks
@@ -65,7 +65,7 @@ def remux_faststart(src: Path, dst: Path, *, timeout: float = 60.0) -> None:
     needs to be a good download."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file"]
     cmd += ["-i", str(src)]
-    cmd += ["-map", "0:v:0", "-c", "copy", "-movflags", "+faststart", str(dst)]
+    cmd += ["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", "-movflags", "+faststart", str(dst)]  # audio kept
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
     if result.returncode != 0:
         raise ClipError(result.stderr.strip() or "remux failed")
@@ -431,7 +431,7 @@ def _concat_with_progress(*, export: Export, rows: list[RecordingSegment], paths
     listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in paths))
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0"]
     cmd += ["-protocol_whitelist", "file", "-ss", f"{offset:.3f}", "-i", str(listing), "-t", f"{length:.3f}"]
-    cmd += ["-map", "0:v:0", "-c", "copy"]
+    cmd += ["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy"]
     cmd += ["-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(out)]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     last = -1
@@ -452,18 +452,41 @@ def _concat_with_progress(*, export: Export, rows: list[RecordingSegment], paths
 
 
 def media_expire(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete event clips older than the plan's days and expired exports (files first)."""
+    """Delete event clips past the plan's days (``clips_expired``) and converted files past their days
+    (``exports_to_delete``), files first. The queries only narrow the candidates down on an index; the
+    tested rules in workers/retention.py decide what goes."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=conf.clip_days())
-    clips = list(EventClip.objects.filter(motion_at__lt=cutoff).only("pk", "storage_name"))
-    for clip in clips:
-        storage_delete(clip.storage_name)
-    EventClip.objects.filter(pk__in=[c.pk for c in clips]).delete()
-    exports = list(Export.objects.filter(expires_at__lt=now).only("pk", "storage_name"))
-    for export in exports:
-        storage_delete(export.storage_name)
-    Export.objects.filter(pk__in=[e.pk for e in exports]).delete()
-    return {"clips": len(clips), "exports": len(exports)}
+    keep_days = conf.clip_days()
+    candidates = {
+        row.pk: row
+        for row in EventClip.objects.filter(motion_at__lt=now - timedelta(days=keep_days)).only(
+            "pk", "storage_name", "motion_at"
+        )
+    }
+    doomed_clips = clips_expired(
+        [Dated(key=pk, created=row.motion_at) for pk, row in candidates.items()], now=now, keep_days=keep_days
+    )
+    for dated in doomed_clips:
+        storage_delete(candidates[dated.key].storage_name)
+    EventClip.objects.filter(pk__in=[d.key for d in doomed_clips]).delete()
+    max_age = timedelta(days=conf.export_days())
+    old_exports = {
+        row.pk: row
+        for row in Export.objects.filter(Q(created_at__lt=now - max_age) | Q(expires_at__lt=now)).only(
+            "pk", "storage_name", "created_at", "expires_at"
+        )
+    }
+    doomed_exports = exports_to_delete(
+        # an export is dated by its creation; one whose own expiry passed is dated back to it
+        [Dated(key=pk, created=min(row.created_at, row.expires_at - max_age)) for pk, row in old_exports.items()],
+        now=now,
+        max_count=len(old_exports) + 1,  # the count limit is applied per user when an export is made
+        max_age=max_age,
+    )
+    for dated in doomed_exports:
+        storage_delete(old_exports[dated.key].storage_name)
+    Export.objects.filter(pk__in=[d.key for d in doomed_exports]).delete()
+    return {"clips": len(doomed_clips), "exports": len(doomed_exports)}
 
 
 # ----------------------------------------------------------------------------- live view
