@@ -145,3 +145,15 @@ def test_detector_for_mode_builds_each_detector_once():
     assert type(detector_for_mode("detailed")).__name__ == "PoseDetector"
     with pytest.raises(ValueError, match="unknown mode"):
         detector_for_mode("thermal")
+
+
+def test_wide_area_on_the_dense_synthetic_crowd_keeps_its_measured_share(box_detector, bus, zidane):
+    """docs/performance.md "Wide-area mode in a dense crowd": 107 of 165 counted (65 %), 112 matched. The
+    ≥ 90 % target is not met; this guards the measured figure and that overlaps are not counted twice."""
+    from workers.people.crowd import dense_crowd, person_crops
+
+    crowd = dense_crowd(person_crops([bus, zidane], box_detector))
+    assert crowd.people >= 150  # 165 with the 8-bit model here (the crops come from the detector)
+    counted = len(TiledDetector(box_detector).detect(crowd.frame))
+    assert 0.6 * crowd.people <= counted <= crowd.people, counted
+    assert len(box_detector.detect(crowd.frame)) < 0.1 * crowd.people  # plain detection sees almost nobody
