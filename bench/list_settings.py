@@ -1,0 +1,9 @@
+"""Settings for bench/list_bench.py: the development stack with DEBUG off (no query log kept, no debug
+pages), as in production."""
+
+from portal.settings.dev import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+WHITENOISE_AUTOREFRESH = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"handlers": [], "level": "WARNING"}}
