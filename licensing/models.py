@@ -123,6 +123,7 @@ class AssignmentHistory(models.Model):
         AUTO_ASSIGNED = "auto_assigned", _("Assigned automatically on expiry")
         BOUND = "bound", _("Camera set")
         MOVED = "moved", _("Moved to another camera")
+        RENEWAL_FOUND = "renewal_found", _("Taken as the renewal on expiry")
 
     license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="history")
     partner = models.ForeignKey("tenants.Operator", on_delete=models.CASCADE, related_name="+")

@@ -200,6 +200,25 @@ def option_license_count(operator: Operator, kind: str, at: datetime | None = No
     return active.exclude(renews_id__in=active.values("id")).count()
 
 
+def option_renewal_candidate(*, lic: License, at: datetime | None = None) -> License | None:
+    """An active license of the same option and customer that already covers `lic`'s slot after it
+    expires: assigned during the renewal window before `lic`'s expiry (terms.RENEWAL_WINDOW_DAYS, the
+    partner's first reminder), renewing no other license and renewed by none. The expiry job records it
+    as the renewal instead of taking another one from stock (docs/product.md §7.7)."""
+    if lic.kind in CAMERA_KINDS or lic.customer_id is None:
+        return None
+    window_start = lic.expires_at - timedelta(days=terms.RENEWAL_WINDOW_DAYS)
+    return (
+        _active(License.objects.filter(customer_id=lic.customer_id, kind=lic.kind), today(at))
+        .exclude(pk=lic.pk)
+        .filter(
+            renews__isnull=True, renewed_by__isnull=True, assigned_at__gte=window_start, assigned_at__lt=lic.expires_at
+        )
+        .order_by("assigned_at", "id")
+        .first()
+    )
+
+
 def embed_call_quota(operator: Operator, at: datetime | None = None) -> int:
     """Embed image calls allowed per month: 10,000 per contract plus 100,000 per active add-on."""
     return EMBED_CALLS_BASE + EMBED_CALLS_PER_ADDON * option_license_count(operator, LicenseKind.EMBED_CALLS_ADDON, at)

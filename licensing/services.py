@@ -473,6 +473,18 @@ def _process_expiry(lic_id: int, now: datetime) -> int:
             free.renews = lic
             _bind(free, lic.device, by=None, note=_("on expiry of #%(id)d") % {"id": lic.pk})
             return 1
+    else:
+        covering = selectors.option_renewal_candidate(lic=lic, at=now)
+        if covering is not None:  # the option is covered already: record the renewal, take nothing from stock
+            covering.renews = lic
+            covering.save(update_fields=["renews"])
+            _history(
+                covering,
+                AssignmentHistory.Action.RENEWAL_FOUND,
+                by=None,
+                note=_("renews #%(id)d, which expired") % {"id": lic.pk},
+            )
+            return 0
     stock = selectors.stock_list(partner=lic.partner).filter(kind=lic.kind).select_for_update(skip_locked=True)
     # Prefer the same term as the expired license, then the shortest.
     pick = stock.filter(term_months=lic.term_months).first() or stock.order_by("term_months", "id").first()

@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 RENEWAL_EARLY_DAYS = 60
+# An option license assigned this many days before another of the same option expires (the partner's
+# first reminder) is taken as its renewal at expiry, even when it was assigned without naming it.
+RENEWAL_WINDOW_DAYS = 90
 MAX_TERM_MONTHS = 120
 
 

@@ -275,3 +275,59 @@ def test_a_camera_direct_license_does_not_cover_a_camera_behind_a_recorder(partn
     behind = CameraFactory(room=alpha.room, parent=recorder, name="Channel 1")
     with pytest.raises(ValidationError, match="camera-direct"):
         services.license_move(operator=alpha.operator, actor=alpha.admin, lic=lic, device=behind)
+
+
+def _assign_option(partner, alpha, *, renews=None):
+    [stock] = services.stock_add(partner=partner.operator, kind=LicenseKind.CONGESTION_OPTION, months=12, count=1)
+    [lic] = services.license_assign(
+        partner=partner.operator, actor=partner.admin, customer=alpha.operator,
+        license_ids=[stock.pk], kind=LicenseKind.CONGESTION_OPTION, renews=renews,
+    )  # fmt: skip
+    return lic
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["renewal", "plain-assignment"])
+def test_an_option_renewed_before_expiry_consumes_nothing_more_at_expiry(partner, alpha, set_now, named):
+    """The renewal covers the slot, whether it was assigned as a renewal or plainly within the 90 days."""
+    old = _assign_option(partner, alpha)
+    set_now(old.expires_at - timedelta(days=20))
+    renewal = _assign_option(partner, alpha, renews=old if named else None)
+    services.stock_add(partner=partner.operator, kind=LicenseKind.CONGESTION_OPTION, months=12, count=2)
+    stock = _state(partner.operator)[0]
+    set_now(old.expires_at + timedelta(minutes=1))
+
+    assert services.licenses_process_expiries() == 0
+    assert services.licenses_process_expiries() == 0
+
+    assert _state(partner.operator)[0] == stock
+    assert not License.objects.filter(auto_assigned=True).exists()
+    assert selectors.option_license_count(alpha.operator, LicenseKind.CONGESTION_OPTION) == 1
+    renewal.refresh_from_db()
+    assert renewal.renews == old
+    if not named:
+        assert AssignmentHistory.objects.filter(license=renewal, action=AssignmentHistory.Action.RENEWAL_FOUND).exists()
+
+
+def test_an_option_added_long_before_an_expiry_is_another_slot_and_the_expired_one_is_replaced(partner, alpha, set_now):
+    old = _assign_option(partner, alpha)
+    set_now(old.expires_at - timedelta(days=120))  # before the renewal window: a second slot
+    _assign_option(partner, alpha)
+    services.stock_add(partner=partner.operator, kind=LicenseKind.CONGESTION_OPTION, months=12, count=1)
+    set_now(old.expires_at + timedelta(minutes=1))
+
+    assert services.licenses_process_expiries() == 1
+    assert selectors.option_license_count(alpha.operator, LicenseKind.CONGESTION_OPTION) == 2
+    assert License.objects.get(auto_assigned=True).renews == old
+
+
+def test_a_renewed_camera_license_then_expiry_consumes_no_stock(partner, alpha, set_now):
+    [lic] = give_camera_licenses(alpha.operator)
+    set_now(lic.expires_at - timedelta(days=20))
+    give_camera_licenses(alpha.operator)  # a plain assignment: it waits unbound (the camera is licensed)
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=2)
+    stock = _state(partner.operator)[0]
+    set_now(lic.expires_at + timedelta(minutes=1))
+
+    assert services.licenses_process_expiries() == 1  # the free license is bound, nothing from stock
+    assert _state(partner.operator)[0] == stock
+    assert selectors.camera_license_state(alpha.camera) == "active"
