@@ -118,7 +118,7 @@ def build_world() -> World:
     """Alpha with something on every screen: licensed cameras, an edge recorder, recordings, congestion
     with a public image, a group with a web site, POS links of both providers with a transaction, a
     share, and its partner (with stock to assign) and a platform staff user."""
-    from congestion.models import Analysis
+    from congestion.models import Analysis, CongestionCamera
     from devices.models import DeviceKind
     from embeds.services import site_save
     from licensing.models import License, LicenseKind
@@ -139,9 +139,13 @@ def build_world() -> World:
     alpha = build_tenant("Alpha", "alpha")
     licenses = give_camera_licenses(alpha.operator, count=3)
     License.objects.filter(pk=licenses[0].pk).update(device=alpha.camera)
+    today = timezone.localdate()
+    License.objects.filter(pk=licenses[1].pk).update(ends_on=today + timedelta(days=10))  # ends soon
+    License.objects.filter(pk=licenses[2].pk).update(ends_on=today - timedelta(days=3))  # ended
     partner_admin = alpha.operator.partner.users.first()
     stock_add(partner=alpha.operator.partner, kind=LicenseKind.EDGE_STORAGE, months=12, count=2)
     recorder = CameraFactory(room=alpha.room, kind=DeviceKind.RECORDER, name="Alpha NVR")
+    troubled = CameraFactory(room=alpha.room, name="Alpha Cam 2", trouble_state="network", trouble_since=timezone.now())
     staff = UserFactory(operator=alpha.operator, email="staff@example.com", role=Role.ADMIN, is_staff=True)
     invited = UserFactory(operator=alpha.operator, email="invited@example.com", role=Role.VIEWER)
     invited.set_unusable_password()
@@ -153,6 +157,7 @@ def build_world() -> World:
     give_option(alpha.operator, 2)
     cc = register(alpha)
     publish(cc, count=3)
+    CongestionCamera.objects.filter(pk=register(troubled).pk).update(enabled=False, trouble="no_answer")
     now = timezone.now().replace(second=0, microsecond=0)
     for quarter, count in enumerate([3, 5, 2, 4]):
         minute = now - timedelta(minutes=15 * (quarter + 1))
@@ -165,6 +170,8 @@ def build_world() -> World:
 
     give_pos_options(alpha.operator)
     transaction = transaction_of(alpha)
+    for number, kind in enumerate(["cancel", "modify", "delete"], start=9002):  # each kind has its badge
+        transaction_of(alpha, provider_id=str(number), kind=kind)
     link_of(alpha, provider=Provider.UBIREGI, contract_id="ubiregi-alpha", terminal_id="7")
     share = share_of(alpha)
     api_token_create(user=alpha.admin, name="Alpha token")
