@@ -106,6 +106,16 @@ def sub_stream_retry_seconds() -> float:
     return float(_setting("RECORDING_SUB_STREAM_RETRY_SECONDS", 300))
 
 
+def onvif_events_seconds() -> float:
+    """The termination time asked for an ONVIF event subscription (renewed at 80 % of what is granted)."""
+    return float(_setting("RECORDING_ONVIF_EVENTS_SECONDS", 60))
+
+
+def onvif_events_retry_seconds() -> float:
+    """After an ONVIF event subscription failed (server-side motion meanwhile), how long before trying again."""
+    return float(_setting("RECORDING_ONVIF_EVENTS_RETRY_SECONDS", 60))
+
+
 def worker_cpu_share() -> float:
     """The share of its cores a recorder may use (its own process tree, measured): it takes cameras while
     under it and gives cameras back, for other workers to take, when over by the hysteresis."""

@@ -47,11 +47,11 @@ from workers.cpu import TreeLoad
 from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
 from workers.hls import HlsStream
 from workers.motion import GopMeter, MotionConfig, MotionDetector
-from workers.probe_camera import TROUBLE_FOR_PROBLEM, probe_camera
+from workers.probe_camera import probe_camera
 from workers.redaction import redact, url_secrets
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
-from . import conf, media_services
+from . import conf, media_services, onvif_motion
 from .media_selectors import camera_by_id, recordable_cameras, recording_settings_for
 from .models import (
     CameraRecording,
@@ -65,6 +65,7 @@ from .models import (
 )
 from .onvif import OnvifError
 from .streams import ingest_url, is_onvif, motion_sub_stream_url
+from .trouble import trouble_for
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ class CameraIngest:
     spool: Path
     server_motion: bool = True
     motion_url: str = ""  # the camera's sub-stream, lighter to watch for motion; "" for none
+    onvif_events: bool = False  # an ONVIF camera / recorder channel: subscribe to its events (onvif_motion)
+    onvif_motion: bool = False  # ... and take its motion from them (server-side only as the fallback)
     segment_time: int = 60
     stall_timeout: float = 10.0
     worker_id: str = ""
@@ -190,9 +193,11 @@ class CameraIngest:
         self.spool.mkdir(parents=True, exist_ok=True)
         self._recover_spool()
         self._spawn(self.segmenter.run, self.stop_event, name=f"rec-{self.camera_id}")
+        if self.onvif_events:  # storage state, and motion with no decoding (recording/onvif_motion.py)
+            self._spawn(onvif_motion.run, self, name=f"onvif-events-{self.camera_id}")
         if self.server_motion:
             self._spawn(self.run_motion, name=f"motion-{self.camera_id}")
-        else:  # the camera's own sensor reports motion: nothing to decode
+        elif not self.onvif_motion:  # the camera's own sensor reports motion: nothing to decode
             self._motion_status(decode=MotionDecode.NONE, stream="", gop_seconds=None, note="")
         return self
 
@@ -273,8 +278,8 @@ class CameraIngest:
                 media_services.trouble_set(camera=camera, state="storage")
                 return
             self.unstored.remove(waiting)
-        if camera.trouble_state == "storage":
-            media_services.trouble_set(camera=camera, state="")
+        if camera.trouble_state == "storage" and not recording_settings_for(camera).device_storage_failed:
+            media_services.trouble_set(camera=camera, state="")  # (an SD card the device reports failed stays)
         media_services.quota_enforce(camera=camera)
         media_services.clips_due(camera=camera)
 
@@ -308,7 +313,7 @@ class CameraIngest:
                 return  # the stop came while probing: what failed was us, not the camera
             logger.info("camera %s: outage (%s); probe: %s", self.camera_id, message, result.message)
             if result.trouble:
-                media_services.trouble_set(camera=camera, state=result.trouble)
+                media_services.trouble_set(camera=camera, state=trouble_for(camera, result.problem))
             elif self.outages >= 3:
                 # The camera answers a probe yet the recording keeps failing: a fault we cannot name.
                 # One blip (a stall the restart cures) is not worth a trouble mail.
@@ -496,13 +501,21 @@ class CameraIngest:
             self.hls = None
 
 
+def motion_from_onvif_events(camera, motion_source: str) -> tuple[bool, bool]:
+    """(subscribe to the camera's ONVIF events, take its motion from them): every ONVIF camera and
+    recorder channel subscribes (its storage state); motion comes from the events with motion source
+    "ONVIF motion events" (an RTSP camera set to it is watched by server-side motion)."""
+    events = is_onvif(camera)
+    return events, events and motion_source == MotionSource.ONVIF
+
+
 def _onvif_failed(camera, exc: OnvifError, *, worker_id: str) -> None:
     message = redact(exc.message, [camera.onvif_password])
     logger.info("camera %s: ONVIF: %s", camera.pk, message)
     IngestLease.objects.filter(camera_id=camera.pk).update(
         state=IngestLease.State.OUTAGE, message=f"ONVIF: {message}"[:300], updated_at=timezone.now()
     )
-    media_services.trouble_set(camera=camera, state=TROUBLE_FOR_PROBLEM[exc.problem])
+    media_services.trouble_set(camera=camera, state=trouble_for(camera, exc.problem))
 
 
 # ----------------------------------------------------------------------------- the worker loop
@@ -655,13 +668,18 @@ class IngestSupervisor:
             self.ingests.pop(camera_id, None)
             return False
         settings_row = recording_settings_for(camera)
-        server_motion = settings_row.motion_source == MotionSource.SERVER
+        onvif_events, onvif_motion = motion_from_onvif_events(camera, settings_row.motion_source)
+        server_motion = settings_row.motion_source == MotionSource.SERVER or (
+            settings_row.motion_source == MotionSource.ONVIF and not onvif_motion
+        )
         self.ingests[camera_id] = self.factory(
             camera_id=camera_id,
             url=url,
             spool=conf.spool_dir() / str(camera_id),
             server_motion=server_motion,
-            motion_url=motion_sub_stream_url(camera) if server_motion else "",
+            motion_url=motion_sub_stream_url(camera) if server_motion or onvif_motion else "",
+            onvif_events=onvif_events,
+            onvif_motion=onvif_motion,
             segment_time=conf.segment_seconds(),
             stall_timeout=conf.stall_seconds(),
             worker_id=self.worker_id,

@@ -116,6 +116,9 @@ class RecordingCondition(TenantModel):
 class MotionSource(models.TextChoices):
     SERVER = "server", _("Server-side motion detection")
     SENSOR = "sensor", _("The camera's own motion sensor")
+    # ONVIF cameras and edge recorder channels: the device's motion events (PullPoint), nothing decoded;
+    # server-side motion while the device has no event service or its subscription fails.
+    ONVIF = "onvif", _("The camera's ONVIF motion events")
 
 
 class MotionDecode(models.TextChoices):
@@ -134,6 +137,7 @@ class MotionStream(models.TextChoices):
 class MotionNote(models.TextChoices):
     LONG_GOP = "long_gop", _("Keyframes too seldom")
     SUB_STREAM_DOWN = "sub_stream_down", _("Sub-stream stopped")
+    EVENTS_DOWN = "events_down", _("ONVIF motion events unavailable")
 
 
 class CameraRecording(TenantModel):
@@ -160,6 +164,9 @@ class CameraRecording(TenantModel):
     motion_gop_seconds = models.FloatField(null=True, blank=True)
     motion_note = models.CharField(max_length=20, blank=True, default="", choices=MotionNote.choices)
     motion_status_at = models.DateTimeField(null=True, blank=True)
+    # The device itself (an edge recorder's or a camera's SD card) reports its storage failed (ONVIF event
+    # tns1:Device/HardwareFailure/StorageFailure): the "storage" trouble stays until it reports it fixed.
+    device_storage_failed = models.BooleanField(default=False)
 
 
 class SegmentKind(models.TextChoices):
@@ -307,3 +314,24 @@ class IngestWorker(models.Model):
 
     class Meta:
         ordering = ["worker_id"]
+
+
+class TroubleRefresh(TenantModel):
+    """ "Refresh trouble info" for a whole building: a task asks each of its cameras in turn; the page and
+    the API show how far it got."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Checking")
+        DONE = "done", _("Done")
+
+    building = models.ForeignKey("buildings.Building", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey("tenants.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    troubles = models.PositiveIntegerField(default=0)  # cameras found in trouble so far
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -15,7 +15,11 @@ Everything the device names is its word, so it goes through the outbound-connect
 (workers/netpolicy.py): the ONVIF host is resolved once and checked, and the client talks to the checked
 address; every XAddr and the snapshot URI must be http(s), and the stream URI rtsp(s), on the device's own
 host or in a network CAMERA_ALLOWED_NETWORKS names; the client follows no HTTP redirect. A violation is
-an OnvifError with Problem.REFUSED that names it: the camera goes into a trouble state.
+an OnvifError with Problem.REFUSED that names it: the camera goes into a trouble state. Every answer is
+bounded before it is parsed (MAX_ANSWER_BYTES: the Content-Length, then what is actually read).
+
+The events side (PullPoint subscriptions for the camera's own motion events) is recording/onvif_events.py,
+on the same guarded camera.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from workers import netpolicy
 from workers.probe_camera import Problem
 from workers.redaction import redact
+
+# The largest SOAP answer parsed: an edge recorder's GetProfiles with dozens of channels is ~200 KB.
+MAX_ANSWER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,9 +145,33 @@ def _guarded_session(device: _Device, timeout):  # noqa: ANN001, ANN202 (aiohttp
         location = params.response.headers.get("Location", "")[:100]
         raise OnvifError(Problem.REFUSED, f"refused: the ONVIF service redirects elsewhere ({location})")
 
+    async def on_end(session, context, params) -> None:  # noqa: ANN001
+        # The headers are in; the body is not read yet. Refuse a declared size over the bound, and read
+        # the rest in chunks that stop at the bound (a chunked answer declares none).
+        response = params.response
+        if (response.content_length or 0) > MAX_ANSWER_BYTES:
+            response.close()
+            raise OnvifError(Problem.GARBAGE, f"the ONVIF answer is larger than {MAX_ANSWER_BYTES} bytes")
+
+        async def bounded_read() -> bytes:
+            if response._body is None:
+                chunks, total = [], 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    total += len(chunk)
+                    if total > MAX_ANSWER_BYTES:
+                        response.close()
+                        raise OnvifError(Problem.GARBAGE, f"the ONVIF answer is larger than {MAX_ANSWER_BYTES} bytes")
+                    chunks.append(chunk)
+                response._body = b"".join(chunks)
+                response.release()
+            return response._body
+
+        response.read = bounded_read
+
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
     trace.on_request_redirect.append(on_redirect)
+    trace.on_request_end.append(on_end)
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False), timeout=timeout, trace_configs=[trace])
 
 
@@ -186,8 +217,8 @@ async def _resolve(
         if not profiles:
             raise OnvifError(Problem.NOT_VIDEO, "the camera has no media profile")
         if profile_index >= len(profiles):
-            raise OnvifError(
-                Problem.NOT_VIDEO,
+            raise OnvifError(  # the channel was removed on the recorder (or never existed)
+                Problem.NOT_FOUND,
                 f"the recorder has no media profile for channel {profile_index + 1} ({len(profiles)} profiles)",
             )
         token = profiles[profile_index].token

@@ -14,6 +14,7 @@ from tenants.models import User
 from .models import CameraRecording, MotionSource, NotificationSetting, NotificationType, RecordingCondition
 from .rules import clean_recipients
 from .selectors import condition_list
+from .streams import is_onvif
 
 
 def _validated(notification_type: str, recipients: list[str]) -> tuple[str, list[str]]:
@@ -141,6 +142,17 @@ def motion_settings_update(
         raise ValidationError({"motion_source": [_("Choose a camera.")]})
     if motion_source not in MotionSource.values:
         raise ValidationError({"motion_source": [_("Choose where motion comes from.")]})
+    if motion_source == MotionSource.ONVIF and not is_onvif(camera):
+        raise ValidationError(
+            {
+                "motion_source": [
+                    _(
+                        "ONVIF motion events need a camera (or an edge recorder's channel) set up over ONVIF: "
+                        "set its stream settings to ONVIF first."
+                    )
+                ]
+            }
+        )
     row, _created = CameraRecording.objects.select_for_update().get_or_create(
         camera=camera, defaults={"operator_id": camera.operator_id}
     )

@@ -2,8 +2,21 @@
 
 The camera is probed with a short deadline (an ONVIF camera is first asked for its stream URI), the
 trouble state follows the answer, and a transition mails the recipients once, exactly as when the worker
-notices it. A probe that finds the camera fine clears only the troubles a probe can see (network,
-unknown): a storage error or a deleted device is a fact on our side that the camera's answer cannot undo.
+notices it. An ONVIF device is also asked whether its storage failed (its SD card; the first answer of an
+event subscription). A probe that finds the camera fine clears the troubles a probe can see (network,
+unknown, and "device deleted or account changed" once the credentials are accepted again); a storage
+error stays unless the device itself reported it and now reports it fixed.
+
+Which trouble a failed check means (``trouble_for``, also used by the ingest workers):
+- the credentials refused (RTSP 401, ONVIF "not authorized") by a camera that worked before (it has
+  recordings, or answered ONVIF once): "device deleted or account changed" (its account was changed or
+  removed); by a camera that never worked: "unknown" (a typing error in the settings);
+- an edge recorder's channel that worked and is now missing (its RTSP path answers 404, or the recorder
+  has no ONVIF media profile for it any more): "device deleted or account changed";
+- otherwise as workers.probe_camera.TROUBLE_FOR_PROBLEM says (network, unknown).
+
+A whole building is refreshed by a task (``building_trouble_refresh``), camera after camera, with its
+progress on a TroubleRefresh row (the page and the API show it).
 """
 
 from __future__ import annotations
@@ -17,11 +30,29 @@ from devices.services import device_set_trouble
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, Problem, probe_camera
 
 from . import media_services
+from .models import CameraRecording, RecordingSegment
 from .onvif import OnvifError
 from .streams import ingest_url, is_onvif
 
 PROBE_TIMEOUT = 5.0
-PROBE_CLEARS = {TroubleState.NETWORK, TroubleState.UNKNOWN}
+PROBE_CLEARS = {TroubleState.NETWORK, TroubleState.UNKNOWN, TroubleState.DELETED}
+
+
+def camera_has_worked(camera: Device) -> bool:
+    """It recorded, or answered ONVIF with its stream, at least once."""
+    return (
+        RecordingSegment.objects.filter(camera_id=camera.pk).exists()
+        or CameraRecording.objects.filter(camera_id=camera.pk, onvif_resolved_at__isnull=False).exists()
+    )
+
+
+def trouble_for(camera: Device, problem: Problem) -> str:
+    """The trouble state a failed check with `problem` means for `camera` (see the module docstring)."""
+    if problem == Problem.AUTH and camera_has_worked(camera):
+        return TroubleState.DELETED
+    if problem == Problem.NOT_FOUND and camera.is_recorder_channel and camera_has_worked(camera):
+        return TroubleState.DELETED
+    return TROUBLE_FOR_PROBLEM[problem]
 
 
 @dataclass(frozen=True)
@@ -66,15 +97,46 @@ def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
             )
         probe = probe_camera(url, timeout=PROBE_TIMEOUT)
         problem, detail = probe.problem, probe.message
+    storage_failed = _device_storage_failed(camera) if problem == Problem.NONE and is_onvif(camera) else None
     camera.refresh_from_db(fields=["trouble_state"])
     if problem != Problem.NONE:
-        media_services.trouble_set(camera=camera, state=TROUBLE_FOR_PROBLEM[problem])
-    elif camera.trouble_state in PROBE_CLEARS:
+        media_services.trouble_set(camera=camera, state=trouble_for(camera, problem))
+    elif storage_failed:
+        media_services.trouble_set(camera=camera, state=TroubleState.STORAGE)
+    elif camera.trouble_state in PROBE_CLEARS or (
+        camera.trouble_state == TroubleState.STORAGE and storage_failed is False and _storage_was_the_devices(camera)
+    ):
         media_services.trouble_set(camera=camera, state="")
     else:
         device_set_trouble(device=camera, state=camera.trouble_state)  # unchanged; stamps the check time
+    if storage_failed is not None:
+        CameraRecording.objects.filter(camera_id=camera.pk).update(device_storage_failed=storage_failed)
     camera.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])
     message = problem_message(problem)
+    if storage_failed:
+        message = _("The camera sends video, but it reports that its storage (SD card) failed.")
     if problem == Problem.REFUSED:  # name the reason (English, from the policy; no secret: it is redacted)
         message = f"{message} ({detail})"
     return TroubleCheck(True, problem, message)
+
+
+def _device_storage_failed(camera: Device) -> bool | None:
+    """The ONVIF device's word on its storage now; None when it does not say or cannot be asked."""
+    from .onvif_events import storage_state
+    from .onvif_motion import subscription_for
+
+    subscription = subscription_for(camera, seconds=10)
+    if subscription is None:
+        return None
+    subscription.timeout = PROBE_TIMEOUT
+    try:
+        return storage_state(**{f: getattr(subscription, f) for f in _SUBSCRIPTION_FIELDS})
+    except OnvifError:  # no event service, or it failed: the stream answered, which is what counts here
+        return None
+
+
+_SUBSCRIPTION_FIELDS = ("host", "port", "user", "password", "profile_index", "channel", "timeout", "seconds")
+
+
+def _storage_was_the_devices(camera: Device) -> bool:
+    return CameraRecording.objects.filter(camera_id=camera.pk, device_storage_failed=True).exists()

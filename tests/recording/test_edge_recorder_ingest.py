@@ -90,7 +90,7 @@ def test_over_onvif_channel_n_is_the_recorders_nth_media_profile(alpha, channels
         third = channel_add(user=alpha.admin, recorder=recorder, channel=3, name="Channel 3")
         with pytest.raises(OnvifError) as caught:
             ingest_url(Device.objects.get(pk=third.pk), refresh=True)
-        assert caught.value.problem == Problem.NOT_VIDEO
+        assert caught.value.problem == Problem.NOT_FOUND
         assert "no media profile for channel 3" in caught.value.message
     finally:
         onvif.stop()

@@ -1,0 +1,166 @@
+"""Motion from the camera's own sensor over ONVIF (issue 16 point 7): the recorder subscribes to the
+camera's events (PullPoint, through onvif-zeep-async) on the simulated ONVIF device, a motion message
+makes an event clip with nothing decoded on the server, the subscription is renewed, and server-side
+motion takes over while the device's events are unavailable (and stops when they are back)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+import pytest
+
+from demo.onvif_sim import OnvifDevice
+from demo.rtsp_sim import SimCamera
+from devices.models import StreamSource
+from recording.models import CameraRecording, EventClip, MotionDecode, MotionEvent, MotionNote, MotionSource
+from recording.onvif_events import Subscription
+from tests.recording.media import VTEST, Running, media_settings, segments, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sim(tmp_path):
+    camera = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log")
+    camera.start()
+    yield camera
+    camera.kill()
+
+
+@pytest.fixture
+def device(sim):
+    onvif = OnvifDevice(sim, username="admin", password="s3cret").start()
+    yield onvif
+    onvif.stop()
+
+
+def _onvif(camera, device: OnvifDevice, motion: str = MotionSource.ONVIF) -> None:
+    camera.stream_source = StreamSource.ONVIF
+    camera.onvif_host, camera.onvif_port = "127.0.0.1", device.port
+    camera.onvif_user, camera.onvif_password = "admin", "s3cret"
+    camera.save()
+    CameraRecording.objects.update_or_create(
+        camera=camera, defaults={"operator_id": camera.operator_id, "motion_source": motion}
+    )
+
+
+def _row(camera) -> CameraRecording:
+    return CameraRecording.objects.get(camera=camera)
+
+
+def _decoders() -> list[list[str]]:
+    """The ffmpeg children of this process that decode frames for server-side motion (raw video out)."""
+    found = []
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            cmd = child.cmdline()
+        except psutil.Error:
+            continue
+        if cmd and "ffmpeg" in os.path.basename(cmd[0]) and "rawvideo" in cmd:
+            found.append(cmd)
+    return found
+
+
+def test_the_client_subscribes_pulls_renews_and_unsubscribes(device):
+    device.max_subscription_seconds = 2  # renewed at 80 % of what the device grants
+    with Subscription(host="127.0.0.1", port=device.port, user="admin", password="s3cret", seconds=30) as sub:
+        first = sub.pull(wait=1)
+        assert {(e.kind, e.active, e.initialized) for e in first} == {("motion", False, True), ("storage", False, True)}
+        device.raise_motion(True, topic="alarm")
+        assert [(e.kind, e.active) for e in sub.pull(wait=2)] == [("motion", True)]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # past the first termination time: alive only if renewed
+            sub.pull(wait=0.5)
+        device.raise_motion(False)
+        assert [(e.kind, e.active) for e in sub.pull(wait=2)] == [("motion", False)]
+        assert sub.renewals >= 2 and device.renewals == sub.renewals and device.subscriptions == 1
+    assert device.unsubscribed == 1 and device.live_subscriptions() == 0
+
+
+def test_a_motion_event_from_the_camera_makes_an_event_clip_with_nothing_decoded_on_the_server(
+    alpha, device, settings, tmp_path
+):
+    media_settings(settings, tmp_path)
+    _onvif(alpha.camera, device)
+    worker = Running("w1")
+    try:
+        supervisor = worker.tick()
+        ingest = supervisor.ingests[alpha.camera.pk]
+        assert wait_for(lambda: device.live_subscriptions() == 1, timeout=20)
+        assert wait_for(lambda: len(segments(alpha.camera)) >= 2, timeout=25)
+        device.raise_motion(True)
+        time.sleep(1.5)
+        device.raise_motion(False)
+        assert wait_for(lambda: MotionEvent.objects.filter(camera=alpha.camera).exists(), timeout=15)
+        event = MotionEvent.objects.get(camera=alpha.camera)
+        assert event.source == MotionEvent.Source.SENSOR and event.triggered_by_id == alpha.camera.pk
+        assert 1.0 <= (event.ended_at - event.at).total_seconds() <= 4.0
+        # No server-side motion for this camera: no motion thread, no decoding ffmpeg.
+        names = [thread.name for thread in ingest.threads]
+        assert f"onvif-events-{alpha.camera.pk}" in names and f"motion-{alpha.camera.pk}" not in names
+        assert _decoders() == []
+        assert _row(alpha.camera).motion_decode == MotionDecode.NONE
+        assert wait_for(lambda: EventClip.objects.filter(camera=alpha.camera).exists(), timeout=40)
+    finally:
+        worker.close()
+    assert device.unsubscribed >= 1  # a clean stop ends the subscription on the device too
+
+
+def test_the_recorder_renews_its_subscription(alpha, device, settings, tmp_path):
+    media_settings(settings, tmp_path)
+    settings.RECORDING_ONVIF_EVENTS_SECONDS = 2
+    _onvif(alpha.camera, device)
+    worker = Running("w1")
+    try:
+        worker.tick()
+        assert wait_for(lambda: device.renewals >= 3, timeout=25)
+        assert device.subscriptions == 1  # the same one, renewed (not a new one each time it expired)
+        device.raise_motion(True)
+        time.sleep(1)
+        device.raise_motion(False)
+        assert wait_for(lambda: MotionEvent.objects.filter(camera=alpha.camera).exists(), timeout=15)
+    finally:
+        worker.close()
+
+
+def test_without_events_server_side_motion_takes_over_and_stops_when_they_are_back(alpha, device, settings, tmp_path):
+    media_settings(settings, tmp_path)
+    settings.RECORDING_ONVIF_EVENTS_RETRY_SECONDS = 1
+    _onvif(alpha.camera, device)
+    worker = Running("w1")
+    try:
+        worker.tick()
+        assert wait_for(lambda: device.live_subscriptions() == 1, timeout=20)
+        assert _decoders() == []
+        device.events = False  # the event responder is gone (the stream goes on)
+        device.stop_subscriptions()
+        assert wait_for(
+            lambda: _row(alpha.camera).motion_note == MotionNote.EVENTS_DOWN
+            and _row(alpha.camera).motion_decode == MotionDecode.KEYFRAMES,
+            timeout=60,
+        )
+        assert wait_for(lambda: len(_decoders()) == 1, timeout=30)  # server-side motion, keyframes only
+        assert "nokey" in _decoders()[0]
+        device.events = True
+        assert wait_for(lambda: device.live_subscriptions() == 1, timeout=20)
+        assert wait_for(lambda: _decoders() == [], timeout=25)  # server-side motion stopped again
+        assert wait_for(lambda: _row(alpha.camera).motion_note == "", timeout=10)
+        assert _row(alpha.camera).motion_decode == MotionDecode.NONE
+        assert wait_for(lambda: len(segments(alpha.camera)) >= 2, timeout=25)  # recording never stopped
+    finally:
+        worker.close()
+
+
+def test_a_camera_without_an_event_service_is_watched_by_server_side_motion(alpha, device, settings, tmp_path):
+    media_settings(settings, tmp_path)
+    device.events = False
+    _onvif(alpha.camera, device)
+    worker = Running("w1")
+    try:
+        worker.tick()
+        assert wait_for(lambda: _row(alpha.camera).motion_note == MotionNote.EVENTS_DOWN, timeout=20)
+        assert wait_for(lambda: len(_decoders()) == 1, timeout=15)
+    finally:
+        worker.close()
