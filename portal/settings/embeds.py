@@ -22,3 +22,8 @@ EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = env_int(
 # get the "rate limited" image (429) and are not counted; 0 = no ceiling.
 EMBED_KEY_CALLS_PER_MINUTE = env_int("EMBED_KEY_CALLS_PER_MINUTE", 120, minimum=0, maximum=1_000_000)
 EMBED_KEY_BURST = env_int("EMBED_KEY_BURST", 240, minimum=0, maximum=1_000_000)
+
+# How old a camera's latest analysis may be and still count as current, in minutes: older, a public
+# embed shows "no current data" (no count, no status) and a group's count and alerts leave the camera
+# out (congestion.selectors.stale_after). Analysis runs every minute, so 5 allows a few missed minutes.
+CONGESTION_STALE_MINUTES = env_int("CONGESTION_STALE_MINUTES", 5, minimum=1, maximum=1440)
