@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from buildings.serializers import OperatorScopedPKField
 from devices.selectors import camera_list
+from portal.ids import parse_id
 
 from . import services
 from .models import Interface, PosLink, PosTransaction, Provider, TransactionKind
@@ -192,7 +193,8 @@ class PosTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         params = self.request.query_params
         camera = params.get("camera")
-        if camera is not None and not camera.isdigit():
+        camera_id = parse_id(camera)
+        if camera and camera_id is None:
             raise ApiValidationError({"camera": [_("Enter the id as a number.")]})
         kind = params.get("kind")
         if kind and kind not in TransactionKind.values:
@@ -200,12 +202,15 @@ class PosTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         times = {}
         for name in ("since", "until"):
             if params.get(name):
-                times[name] = parse_datetime(params[name])
+                try:
+                    times[name] = parse_datetime(params[name])
+                except ValueError:  # well formed but no such time, e.g. month 13
+                    times[name] = None
                 if times[name] is None:
                     raise ApiValidationError({name: [_("Enter an ISO 8601 time.")]})
         rows = transaction_list(operator=self.request.operator, kind=kind, q=params.get("q"), **times)
         # Filtering by id inside the operator's own rows: another operator's camera id gives nothing.
-        return rows.filter(camera_id=int(camera)) if camera else rows
+        return rows.filter(camera_id=camera_id) if camera_id is not None else rows
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
