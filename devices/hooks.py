@@ -9,7 +9,10 @@ their part over from their AppConfig.ready(), which Django runs before any reque
 - the probe behind "refresh trouble info" (`set_trouble_probe`): recording's check of the camera's
   stream (recording/trouble.py); its answer has `message`, `checked` and `problem`;
 - what the page of an own camera shows beside its settings (`register_camera_context`): recording's
-  recording conditions.
+  recording conditions;
+- a check before remote maintenance of a device (`register_maintenance_check`): licensing refuses the
+  trouble refresh, exchange and stream settings of a camera whose license expired or is missing
+  (docs/product.md §7.8); a check returns the reason to show, "" when allowed.
 Devices alone is consistent: no check, no probe, nothing added.
 """
 
@@ -18,6 +21,7 @@ from collections.abc import Callable
 _camera_checks: list[Callable[..., None]] = []
 _camera_contexts: list[Callable[..., dict]] = []
 _trouble_probe: list[Callable] = []
+_maintenance_checks: list[Callable[..., str]] = []
 
 
 def register_camera_check(check: Callable[..., None]) -> None:
@@ -52,3 +56,25 @@ def camera_context(*, operator, camera) -> dict:
     for provider in _camera_contexts:
         context.update(provider(operator=operator, camera=camera))
     return context
+
+
+def register_maintenance_check(check: Callable[..., str]) -> None:
+    """`check(device=…)` returns why remote maintenance of `device` is refused ("" when allowed)."""
+    if check not in _maintenance_checks:
+        _maintenance_checks.append(check)
+
+
+def maintenance_refusal(*, device) -> str:
+    """Why trouble refresh, exchange and stream settings of `device` are refused now ("" when allowed)."""
+    for check in _maintenance_checks:
+        if reason := check(device=device):
+            return reason
+    return ""
+
+
+def maintenance_require(*, device) -> None:
+    """Raise ValidationError (a non-field error, code "maintenance_stopped") with the reason when refused."""
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+    if reason := maintenance_refusal(device=device):
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(reason, code="maintenance_stopped")})

@@ -212,6 +212,7 @@ def device_rename_check(*, name: str) -> str:
 def device_exchange(*, user: User, device: Device, new_mac: str) -> Device:
     """Replace a broken camera: new MAC, same id, room, name, settings and history."""
     require_admin(user)
+    hooks.maintenance_require(device=device)
     new_mac = device_exchange_check(device=device, new_mac=new_mac)
     device = Device.objects.select_for_update().get(pk=device.pk)
     old_mac = device.mac or ""
@@ -255,6 +256,7 @@ def device_set_stream(
     require_admin(user)
     if device.kind == DeviceKind.SENSOR:
         raise ValidationError({"source": _("Only a camera has stream settings.")}, code="not_camera")
+    hooks.maintenance_require(device=device)
     errors: dict[str, str] = {}
     onvif_user = (onvif_user or "").strip()
     if source == StreamSource.RTSP:
@@ -305,7 +307,9 @@ def device_set_stream(
 
 def device_trouble_refresh(*, device: Device) -> Device:
     """ "Refresh trouble info": re-reads the stored state. The device workers keep it current; when they
-    can be asked on demand, the request goes here."""
+    can be asked on demand, the request goes here. Refused (ValidationError) while the license stops
+    remote maintenance."""
+    hooks.maintenance_require(device=device)
     device.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])
     return device
 

@@ -77,7 +77,11 @@ def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
     device = access_device(operator=request.operator, user=request.user, pk=device_id)
     if device.operator_id != request.operator.pk:
         raise Http404
-    device_trouble_refresh(device=device)
+    try:
+        device_trouble_refresh(device=device)
+    except ValidationError as exc:  # the license stops remote maintenance
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_device_url(device))
     check = hooks.trouble_probe(camera=device)  # recording's stream check (devices/hooks.py)
     messages.success(request, _("The trouble information was refreshed."))
     if check is not None and check.message:
@@ -233,7 +237,9 @@ def device_exchange_view(request: HttpRequest, device_id: int) -> HttpResponse:
                 stage = "confirm"
     else:
         form = DeviceExchangeForm(device=device)
-    return render(request, "devices/exchange.html", {"device": device, "form": form, "stage": stage})
+    context = {"device": device, "form": form, "stage": stage}
+    context["maintenance_refusal"] = hooks.maintenance_refusal(device=device)
+    return render(request, "devices/exchange.html", context)
 
 
 @login_required
@@ -273,7 +279,8 @@ def device_stream_view(request: HttpRequest, device_id: int) -> HttpResponse:
                 "onvif_user": device.onvif_user,
             }
         )
-    return render(request, "devices/stream.html", {"device": device, "form": form})
+    context = {"device": device, "form": form, "maintenance_refusal": hooks.maintenance_refusal(device=device)}
+    return render(request, "devices/stream.html", context)
 
 
 # --- pages under /buildings/ in the `buildings:` namespace (devices/building_urls.py) --------------

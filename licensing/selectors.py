@@ -181,6 +181,34 @@ def camera_is_licensed(device: Device, at: datetime | None = None) -> bool:
     return camera_active_license(device, at) is not None
 
 
+def maintenance_refusal(*, device: Device, at: datetime | None = None) -> str:
+    """Why remote maintenance (trouble refresh, exchange, stream settings) of `device` stops: its camera's
+    license expired or is missing (docs/product.md §7.8). A sensor follows its camera, an edge recorder
+    stops when none of its channels is licensed. An operator without any license is left alone."""
+    camera = device.parent if device.kind == DeviceKind.SENSOR and device.parent_id else device
+    if camera.kind == DeviceKind.RECORDER:
+        channels = list(camera.children.filter(kind=DeviceKind.CAMERA))
+        states = {camera_license_state(channel, at) for channel in channels}
+        if not channels or "active" in states:
+            return ""
+        state = "expired" if "expired" in states else "unlicensed"
+    elif camera.kind == DeviceKind.CAMERA:
+        state = camera_license_state(camera, at)
+    else:
+        return ""
+    if state == "expired":
+        return _(
+            "The camera's license has expired: remote maintenance (trouble refresh, exchange, stream "
+            "settings) is stopped. Assign a license to resume."
+        )
+    if state == "unlicensed" and customer_has_licenses(customer=camera.operator):
+        return _(
+            "The camera has no license: remote maintenance (trouble refresh, exchange, stream settings) "
+            "is stopped. Assign a license to resume."
+        )
+    return ""
+
+
 def camera_license_states(*, operator: Operator, at: datetime | None = None) -> dict[int, str]:
     """{camera id: state} for every camera of `operator`, in two queries (for lists)."""
     day = today(at)
@@ -296,6 +324,12 @@ def cameras_without_license(*, customer: Operator, at: datetime | None = None) -
 
 def customer_has_licenses(*, customer: Operator) -> bool:
     return License.objects.filter(customer=customer).exists()
+
+
+def holds_licenses(operator_ref: str = "operator") -> Exists:
+    """For annotations: whether the operator at `operator_ref` (an OuterRef path) holds any license,
+    as `customer_has_licenses` decides it for one."""
+    return Exists(License.objects.filter(customer=OuterRef(operator_ref)))
 
 
 def expired_unprocessed(*, at: datetime | None = None) -> QuerySet[License]:

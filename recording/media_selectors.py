@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind, StreamSource
 from devices.selectors import camera_list
-from licensing.selectors import camera_license_state, with_license_state
+from licensing.selectors import camera_license_state, customer_has_licenses, holds_licenses, with_license_state
 from tenants.access import get_visible_or_404
 from tenants.models import Operator, User
 from workers.retention import StoredSegment, bitrate_bps, days_quota_holds
@@ -33,15 +34,38 @@ from .models import (
 
 # ----------------------------------------------------------------------------- license and stream
 
+LICENSE_EXPIRED = "license_expired"
+LICENSE_MISSING = "license_missing"
+
 
 def media_blocked_reason(camera: Device) -> str:
     """Why `camera` may not record, stream live, play back or notify right now ("" when it may).
 
-    An *expired* license stops all remote media (docs/product.md §7.8). A camera that never had a license is
-    left alone here: registration already requires one, and licensing owns that rule.
+    An *expired* license stops all remote media (docs/product.md §7.8), and so does *no license*: a
+    camera whose license was moved to another camera, of an operator that holds licenses, stops exactly
+    the same way ("license_missing"). An operator without any license at all (never a customer of a
+    partner) is left alone: registration already requires one, and licensing owns that rule.
     """
-    if camera_license_state(camera) == "expired":
-        return "license_expired"
+    state = camera_license_state(camera)
+    if state == "expired":
+        return LICENSE_EXPIRED
+    if state == "unlicensed" and customer_has_licenses(customer=camera.operator):
+        return LICENSE_MISSING
+    return ""
+
+
+def media_blocked_message(reason: str) -> str:
+    """What a page, an API error or a mail says about a camera stopped for `reason`."""
+    if reason == LICENSE_MISSING:
+        return _(
+            "The camera has no license (it was moved to another camera): recording, live view, playback and "
+            "notifications are stopped. Assign a license to resume."
+        )
+    if reason == LICENSE_EXPIRED:
+        return _(
+            "The camera's license has expired: recording, live view, playback and notifications are stopped. "
+            "Assign a license to resume."
+        )
     return ""
 
 
@@ -195,6 +219,12 @@ def lease_for(camera: Device) -> IngestLease | None:
 # ----------------------------------------------------------------------------- system-side
 
 
+def cameras_by_id(camera_ids: list[int]) -> dict[int, Device]:
+    """System-side: the cameras a worker records, with their edge recorders, in one query."""
+    cameras = Device.objects.select_related("parent").filter(pk__in=camera_ids, kind=DeviceKind.CAMERA)
+    return {camera.pk: camera for camera in cameras}
+
+
 def camera_by_id(camera_id: int) -> Device | None:
     """System-side: a camera by id (workers and tasks act for no user); None when gone."""
     return (
@@ -256,6 +286,49 @@ def camera_list_with_media_state(cameras: QuerySet[Device]) -> QuerySet[Device]:
     return with_license_state(cameras).annotate(
         thumbnail_at=Subquery(thumbnail_at[:1]),
         media_blocked=Case(
-            When(license_state="expired", then=Value("license_expired")), default=Value(""), output_field=CharField()
+            When(license_state="expired", then=Value(LICENSE_EXPIRED)),
+            When(
+                Q(license_state="unlicensed") & holds_licenses("operator"),
+                then=Value(LICENSE_MISSING),
+            ),
+            default=Value(""),
+            output_field=CharField(),
         ),
     )
+
+
+# ----------------------------------------------------------------------------- what a deletion takes
+
+
+def media_delete_summary(*, building=None, room=None, device=None) -> dict:
+    """The recorded media stored for the cameras that deleting `building`, `room` or `device` takes with
+    it (docs/product.md §2.3): a building its rooms' cameras, a room its cameras, a recorder its channels.
+    Counts of recordings, clips and exports (of every user), their bytes together, and the oldest start."""
+    cameras = Device.objects.filter(kind=DeviceKind.CAMERA)
+    if building is not None:
+        cameras = cameras.filter(room__building=building)
+    elif room is not None:
+        cameras = cameras.filter(room=room)
+    elif device is not None:
+        cameras = cameras.filter(Q(pk=device.pk) | Q(parent=device))
+    else:
+        cameras = cameras.none()
+    ids = cameras.values("pk")
+    figures = {}
+    for key, model, start in (
+        ("recordings", RecordingSegment, "start"),
+        ("clips", EventClip, "start"),
+        ("exports", Export, "start"),
+    ):
+        rows = model.objects.filter(camera__in=ids)
+        figures[key] = rows.aggregate(n=Count("pk"), size=Sum("size"), oldest=Min(start))
+    oldest = [f["oldest"] for f in figures.values() if f["oldest"] is not None]
+    size = sum(f["size"] or 0 for f in figures.values())
+    return {
+        "recordings": figures["recordings"]["n"],
+        "clips": figures["clips"]["n"],
+        "exports": figures["exports"]["n"],
+        "bytes": size,
+        "gb": size / 10**9,  # decimal GB, as the quota (128 GB) is counted
+        "oldest": min(oldest) if oldest else None,
+    }

@@ -36,6 +36,7 @@ from workers.segmenter import ClipError, Segment, make_clip, probe
 from . import conf, tasks
 from .media_selectors import (
     camera_bitrate,
+    media_blocked_message,
     media_blocked_reason,
     quota_for,
     segments_for_clip,
@@ -354,8 +355,8 @@ def export_create(*, user: User, camera: Device, start: datetime, end: datetime)
         errors["end"] = [_("The end must be after the start.")]
     elif end - start > timedelta(minutes=conf.export_max_minutes()):
         errors["end"] = [_("Export at most %(minutes)d minutes at a time.") % {"minutes": conf.export_max_minutes()}]
-    if media_blocked_reason(camera):
-        errors["__all__"] = [_("The camera's license has expired: recordings cannot be downloaded.")]
+    if reason := media_blocked_reason(camera):
+        errors["__all__"] = [media_blocked_message(reason)]
     if not errors and not segments_for_clip(camera=camera, start=start, end=end):
         errors["start"] = [_("Nothing was recorded in this span.")]
     if errors:

@@ -49,6 +49,7 @@ from .media_selectors import (
     device_for_motion,
     export_list,
     ingest_overview,
+    media_blocked_message,
     media_blocked_reason,
     motion_list,
     recording_days,
@@ -315,8 +316,8 @@ def _camera_for_media(request: HttpRequest, camera_id: int):
 
 
 def _require_media(camera) -> None:
-    if media_blocked_reason(camera):
-        raise PermissionDenied(_("The camera's license has expired: live view and playback are stopped."))
+    if reason := media_blocked_reason(camera):
+        raise PermissionDenied(media_blocked_message(reason))
 
 
 def _stored_file_response(request: HttpRequest, name: str, content_type: str, download: str = "") -> HttpResponse:

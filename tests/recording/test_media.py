@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
@@ -316,6 +317,46 @@ def test_a_playlist_request_asks_the_worker_for_live_even_before_the_playlist_ex
     client_for(alpha.viewer).get(url.replace("index.m3u8", "seg000001.ts"))
     lease.refresh_from_db()
     assert lease.live_requested_at is None
+
+
+def test_a_camera_whose_license_was_moved_away_stops_like_an_expired_one(alpha, recorded, alpha_media, settings):
+    """No license at all (moved to another camera) blocks recording, live view, playback, export and
+    notifications exactly as an expired one does, and every page says why (docs/product.md §7.8)."""
+    from licensing.services import license_move
+    from recording.ingest import ingest_sync
+    from recording.media_selectors import media_blocked_reason
+    from recording.tasks import notify_motion, notify_trouble_state
+    from tests.factories import CameraFactory, RoomFactory
+
+    clip, _export = alpha_media
+    [lic] = give_camera_licenses(alpha.operator)
+    alpha.camera.rtsp_url, alpha.camera.stream_source = "rtsp://127.0.0.1:1/none", "rtsp"
+    alpha.camera.save(update_fields=["rtsp_url", "stream_source"])
+    ingest_sync()
+    assert IngestLease.objects.get(camera=alpha.camera).enabled
+    other = CameraFactory(room=RoomFactory(building=alpha.building), name="Other cam")
+    license_move(operator=alpha.operator, actor=alpha.admin, lic=lic, device=other)
+
+    assert media_blocked_reason(alpha.camera) == "license_missing"
+    ingest_sync()
+    held = IngestLease.objects.get(camera=alpha.camera)
+    assert not held.enabled and held.disabled_reason == "license_missing"
+    client = client_for(alpha.admin)
+    for name, kwargs in (("segment_file", {"segment_id": recorded[0].pk}), ("clip_file", {"clip_id": clip.pk})):
+        assert client.get(reverse(f"recording:{name}", kwargs=kwargs)).status_code == 403
+    page = client.get(reverse("recording:live", kwargs={"camera_id": alpha.camera.pk}))
+    assert b"has no license" in page.content and b"hls.min.js" not in page.content
+    player = client.get(reverse("recording:player", kwargs={"camera_id": alpha.camera.pk}))
+    assert b"has no license" in player.content and "player_data" not in player.context
+    home = client.get("/")
+    assert b"No license: live view and recording stopped" in home.content
+    assert media_services.motion_record(trigger=alpha.sensor, at=BASE, ended_at=BASE, source="sensor") == []
+    assert notify_motion(alpha.camera.pk, BASE.isoformat()) == 0
+    assert notify_trouble_state(alpha.camera.pk) == 0
+    with pytest.raises(ValidationError, match="has no license"):
+        media_services.export_create(
+            user=alpha.admin, camera=alpha.camera, start=BASE, end=BASE + timedelta(seconds=10)
+        )
 
 
 def test_an_expired_license_stops_playback_live_view_and_notifications(alpha, recorded, alpha_media, settings):
