@@ -4,8 +4,12 @@ Every role reads; admins write (tenants.permissions). Objects come through conge
 another operator's camera, group or hours line in the URL is a 404.
 """
 
+from datetime import date
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -26,7 +30,9 @@ class CongestionCameraSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=Mode.choices)
     level = serializers.IntegerField(min_value=1, max_value=5)
     background_pattern = serializers.ChoiceField(choices=BackgroundPattern.choices)
-    hours_enabled = serializers.BooleanField(read_only=True)
+    hours_enabled = serializers.BooleanField(
+        required=False, help_text="Business hours on (outside them no analysis runs) or off (analysis all day)."
+    )
     trouble = serializers.CharField(read_only=True)
 
 
@@ -78,6 +84,16 @@ class GroupSerializer(serializers.Serializer):
     cameras = serializers.ListField(child=serializers.IntegerField(), max_length=1000)
     default_camera = serializers.IntegerField()
     count = serializers.IntegerField(read_only=True)
+    embed_key = serializers.CharField(read_only=True)
+
+
+class AlertSenderSerializer(serializers.Serializer):
+    from_email = serializers.CharField(
+        max_length=254,
+        allow_blank=True,
+        help_text="The operator's own sender address of alert mails; empty: the portal's DEFAULT_FROM_EMAIL.",
+    )
+    effective_from_email = serializers.CharField(read_only=True)
 
 
 def _camera(request, congestion_camera_id, write=False):
@@ -129,7 +145,16 @@ class CongestionCameraView(GenericAPIView):
             f: body.validated_data.get(f, getattr(cc, f))
             for f in ("display_name", "mode", "level", "background_pattern", "enabled")
         }
-        cc = _save(lambda: services.camera_update(user=request.user, congestion_camera=cc, **data))
+        hours_enabled = body.validated_data.get("hours_enabled")
+
+        @transaction.atomic
+        def update():
+            updated = services.camera_update(user=request.user, congestion_camera=cc, **data)
+            if hours_enabled is not None:
+                services.hours_enabled_set(user=request.user, congestion_camera=updated, enabled=hours_enabled)
+            return updated
+
+        cc = _save(update)
         return Response(CongestionCameraSerializer(cc).data)
 
     def delete(self, request, congestion_camera_id):
@@ -218,11 +243,93 @@ class HoursRuleView(GenericAPIView):
         )
         return Response(HoursRuleSerializer(rule).data)
 
+    def put(self, request, congestion_camera_id, hours_rule_id):
+        """Change the line in place (the same checks as adding it)."""
+        cc = _camera(request, congestion_camera_id, write=True)
+        rule = selectors.access_hours_rule(congestion_camera=cc, user=request.user, pk=hours_rule_id, write=True)
+        body = HoursRuleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rule = _save(lambda: services.hours_rule_update(user=request.user, rule=rule, **body.validated_data))
+        return Response(HoursRuleSerializer(rule).data)
+
     def delete(self, request, congestion_camera_id, hours_rule_id):
         cc = _camera(request, congestion_camera_id, write=True)
         rule = selectors.access_hours_rule(congestion_camera=cc, user=request.user, pk=hours_rule_id, write=True)
         services.hours_rule_delete(user=request.user, rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HoursCalendarSerializer(serializers.Serializer):
+    date = serializers.DateField(source="day")
+    open = serializers.BooleanField()
+    spans = serializers.ListField(child=serializers.ListField(child=serializers.TimeField()))
+    reason = serializers.CharField(help_text="closed, special, base, none (no line that day) or always (no line)")
+    holiday = serializers.BooleanField()
+
+
+def _calendar_days(request, cc) -> list:
+    raw = request.query_params.get("month") or timezone.localdate().strftime("%Y-%m")
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        if not 2000 <= year <= 2100:
+            raise ValueError
+        date(year, month, 1)
+    except ValueError:
+        raise serializers.ValidationError({"month": [_("Enter a month as YYYY-MM.")]}) from None
+    lines = [r.as_line() for r in selectors.hours_rule_list(congestion_camera=cc)] if cc.hours_enabled else []
+    return [d for week in rules.month_calendar(lines, year, month) for d in week if d]
+
+
+class HoursCalendarView(GenericAPIView):
+    """Open and closed business days of one month (?month=YYYY-MM, this month by default)."""
+
+    serializer_class = HoursCalendarSerializer
+
+    @extend_schema(operation_id="v1_congestion_cameras_hours_calendar", responses=HoursCalendarSerializer(many=True))
+    def get(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id)
+        return Response(HoursCalendarSerializer(_calendar_days(request, cc), many=True).data)
+
+
+class GroupHoursSerializer(serializers.Serializer):
+    hours_enabled = serializers.BooleanField(required=False)
+    lines = HoursRuleSerializer(many=True, required=False, help_text="Replace every camera's lines with these.")
+    differing_cameras = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+
+def _group_hours_data(group) -> dict:
+    reference = group.default_camera
+    return {
+        "hours_enabled": reference.hours_enabled,
+        "lines": HoursRuleSerializer(selectors.hours_rule_list(congestion_camera=reference), many=True).data,
+        "differing_cameras": [c.pk for c in selectors.cameras_with_other_hours(group=group)],
+    }
+
+
+class GroupHoursView(GenericAPIView):
+    """The business hours of all of a group's cameras at once: those of its default camera."""
+
+    serializer_class = GroupHoursSerializer
+
+    def get(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        return Response(_group_hours_data(group))
+
+    def put(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+        body = GroupHoursSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lines = body.validated_data.get("lines")
+        _save(
+            lambda: services.group_hours_set(
+                user=request.user,
+                group=group,
+                enabled=body.validated_data.get("hours_enabled"),
+                lines=[dict(line) for line in lines] if lines is not None else None,
+            )
+        )
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        return Response(_group_hours_data(group))
 
 
 def _group_data(group) -> dict:
@@ -232,6 +339,7 @@ def _group_data(group) -> dict:
         "cameras": [c.pk for c in group.cameras.all()],
         "default_camera": group.default_camera_id,
         "count": selectors.group_count(group=group),
+        "embed_key": group.embed_key,
     }
 
 
@@ -294,3 +402,29 @@ class GroupAlertView(GenericAPIView):
     def put(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         return _alert_put(request, group=group)
+
+
+def _sender_data(request) -> dict:
+    return {
+        "from_email": selectors.alert_sender_of(operator=request.operator),
+        "effective_from_email": selectors.alert_from_email(operator_id=request.operator.pk),
+    }
+
+
+class AlertSenderView(GenericAPIView):
+    """The sender address of this operator's congestion alert mails (admins write)."""
+
+    serializer_class = AlertSenderSerializer
+
+    def get(self, request):
+        return Response(AlertSenderSerializer(_sender_data(request)).data)
+
+    def put(self, request):
+        body = AlertSenderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _save(
+            lambda: services.alert_sender_set(
+                user=request.user, operator=request.operator, from_email=body.validated_data["from_email"]
+            )
+        )
+        return Response(AlertSenderSerializer(_sender_data(request)).data)

@@ -59,6 +59,8 @@ class CameraSettingsForm(forms.Form):
         label=_("Detection level (detailed mode)"),
         choices=LEVEL_CHOICES,
         coerce=int,
+        required=False,  # detailed mode only: hidden and ignored for standard and wide-area
+        empty_value=None,
         help_text=_(
             "Level 3 suits most places. Higher levels find more people in the dark or in crowds, "
             "and more false detections."
@@ -198,3 +200,15 @@ class MonthForm(forms.Form):
     def year_month(self) -> tuple[int, int]:
         year, month = self.cleaned_data["month"].split("-")
         return int(year), int(month)
+
+
+class AlertSenderForm(forms.Form):
+    from_email = forms.EmailField(
+        label=_("Sender address of alert mails"),
+        max_length=254,
+        required=False,
+        help_text=_(
+            "Leave it empty to send from the portal's address. Use an address the portal's mail server may "
+            "send as, or the mails may be refused or land in spam."
+        ),
+    )

@@ -81,6 +81,12 @@ class CongestionCamera(TenantModel):
     def __str__(self) -> str:
         return self.display_name
 
+    @property
+    def effective_level(self) -> int:
+        """The detection level analysis uses: the chosen one in detailed mode only (manual 003); standard
+        and wide-area analyse at the default level, whatever level is left over from an earlier mode."""
+        return self.level if self.mode == Mode.DETAILED else DEFAULT_LEVEL
+
 
 class Analysis(TenantModel):
     """One analysed minute. The unique (camera, minute) row is the claim: a second task for the same
@@ -288,3 +294,14 @@ class Prediction(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["congestion_camera", "weekday", "slot"], name="congestion_one_prediction")
         ]
+
+
+class MailSetting(TenantModel):
+    """The operator's own sender address for congestion alert mails; without one (or with it blank) the
+    mails go out from DEFAULT_FROM_EMAIL. One row per operator."""
+
+    from_email = models.EmailField(_("sender address of alert mails"), max_length=254, blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["operator"], name="congestion_one_mail_setting")]

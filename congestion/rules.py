@@ -308,3 +308,52 @@ def offset_seconds(camera_id: int, spread: int = 60) -> int:
 
 def minute_of(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
+
+
+# ----------------------------------------------------------------------------- month calendar
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One business day of the month calendar: open or closed, and why (the line kind that decides)."""
+
+    day: date
+    open: bool
+    spans: tuple[tuple[time, time], ...] = ()
+    reason: str = ""  # "closed" (special closed day), "special", "base", "none" (no line that day), "always"
+    holiday: bool = False
+
+
+def day_plan(lines: Iterable[HoursLine], day: date, *, holiday=is_public_holiday) -> CalendarDay:
+    """Open or closed on business day `day`, by the same priority as `is_open`: special closed day >
+    special hours > base hours. No line at all: open all day."""
+    lines = list(lines)
+    is_hol = holiday(day)
+    if not lines:
+        return CalendarDay(day, True, reason="always", holiday=is_hol)
+    if any(line.kind == "closed" and line.falls_on(day) for line in lines):
+        return CalendarDay(day, False, reason="closed", holiday=is_hol)
+    special = [line for line in lines if line.kind == "special" and line.falls_on(day)]
+    chosen = special or [line for line in lines if line.kind == "base" and line.base_applies(day, is_hol)]
+    spans = tuple(sorted((line.start, line.end) for line in chosen if line.start and line.end))
+    reason = "special" if special else ("base" if chosen else "none")
+    return CalendarDay(day, bool(spans), spans, reason, is_hol)
+
+
+def month_calendar(lines: Iterable[HoursLine], year: int, month: int, *, holiday=is_public_holiday) -> list[list]:
+    """The month as weeks (Monday first) of CalendarDay, None outside the month."""
+    lines = list(lines)
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    weeks: list[list] = []
+    week: list = [None] * first.weekday()
+    day = first
+    while day < following:
+        week.append(day_plan(lines, day, holiday=holiday))
+        if len(week) == 7:
+            weeks.append(week)
+            week = []
+        day += timedelta(days=1)
+    if week:
+        weeks.append(week + [None] * (7 - len(week)))
+    return weeks

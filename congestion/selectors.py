@@ -36,6 +36,7 @@ from .models import (
     CongestionCamera,
     Group,
     HoursRule,
+    MailSetting,
     MonitoringFrame,
     Prediction,
     PublicImage,
@@ -204,6 +205,25 @@ def hours_rule_list(*, congestion_camera: CongestionCamera) -> QuerySet[HoursRul
     return HoursRule.objects.for_operator(congestion_camera.operator_id).filter(congestion_camera=congestion_camera)
 
 
+def hours_signature(*, congestion_camera: CongestionCamera) -> tuple:
+    """The camera's hours switch and lines, comparable between cameras (a group's cameras should match)."""
+    lines = sorted(
+        (r.kind, tuple(r.weekdays), r.holiday, str(r.start), str(r.end), r.repeat, str(r.date), r.nth, r.weekday)
+        for r in hours_rule_list(congestion_camera=congestion_camera)
+    )
+    return (congestion_camera.hours_enabled, tuple(lines))
+
+
+def cameras_with_other_hours(*, group: Group) -> list[CongestionCamera]:
+    """The group's cameras whose business hours differ from its default camera's."""
+    reference = hours_signature(congestion_camera=group.default_camera)
+    return [
+        c
+        for c in group.cameras.all()
+        if c.pk != group.default_camera_id and hours_signature(congestion_camera=c) != reference
+    ]
+
+
 def access_hours_rule(*, congestion_camera: CongestionCamera, user: User, pk, write: bool = False) -> HoursRule:
     """Security guarantee: 404 unless the line belongs to this (already scoped) camera."""
     rule = get_scoped_or_404(
@@ -324,3 +344,18 @@ def group_current(*, group: Group, at: datetime | None = None) -> list[PublicIma
 def group_count(*, group: Group, at: datetime | None = None) -> int:
     """The sum of the latest counts of the group's cameras that are current at `at` (`group_current`)."""
     return sum(p.count for p in group_current(group=group, at=at))
+
+
+# ----------------------------------------------------------------------------- alert mail sender
+
+
+def alert_sender_of(*, operator: Operator) -> str:
+    """The operator's own sender address of alert mails, "" when it has none."""
+    row = MailSetting.objects.for_operator(operator).first()
+    return row.from_email if row else ""
+
+
+def alert_from_email(*, operator_id: int) -> str:
+    """The From of the operator's alert mails: its own address, else DEFAULT_FROM_EMAIL."""
+    own = MailSetting.objects.filter(operator_id=operator_id).values_list("from_email", flat=True).first()
+    return own or settings.DEFAULT_FROM_EMAIL

@@ -10,6 +10,7 @@ from `congestion.services` as before, so callers write `services.camera_add(...)
 from .alerts import (
     ALERT_MAIL_CLAIM_TIMEOUT,
     alert_mail_send,
+    alert_sender_set,
     alert_update,
     alerts_after_analysis,
     clean_recipients,
@@ -42,9 +43,14 @@ from .history import (
     purge_monitoring,
 )
 from .hours import (
+    group_hours_add,
+    group_hours_delete,
+    group_hours_set,
+    group_hours_update,
     hours_enabled_set,
     hours_rule_add,
     hours_rule_delete,
+    hours_rule_update,
 )
 from .images import (
     ALERT_IMAGE_MAX,
@@ -86,6 +92,7 @@ __all__ = [
     "group_delete",
     "clean_recipients",
     "alert_update",
+    "alert_sender_set",
     "ALERT_MAIL_CLAIM_TIMEOUT",
     "alert_mail_send",
     "pending_alert_mail_ids",
@@ -93,6 +100,11 @@ __all__ = [
     "hours_rule_add",
     "hours_rule_delete",
     "hours_enabled_set",
+    "hours_rule_update",
+    "group_hours_set",
+    "group_hours_add",
+    "group_hours_update",
+    "group_hours_delete",
     "default_background",
     "analysis_run",
     "analysis_store",

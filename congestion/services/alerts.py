@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -23,6 +22,7 @@ from ..models import (
     AlertState,
     CongestionCamera,
     Group,
+    MailSetting,
 )
 from .images import (
     TEMPLATE,
@@ -175,12 +175,31 @@ def alert_mail_send(*, alert_mail_id: int, now: datetime | None = None) -> bool:
         return False
     mail = AlertMail.objects.get(pk=alert_mail_id)
     try:
-        send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients)
+        send_mail(mail.subject, mail.body, selectors.alert_from_email(operator_id=mail.operator_id), mail.recipients)
     except OSError:
         AlertMail.objects.filter(pk=alert_mail_id).update(status=AlertMail.Status.PENDING, claimed_at=None)
         raise
     AlertMail.objects.filter(pk=alert_mail_id).update(status=AlertMail.Status.SENT, sent_at=timezone.now())
     return True
+
+
+@transaction.atomic
+def alert_sender_set(*, user: User, operator, from_email: str) -> str:
+    """Set (or, blank, clear) the operator's own sender address of alert mails; admins only. Blank
+    means DEFAULT_FROM_EMAIL. The address must be one the portal's SMTP server may send as."""
+    require_admin(user)
+    from_email = (from_email or "").strip()
+    if from_email:
+        if len(from_email) > 254:
+            raise ValidationError({"from_email": [_("Enter a valid sender address.")]})
+        try:
+            validate_email(from_email)
+        except ValidationError:
+            raise ValidationError({"from_email": [_("Enter a valid sender address.")]}) from None
+    MailSetting.objects.update_or_create(
+        operator=operator, defaults={"from_email": from_email, "updated_at": timezone.now()}
+    )
+    return from_email
 
 
 def pending_alert_mail_ids() -> list[int]:

@@ -105,7 +105,7 @@ def analysis_run(
             background = default_background(jpeg_size(frame_jpeg))
         detector = detector or detector_for_mode(cc.mode)
         # The JPEG itself goes in, so it is decoded no larger than the detector needs (analyse.py).
-        result = analyse_frame(frame_jpeg, detector, background, cc.mode, cc.level)
+        result = analyse_frame(frame_jpeg, detector, background, cc.mode, cc.effective_level)
     except FrameError as exc:
         # One camera's bad picture is that camera's trouble; the worker goes on with the next one.
         log.info("congestion camera %s sent a picture that cannot be analysed: %s", cc.pk, exc)

@@ -79,10 +79,12 @@ def camera_update(
     congestion_camera: CongestionCamera,
     display_name: str,
     mode: str,
-    level: int,
+    level: int | None,
     background_pattern: str,
     enabled: bool,
 ) -> CongestionCamera:
+    """The detection level applies to detailed mode only: for standard and wide-area a submitted level
+    is ignored and the stored one is kept (it returns when the camera goes back to detailed)."""
     require_admin(user)
     errors = {}
     display_name = display_name.strip()
@@ -90,7 +92,9 @@ def camera_update(
         errors["display_name"] = [_("Enter a camera name of 1 to 64 characters.")]
     if mode not in Mode.values:
         errors["mode"] = [_("Choose an AI mode.")]
-    if level not in LEVELS:
+    if mode != Mode.DETAILED:
+        level = congestion_camera.level
+    elif level not in LEVELS:
         errors["level"] = [_("The detection level must be 1 to 5.")]
     if background_pattern not in BackgroundPattern.values:
         errors["background_pattern"] = [_("Choose a background pattern.")]

@@ -10,6 +10,7 @@ using `congestion.views.<name>`.
 """
 
 from .alerts import (
+    alert_sender_view,
     camera_alerts_view,
     group_alerts_view,
 )
@@ -50,7 +51,11 @@ from .history import (
 from .hours import (
     camera_hours_view,
     camera_offhours_image_view,
+    group_hours_rule_delete_view,
+    group_hours_rule_edit_view,
+    group_hours_view,
     hours_rule_delete_view,
+    hours_rule_edit_view,
 )
 
 __all__ = [
@@ -70,8 +75,13 @@ __all__ = [
     "camera_remove_view",
     "camera_alerts_view",
     "group_alerts_view",
+    "alert_sender_view",
     "camera_hours_view",
     "hours_rule_delete_view",
+    "hours_rule_edit_view",
+    "group_hours_view",
+    "group_hours_rule_edit_view",
+    "group_hours_rule_delete_view",
     "camera_offhours_image_view",
     "camera_prediction_view",
     "group_prediction_view",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,10 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.web import GET_POST
+from tenants.access import require_admin
 
 from .. import selectors, services
 from ..forms import (
     AlertForm,
+    AlertSenderForm,
 )
 from ..models import CongestionCamera, Group
 from .common import (
@@ -71,3 +74,25 @@ def camera_alerts_view(request: HttpRequest, congestion_camera_id: int) -> HttpR
 def group_alerts_view(request: HttpRequest, group_id: int) -> HttpResponse:
     group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
     return _alert_page(request, group=group)
+
+
+@login_required
+@GET_POST
+def alert_sender_view(request: HttpRequest) -> HttpResponse:
+    """The operator's own sender address of alert mails (admins); empty: DEFAULT_FROM_EMAIL."""
+    require_admin(request.user)
+    current = selectors.alert_sender_of(operator=request.operator)
+    form = AlertSenderForm(request.POST or None, initial={"from_email": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alert_sender_set(
+                user=request.user, operator=request.operator, from_email=form.cleaned_data["from_email"]
+            )
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                form.add_error("from_email", errors)
+        else:
+            messages.success(request, _("The sender address of alert mails was saved."))
+            return redirect("congestion:alert_sender")
+    context = {"form": form, "current": current, "default_from": settings.DEFAULT_FROM_EMAIL}
+    return _render(request, "congestion/alert_sender.html", context, status=400 if form.errors else 200)

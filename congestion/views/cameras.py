@@ -20,6 +20,7 @@ from ..forms import (
     CameraAddForm,
     CameraSettingsForm,
 )
+from ..models import Mode
 from .common import (
     PAGE_SIZE,
     _jpeg,
@@ -105,8 +106,19 @@ def camera_settings_view(request: HttpRequest, congestion_camera_id: int) -> Htt
         else:
             messages.success(request, _("The settings of %(name)s were saved.") % {"name": cc.display_name})
             return redirect("congestion:camera_settings", congestion_camera_id=cc.pk)
-    context = {"cc": cc, "form": form, "background_form": BackgroundForm(initial={"blur_level": cc.blur_level})}
+    context = {
+        "cc": cc,
+        "form": form,
+        "background_form": BackgroundForm(initial={"blur_level": cc.blur_level}),
+        "level_shown": _level_shown(form, cc),
+    }
     return _render(request, "congestion/camera_settings.html", context)
+
+
+def _level_shown(form: CameraSettingsForm, cc) -> bool:
+    """The detection level row is shown for detailed mode only: the mode being submitted, else the saved one."""
+    mode = form.data.get("mode") if form.is_bound else cc.mode
+    return mode == Mode.DETAILED
 
 
 @login_required
@@ -142,7 +154,7 @@ def camera_background_view(request: HttpRequest, congestion_camera_id: int) -> H
             "background_pattern": cc.background_pattern,
         }
     )
-    context = {"cc": cc, "form": settings_form, "background_form": form}
+    context = {"cc": cc, "form": settings_form, "background_form": form, "level_shown": _level_shown(settings_form, cc)}
     return _render(request, "congestion/camera_settings.html", context, status=400)
 
 
