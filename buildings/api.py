@@ -7,11 +7,16 @@ class). Objects come through the selectors: another operator's id is a 404.
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
+from portal.ids import parse_id
+
+from .hooks import media_summary
 from .selectors import access_building, access_room, building_list, room_list
-from .serializers import BuildingSerializer, RoomSerializer
-from .services import building_delete, room_delete
+from .serializers import BuildingSerializer, DeleteSummarySerializer, RoomSerializer
+from .services import building_delete, building_delete_summary, room_delete, room_delete_summary
 
 ID_REGEX = "[0-9]+"
 
@@ -35,6 +40,14 @@ class BuildingViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance) -> None:
         building_delete(user=self.request.user, building=instance)
 
+    @extend_schema(responses=DeleteSummarySerializer)
+    @action(detail=True, methods=["get"], url_path="delete-summary")
+    def delete_summary(self, request, building_id=None):
+        """What deleting the building takes with it: rooms, devices and the recorded media (admins)."""
+        building = access_building(operator=request.operator, user=request.user, pk=building_id, write=True)
+        summary = {**building_delete_summary(building), "media": media_summary(building=building)}
+        return Response(DeleteSummarySerializer(summary).data)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -47,12 +60,13 @@ class RoomViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
-        building_id = self.request.query_params.get("building")
-        if building_id is not None and not building_id.isdigit():
+        building = self.request.query_params.get("building")
+        building_id = parse_id(building)
+        if building and building_id is None:
             raise serializers.ValidationError({"building": [_("Enter the id as a number.")]})
         return room_list(
             operator=self.request.operator,
-            building_id=int(building_id) if building_id else None,
+            building_id=building_id,
             user=self.request.user,
         )
 
@@ -66,3 +80,11 @@ class RoomViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance) -> None:
         room_delete(user=self.request.user, room=instance)
+
+    @extend_schema(responses=DeleteSummarySerializer)
+    @action(detail=True, methods=["get"], url_path="delete-summary")
+    def delete_summary(self, request, room_id=None):
+        """What deleting the room takes with it: devices and the recorded media (admins)."""
+        room = access_room(operator=request.operator, user=request.user, pk=room_id, write=True)
+        summary = {**room_delete_summary(room), "media": media_summary(room=room)}
+        return Response(DeleteSummarySerializer(summary).data)

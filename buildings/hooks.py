@@ -21,3 +21,19 @@ def set_visible_devices(rule: Callable) -> None:
 
 def visible_devices(*, operator, user):
     return _visible_devices[0](operator=operator, user=user) if _visible_devices else None
+
+
+# What a deletion takes with it besides registrations: recording fills this in (docs/product.md §2.3), so the
+# confirmation of deleting a building, room or device can say which recorded media go.
+_media_summary: list[Callable] = []
+
+
+def set_media_summary(rule: Callable) -> None:
+    """`rule(building=… | room=… | device=…)` returns a dict of the recorded media stored under it:
+    recordings, clips, exports (counts), bytes and gb (all three together) and oldest (a datetime or None)."""
+    _media_summary[:] = [rule]
+
+
+def media_summary(**scope) -> dict | None:
+    """The media that go with deleting the building, room or device in `scope`; None when no app records."""
+    return _media_summary[0](**scope) if _media_summary else None

@@ -139,3 +139,21 @@ class RoomSerializer(serializers.ModelSerializer):
             )
         except DjangoValidationError as exc:
             raise_as_drf(exc)
+
+
+class DeletedMediaSerializer(serializers.Serializer):
+    recordings = serializers.IntegerField(help_text=_("Continuous-recording files (about 1 minute each)."))
+    clips = serializers.IntegerField(help_text=_("Event clips."))
+    exports = serializers.IntegerField(help_text=_("Converted files (exports) of every user."))
+    bytes = serializers.IntegerField()
+    gb = serializers.FloatField()
+    oldest = serializers.DateTimeField(allow_null=True)
+
+
+class DeleteSummarySerializer(serializers.Serializer):
+    """What a DELETE would take with it (docs/product.md §2.3), asked before deleting."""
+
+    rooms = serializers.IntegerField(required=False)
+    cameras = serializers.IntegerField()
+    sensors = serializers.IntegerField()
+    media = DeletedMediaSerializer(allow_null=True)

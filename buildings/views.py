@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from portal.web import GET_POST, RenamePage, delete_flow, paginate, rename_flow
 
 from .forms import BuildingRenameForm, RoomRenameForm
+from .hooks import media_summary
 from .selectors import access_building, access_room, building_list, room_list
 from .services import (
     building_delete,
@@ -91,6 +92,7 @@ def building_delete_view(request: HttpRequest, building_id: int) -> HttpResponse
         title=_("Delete building"),
         facts=[(_("Building"), name)],
         summary=building_delete_summary(building),
+        media=media_summary(building=building),
         cancel_url=reverse("buildings:detail", kwargs={"building_id": building.pk}),
         delete=lambda: building_delete(user=request.user, building=building),
         success_message=_("The building %(name)s was deleted.") % {"name": name},
@@ -109,6 +111,7 @@ def room_delete_view(request: HttpRequest, room_id: int) -> HttpResponse:
         title=_("Delete room"),
         facts=[(_("Building"), room.building.name), (_("Room"), name)],
         summary=room_delete_summary(room),
+        media=media_summary(room=room),
         cancel_url=building_url,
         delete=lambda: room_delete(user=request.user, room=room),
         success_message=_("The room %(name)s was deleted.") % {"name": name},

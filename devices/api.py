@@ -16,7 +16,9 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from buildings.serializers import raise_as_drf
+from buildings.hooks import media_summary
+from buildings.serializers import DeleteSummarySerializer, raise_as_drf
+from portal.ids import parse_id
 
 from .models import DeviceKind
 from .selectors import access_device, device_list, with_sensor
@@ -30,7 +32,7 @@ from .serializers import (
     RegistrationSerializer,
     StreamSettingsSerializer,
 )
-from .services import channel_add, device_delete, device_exchange, device_set_stream
+from .services import channel_add, device_delete, device_delete_summary, device_exchange, device_set_stream
 
 
 @extend_schema_view(
@@ -61,13 +63,14 @@ class DeviceViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         room = params.get("room")
-        if room is not None and not room.isdigit():
+        room_id = parse_id(room)
+        if room and room_id is None:
             raise serializers.ValidationError({"room": [_("Enter the id as a number.")]})
         devices = with_sensor(
             device_list(operator=self.request.operator, user=self.request.user, kind=params.get("kind"))
         )
         # Filtering by id inside the operator's own devices: another operator's room id gives nothing.
-        return devices.filter(room_id=int(room)) if room else devices
+        return devices.filter(room_id=room_id) if room_id is not None else devices
 
     def get_object(self):
         return access_device(
@@ -79,6 +82,14 @@ class DeviceViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance) -> None:
         device_delete(user=self.request.user, device=instance)
+
+    @extend_schema(responses=DeleteSummarySerializer)
+    @action(detail=True, methods=["get"], url_path="delete-summary")
+    def delete_summary(self, request: Request, device_id: str) -> Response:
+        """What deleting the device takes with it: its sensor or channels and the recorded media (admins)."""
+        device = access_device(operator=request.operator, user=request.user, pk=device_id, write=True)
+        summary = {**device_delete_summary(device), "media": media_summary(device=device)}
+        return Response(DeleteSummarySerializer(summary).data)
 
     @extend_schema(request=DeviceExchangeSerializer, responses=DeviceSerializer)
     @action(detail=True, methods=["post"])

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from buildings.hooks import media_summary
 from buildings.selectors import access_building, access_room, room_list
 from portal.web import GET_POST, RenamePage, delete_flow, rename_flow
 from tenants.access import require_admin
@@ -202,6 +203,7 @@ def device_delete_view(request: HttpRequest, device_id: int) -> HttpResponse:
         title=_("Delete device"),
         facts=[(_("Building"), room.building.name), (_("Room"), room.name), (_("Device"), name)],
         summary=device_delete_summary(device),
+        media=media_summary(device=device),
         cancel_url=_device_url(device),
         delete=lambda: device_delete(user=request.user, device=device),
         success_message=_("The device %(name)s was deleted.") % {"name": name},

@@ -79,10 +79,12 @@ def delete_flow(
     delete: Callable[[], None],
     success_message: str,
     success_url: str,
+    media: dict | None = None,
 ) -> HttpResponse:
+    """`media`: the recorded media that go too (buildings.hooks.media_summary), stated before deleting."""
     if request.method == "POST":
         delete()
         messages.success(request, success_message)
         return redirect(success_url)
-    context = {"title": title, "facts": facts, "summary": summary, "cancel_url": cancel_url}
+    context = {"title": title, "facts": facts, "summary": summary, "cancel_url": cancel_url, "media": media}
     return render(request, "portal/delete_confirm.html", context)
