@@ -950,7 +950,8 @@ READ_ROUTES = [r for r in ROUTES if r.name not in PUBLIC_ROUTES and r.name not i
 
 
 class TestBodyWalk:
-    """The three walks share one world (see the `world` fixture)."""
+    """Each walk class builds one world (the class-scoped `world` fixture) shared by its routes; the three are
+    classes of their own so that pytest-xdist (`--dist loadscope`, bin/test) can give them to different workers."""
 
     @pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda r: r.name)
     def test_another_operators_ids_in_a_body_are_refused(self, route, world, db):
@@ -984,6 +985,8 @@ class TestBodyWalk:
                 f"{_page_errors(answers[-1]) or answers[-1].content[:300]!r}"
             )
 
+
+class TestViewerWalk:
     @pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda r: r.name)
     def test_a_viewer_cannot_write(self, route, world, db):
         """Alpha's viewer posts alpha's own valid bodies to every write route: 403/404 and nothing changes."""
@@ -1010,6 +1013,8 @@ class TestBodyWalk:
             assert answer.status_code in allowed, f"viewer {body.method.upper()} {url} answered {answer.status_code}"
         assert _rows_of(world.alpha.operators) == before, f"a viewer changed alpha's data through {url}"
 
+
+class TestFilterWalk:
     @pytest.mark.parametrize("route", READ_ROUTES, ids=lambda r: r.name)
     def test_a_filter_naming_another_operators_object_shows_nothing_of_it(self, route, world, db):
         """`?room=<bravo's room>` and the like: no 5xx, none of bravo's objects, nothing the unfiltered list lacks."""

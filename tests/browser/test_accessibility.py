@@ -372,9 +372,19 @@ def test_the_lists_above_name_only_existing_routes(db):
 
 
 # Each page in both languages and at both widths, in two runs instead of four: Japanese at phone width
-# (how most of the portal's readers see it), English at desktop width.
-@pytest.mark.parametrize(("language", "width"), [("ja", "phone"), ("en", "desktop")])
-def test_every_page_passes_axe(browser, live_server, media_in_tmp, language, width):
+# (how most of the portal's readers see it), English at desktop width. Two classes, so that pytest-xdist
+# (`--dist loadscope`, bin/test) can run them in different workers.
+class TestJapaneseAtPhoneWidth:
+    def test_every_page_passes_axe(self, browser, live_server, media_in_tmp):
+        every_page_passes_axe(browser, live_server, "ja", "phone")
+
+
+class TestEnglishAtDesktopWidth:
+    def test_every_page_passes_axe(self, browser, live_server, media_in_tmp):
+        every_page_passes_axe(browser, live_server, "en", "desktop")
+
+
+def every_page_passes_axe(browser, live_server, language: str, width: str) -> None:
     world = build_world()
     unexplained = survey(world)
     assert not unexplained, (
