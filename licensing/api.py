@@ -5,10 +5,13 @@ to anyone who is not a partner (selectors.access_partner).
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
+
+from tenants.access import require_admin
 
 from . import selectors, services
 from .models import License, LicenseKind
@@ -44,7 +47,10 @@ class CustomerSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    customer_id = serializers.IntegerField()
+    """The customer by id or by the email address of one of its accounts (one of the two)."""
+
+    customer_id = serializers.IntegerField(required=False)
+    customer_email = serializers.EmailField(required=False)
     kind = serializers.ChoiceField(choices=LicenseKind.choices)
     term_months = serializers.IntegerField(min_value=1)
     count = serializers.IntegerField(min_value=1, max_value=1000, default=1)
@@ -79,7 +85,17 @@ class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        customer = selectors.access_customer(partner=partner, user=request.user, pk=v["customer_id"], write=True)
+        if v.get("customer_email"):
+            customer = selectors.customer_by_email(partner=partner, email=v["customer_email"])
+            if customer is None:
+                raise ApiValidationError(
+                    {"customer_email": [_("None of your customers has an account with this email address.")]}
+                )
+        elif "customer_id" in v:
+            customer = selectors.access_customer(partner=partner, user=request.user, pk=v["customer_id"], write=True)
+        else:
+            raise ApiValidationError({"customer_email": [_("Give the customer's email address (or customer_id).")]})
+        require_admin(request.user)
         renews = None
         if v.get("renews_id"):
             renews = selectors.access_license(operator=partner, user=request.user, pk=v["renews_id"])
@@ -99,7 +115,10 @@ class PartnerCustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     lookup_value_converter = "int"
 
     def get_queryset(self):
-        return selectors.customer_list(partner=selectors.access_partner(operator=self.request.operator))
+        partner = selectors.access_partner(operator=self.request.operator)
+        if query := self.request.query_params.get("search", ""):  # by account email or name
+            return [customer for customer, _email in selectors.customer_search(partner=partner, query=query)]
+        return selectors.customer_list(partner=partner)
 
     def get_object(self):
         return selectors.access_customer(

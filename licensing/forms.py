@@ -37,9 +37,13 @@ class AssignChooseForm(forms.Form):
 
     stock = forms.ChoiceField(label=_("Licenses"))
     count = forms.IntegerField(label=_("Number of licenses"), min_value=1, max_value=1000, initial=1)
-    customer = forms.ChoiceField(label=_("Customer"))
+    # By email, not from a list of names: a partner may have hundreds of customers (search above the form).
+    customer_email = forms.EmailField(
+        label=_("Customer's email address"),
+        help_text=_("The email address of one of the customer's accounts. Search for it above."),
+    )
 
-    def __init__(self, *args, stock_rows, customers, **kwargs):
+    def __init__(self, *args, stock_rows, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["stock"].choices = [
             (
@@ -49,7 +53,6 @@ class AssignChooseForm(forms.Form):
             )
             for row in stock_rows
         ]
-        self.fields["customer"].choices = [(c.pk, f"{c.name}") for c in customers]
 
     def clean_stock(self) -> tuple[str, int]:
         kind, _sep, months = self.cleaned_data["stock"].partition(":")

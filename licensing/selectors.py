@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,31 @@ def access_partner(*, operator: Operator | None) -> Operator:
 def customer_list(*, partner: Operator) -> QuerySet[Operator]:
     """Only the customers this partner created."""
     return Operator.objects.filter(kind=Operator.Kind.CUSTOMER, partner=partner).order_by("name", "id")
+
+
+def customer_search(*, partner: Operator, query: str, limit: int = 20) -> list[tuple[Operator, str]]:
+    """This partner's customers whose account emails or name contain `query`, with the admin's email
+    (the assignment flow's search; a partner may have hundreds of customers). Empty query: none."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    matching = User.objects.filter(operator=OuterRef("pk"), email__icontains=query)
+    customers = customer_list(partner=partner).filter(Q(name__icontains=query) | Exists(matching))[:limit]
+    found = []
+    for customer in customers:
+        admin = customer_admin(customer=customer)
+        found.append((customer, admin.email if admin else ""))
+    return found
+
+
+def customer_by_email(*, partner: Operator, email: str) -> Operator | None:
+    """The customer of `partner` one of whose accounts has exactly this email (None: none of its customers)."""
+    user = (
+        User.objects.filter(email__iexact=email.strip(), operator__in=customer_list(partner=partner))
+        .select_related("operator")
+        .first()
+    )
+    return user.operator if user else None
 
 
 def access_customer(*, partner: Operator, user: User, pk, write: bool = False) -> Operator:

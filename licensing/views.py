@@ -131,18 +131,32 @@ def assign_choose(request):
     require_admin(request.user)
     stock_rows = selectors.stock_summary(partner=partner)
     customers = selectors.customer_list(partner=partner)
-    initial = {"customer": request.GET.get("customer_id")}
-    form = AssignChooseForm(request.POST or None, stock_rows=stock_rows, customers=customers, initial=initial)
+    initial = {}
+    if request.GET.get("customer_id"):  # from a customer's page or a search result
+        chosen = selectors.access_customer(partner=partner, user=request.user, pk=request.GET["customer_id"])
+        admin = selectors.customer_admin(customer=chosen)
+        initial["customer_email"] = admin.email if admin else ""
+    form = AssignChooseForm(request.POST or None, stock_rows=stock_rows, initial=initial)
     if request.method == "POST" and form.is_valid():
         kind, months = form.cleaned_data["stock"]
-        customer = selectors.access_customer(partner=partner, user=request.user, pk=form.cleaned_data["customer"])
-        try:
-            ids = services.stock_pick(partner=partner, kind=kind, months=months, count=form.cleaned_data["count"])
-        except ValidationError as exc:
-            _form_errors(form, exc)
+        customer = selectors.customer_by_email(partner=partner, email=form.cleaned_data["customer_email"])
+        if customer is None:
+            form.add_error("customer_email", _("None of your customers has an account with this email address."))
         else:
-            return _confirm(request, customer=customer, kind=kind, months=months, ids=ids, renews=None)
-    context = {"form": form, "has_stock": bool(stock_rows), "has_customers": customers.exists()}
+            try:
+                ids = services.stock_pick(partner=partner, kind=kind, months=months, count=form.cleaned_data["count"])
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                return _confirm(request, customer=customer, kind=kind, months=months, ids=ids, renews=None)
+    query = request.GET.get("q", "")
+    context = {
+        "form": form,
+        "has_stock": bool(stock_rows),
+        "has_customers": customers.exists(),
+        "query": query,
+        "matches": selectors.customer_search(partner=partner, query=query),
+    }
     return render(request, "licensing/partner_assign.html", context)
 
 

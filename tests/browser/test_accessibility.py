@@ -290,7 +290,7 @@ def flow_rename_error(page, world, check):
 
 
 def flow_assign(page, world, check):
-    page.goto(reverse("licensing:assign"))
+    page.goto(reverse("licensing:assign") + f"?customer_id={world.ids['customer_id']}")  # the email prefilled
     page.locator("#id_count").fill("1")
     page.locator("#id_count").press("Enter")
     page.locator(f'form[action="{reverse("licensing:assign_confirm")}"]').wait_for()  # shown at the same address

@@ -45,7 +45,7 @@ def test_assign_flow_confirms_then_assigns_irreversibly(partner, alpha):
     services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=2)
     client = client_for(partner.admin)
     response = client.post(
-        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "2", "customer": alpha.operator.pk}
+        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "2", "customer_email": alpha.admin.email}
     )
     body = response.content.decode()
     assert "cannot be undone" in body and "Alpha" in body
@@ -71,7 +71,7 @@ def test_assign_flow_confirms_then_assigns_irreversibly(partner, alpha):
 def test_asking_for_more_than_in_stock_shows_an_error_on_the_form(partner, alpha):
     services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
     response = client_for(partner.admin).post(
-        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "5", "customer": alpha.operator.pk}
+        reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "5", "customer_email": alpha.admin.email}
     )
     assert "Only 1 licenses" in response.content.decode()
     assert selectors.stock_count(partner=partner.operator, kind="edge_storage", term_months=12) == 1
@@ -170,3 +170,54 @@ def test_expired_temporary_password_session_is_logged_out_with_a_message(partner
     set_now(clock.now() + timedelta(hours=25))
     response = client_for(admin).get(reverse("licensing:licenses"), follow=True)
     assert "temporary password expired" in response.content.decode()
+
+
+def test_the_customer_is_found_by_email_search_among_many(partner, alpha, other_partner, bravo):
+    """A partner with hundreds of customers searches by email; another partner's customers never show."""
+    from tenants.models import Role
+    from tests.factories import OperatorFactory, UserFactory
+
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    for i in range(120):
+        customer = OperatorFactory(name=f"Customer {i:03d}", partner=partner.operator)
+        UserFactory(operator=customer, email=f"owner{i:03d}@tenant.example.com", role=Role.ADMIN)
+    client = client_for(partner.admin)
+
+    page = client.get(reverse("licensing:assign"), {"q": "owner042@"})
+    assert [c.name for c, _email in page.context["matches"]] == ["Customer 042"]
+    assert "owner042@tenant.example.com" in page.content.decode()
+    assert 'name="customer"' not in page.content.decode()  # no dropdown of every name
+    assert client.get(reverse("licensing:assign"), {"q": bravo.admin.email}).context["matches"] == []
+    chosen = client.get(reverse("licensing:assign"), {"customer_id": alpha.operator.pk})
+    assert chosen.context["form"].initial["customer_email"] == alpha.admin.email
+
+
+def test_assigning_by_an_unknown_or_foreign_email_is_refused_with_nothing_changed(partner, alpha, other_partner, bravo):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    client = client_for(partner.admin)
+    for email in ("nobody@example.com", bravo.admin.email):
+        response = client.post(
+            reverse("licensing:assign"), {"stock": "edge_storage:12", "count": "1", "customer_email": email}
+        )
+        assert "None of your customers has an account with this email address." in response.content.decode()
+        api = client.post(
+            reverse("partner-license-assign"),
+            {"customer_email": email, "kind": "edge_storage", "term_months": 12},
+            content_type="application/json",
+        )
+        assert api.status_code == 400 and "customer_email" in api.json()
+    assert selectors.stock_count(partner=partner.operator, kind="edge_storage", term_months=12) == 1
+    assert not License.objects.filter(customer__isnull=False).exists()
+
+
+def test_the_api_assigns_by_email_and_searches_customers(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    client = client_for(partner.admin)
+    found = client.get(reverse("partner-customer-list"), {"search": alpha.admin.email.upper()}).json()["results"]
+    assert [c["id"] for c in found] == [alpha.operator.pk]
+    response = client.post(
+        reverse("partner-license-assign"),
+        {"customer_email": alpha.admin.email, "kind": "edge_storage", "term_months": 12},
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and License.objects.filter(customer=alpha.operator).count() == 1
