@@ -12,7 +12,7 @@ from devices.models import Device
 from devices.selectors import SCOPED_ROLES
 from devices.visibility import CameraLimit
 from tenants.access import get_visible_or_404, require_admin
-from tenants.models import Operator, User
+from tenants.models import Operator, Role, User
 
 from .models import OPEN_STATUSES, CameraShare, ShareAuditEvent, ShareStatus, UserCameraScope
 
@@ -38,6 +38,20 @@ def share_outgoing_list(*, operator: Operator) -> QuerySet[CameraShare]:
 def share_incoming_list(*, operator: Operator) -> QuerySet[CameraShare]:
     """Requests sent to `operator` that wait for its decision."""
     return _shares().filter(receiver=operator, status=ShareStatus.REQUESTED)
+
+
+def share_pending_count(*, operator: Operator) -> int:
+    """How many requests wait for `operator`'s decision (the menu's badge)."""
+    return CameraShare.objects.filter(receiver=operator, status=ShareStatus.REQUESTED).count()
+
+
+def receiver_admin_emails(*, receiver: Operator) -> list[str]:
+    """Where a new share request is mailed: the receiving operator's active admins."""
+    return list(
+        User.objects.filter(operator=receiver, role=Role.ADMIN, is_active=True)
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
 
 
 def share_active_list(*, operator: Operator) -> QuerySet[CameraShare]:

@@ -7,12 +7,17 @@ before anything is written; each service runs in one transaction and locks the s
 double click or two admins at once cannot approve twice or approve a cancelled request.
 """
 
+import logging
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from devices.models import Device
@@ -21,7 +26,9 @@ from tenants.access import require_admin
 from tenants.models import Operator, User
 
 from .models import CameraShare, ShareAction, ShareAuditEvent, ShareStatus, UserCameraScope
-from .selectors import share_open_exists
+from .selectors import receiver_admin_emails, share_open_exists
+
+log = logging.getLogger(__name__)
 
 _SHARE_ID_NOISE = re.compile(r"[\s\-]")
 
@@ -121,7 +128,39 @@ def share_request(*, operator: Operator, user: User, camera_ids: Iterable, share
         raise ValidationError(
             {"cameras": [_("Already shared with or waiting for %(receiver)s.") % {"receiver": receiver.name}]}
         ) from None
+    share_ids = [share.pk for share in shares]
+    transaction.on_commit(lambda: share_request_notify(share_ids=share_ids))
     return shares
+
+
+def share_request_notify(*, share_ids: list[int]) -> int:
+    """Mail the receiving operator's admins that share requests wait for their decision (after the
+    request is committed; a mail failure is logged, never undoes the request). Returns mails sent."""
+    shares = list(
+        CameraShare.objects.filter(pk__in=share_ids, status=ShareStatus.REQUESTED).select_related(
+            "operator", "receiver", "camera"
+        )
+    )
+    if not shares:
+        return 0
+    receiver, owner = shares[0].receiver, shares[0].operator
+    to = receiver_admin_emails(receiver=receiver)
+    if not to:
+        return 0
+    context = {
+        "owner": owner,
+        "receiver": receiver,
+        "shares": shares,
+        "url": settings.PORTAL_SITE_URL + reverse("sharing:index"),
+    }
+    with translation.override(translation.get_language() or settings.LANGUAGE_CODE):
+        subject = render_to_string("sharing/email/share_request_subject.txt", context).strip()
+        body = render_to_string("sharing/email/share_request.txt", context)
+    try:
+        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    except Exception:
+        log.exception("share request mail to operator %s failed", receiver.pk)
+        return 0
 
 
 def _locked(share: CameraShare) -> CameraShare:

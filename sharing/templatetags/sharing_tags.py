@@ -1,0 +1,19 @@
+"""The menu's badge of share requests waiting for this operator's decision (its admins decide them)."""
+
+from django import template
+
+from tenants.models import Role
+
+from ..selectors import share_pending_count
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def pending_share_requests(context) -> int:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    operator = getattr(request, "operator", None)
+    if operator is None or user is None or getattr(user, "role", None) != Role.ADMIN:
+        return 0
+    return share_pending_count(operator=operator)
