@@ -210,6 +210,9 @@ class MotionSettingsSerializer(serializers.Serializer):
         help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
     )
     clear_sub_stream = serializers.BooleanField(write_only=True, required=False, default=False)
+    record_audio = serializers.BooleanField(
+        required=False, help_text=_("False: video only (privacy). Left out keeps the setting.")
+    )
     sub_stream_url_set = serializers.BooleanField(read_only=True)
     motion_decode = serializers.CharField(read_only=True)
     motion_stream = serializers.CharField(read_only=True)
@@ -220,6 +223,7 @@ class MotionSettingsSerializer(serializers.Serializer):
         return {
             "motion_source": row.motion_source,
             "sub_stream_url_set": bool(row.motion_sub_stream_url),
+            "record_audio": row.record_audio,
             "motion_decode": row.motion_decode,
             "motion_stream": row.motion_stream,
             "motion_gop_seconds": row.motion_gop_seconds,
@@ -253,6 +257,7 @@ class CameraMotionSettingsView(GenericAPIView):
                 motion_source=data["motion_source"],
                 sub_stream_url=data.get("sub_stream_url") or None,
                 clear_sub_stream=data.get("clear_sub_stream", False),
+                record_audio=data.get("record_audio"),
             )
         except DjangoValidationError as exc:
             raise_as_drf(exc)

@@ -93,3 +93,8 @@ class MotionSettingsForm(forms.Form):
         ),
     )
     clear_sub_stream = forms.BooleanField(label=_("Remove the sub-stream URL"), required=False)
+    record_audio = forms.BooleanField(
+        label=_("Record sound"),
+        required=False,
+        help_text=_("Untick to record video only (privacy): no sound in recordings, clips or live view."),
+    )

@@ -13,10 +13,12 @@ killed worker's task would wait for that timeout. Instead each camera has an `In
 - a worker that dies simply stops renewing: after `RECORDING_LEASE_SECONDS` any worker (or the same
   one restarted) takes the camera over. A worker stopping cleanly releases its leases at once.
 
-Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy, restarts with backoff),
-server-side motion for cameras without their own sensor (keyframes only, of the sub-stream where the
-camera has one; see `CameraIngest.run_motion`), and, while somebody watches, an HLS stream by stream
-copy for live view.
+Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy of the video, the audio
+copied or transcoded to AAC, restarts with backoff), server-side motion for cameras without their own
+sensor (keyframes only, decoded by the segmenter's own ffmpeg, so one connection per camera; of the
+sub-stream where the camera has one; see `CameraIngest.run_motion`), and, while somebody watches, an
+HLS stream by stream copy for live view (its own ffmpeg, started on demand). A change of the camera's
+stream settings restarts its pipeline within one tick (`IngestSupervisor._follow_settings`).
 
 A worker sizes itself by what it costs, not by a camera count: it measures its own process tree (Python
 and every ffmpeg child, `workers.cpu.TreeLoad`) every tick, takes cameras while under
@@ -26,6 +28,7 @@ hysteresis (`Sizing`); `--capacity` is only a hard cap.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -44,7 +47,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from workers.cpu import TreeLoad
-from workers.frames import FrameSource, FrameSourceError, SnapshotError, grab_snapshot
+from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, grab_snapshot
 from workers.hls import HlsStream
 from workers.motion import GopMeter, MotionConfig, MotionDetector
 from workers.probe_camera import probe_camera
@@ -52,7 +55,7 @@ from workers.redaction import redact, url_secrets
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
 from . import conf, media_services, onvif_motion
-from .media_selectors import camera_by_id, recordable_cameras, recording_settings_for
+from .media_selectors import camera_by_id, cameras_by_id, recordable_cameras, recording_settings_for
 from .models import (
     CameraRecording,
     IngestLease,
@@ -168,7 +171,11 @@ class CameraIngest:
     segment_time: int = 60
     stall_timeout: float = 10.0
     worker_id: str = ""
+    audio: bool = True  # record the camera's audio (the operator's "video only" setting turns it off)
+    source_key: str = ""  # the stream settings it was started with (IngestSupervisor follows changes)
     segmenter: Segmenter = field(init=False)
+    keyframes: KeyframeTap | None = field(default=None, init=False)  # motion's frames from the recorder's ffmpeg
+    recording: bool = field(default=False, init=False)  # start() runs the segmenter (run_motion alone does not)
     stop_event: threading.Event = field(default_factory=threading.Event, init=False)
     threads: list[threading.Thread] = field(default_factory=list, init=False)
     hls: HlsStream | None = field(default=None, init=False)
@@ -177,6 +184,9 @@ class CameraIngest:
     outages: int = field(default=0, init=False)  # consecutive, since the last good recording
 
     def __post_init__(self) -> None:
+        # Server-side motion on the main stream takes its keyframes from the recording's own ffmpeg (one
+        # connection, one process per camera); a sub-stream or a full decode runs a FrameSource of its own.
+        self.keyframes = KeyframeTap(width=480) if self.server_motion else None
         self.segmenter = Segmenter(
             url=self.url,
             out_dir=self.spool,
@@ -185,6 +195,8 @@ class CameraIngest:
             segment_time=self.segment_time,
             stall_timeout=self.stall_timeout,
             connect_timeout=max(self.stall_timeout, 10.0),
+            audio=self.audio,
+            keyframes=self.keyframes,
         )
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -193,6 +205,7 @@ class CameraIngest:
         self.spool.mkdir(parents=True, exist_ok=True)
         self._recover_spool()
         self._spawn(self.segmenter.run, self.stop_event, name=f"rec-{self.camera_id}")
+        self.recording = True  # motion may take its keyframes from this segmenter's ffmpeg
         if self.onvif_events:  # storage state, and motion with no decoding (recording/onvif_motion.py)
             self._spawn(onvif_motion.run, self, name=f"onvif-events-{self.camera_id}")
         if self.server_motion:
@@ -356,12 +369,15 @@ class CameraIngest:
         while not self.stop_event.is_set():
             on_sub = bool(self.motion_url) and time.monotonic() >= sub_retry_at
             stream = MotionStream.SUB if on_sub else MotionStream.MAIN
-            outcome = self._watch(self.motion_url if on_sub else self.url, stream=stream, keyframes=stream not in full)
+            keyframes = stream not in full
+            outcome = self._watch(self.motion_url if on_sub else self.url, stream=stream, keyframes=keyframes)
             if self.stop_event.is_set():
                 break
             if outcome == "long_gop":
                 full.add(stream)
                 continue
+            if stream == MotionStream.MAIN and keyframes and self._shares_keyframes():
+                continue  # the recorder's run ended (an outage): the next watch waits for its next run
             if on_sub:
                 logger.info("camera %s: the sub-stream stopped; motion on the main stream", self.camera_id)
                 sub_retry_at = time.monotonic() + conf.sub_stream_retry_seconds()
@@ -382,8 +398,14 @@ class CameraIngest:
         since: float | None = None  # when the open event began, or the end of its last reported part
         # Keyframes come seldom: take them in colour at thumbnail size (aspect kept), so an event's picture
         # is the frame that showed it, not a new connection and decode per event (grab_snapshot).
-        size = {"width": 480, "height": 0, "colour": True} if keyframes else {"width": 320, "height": 240}
-        source = FrameSource(url, fps=conf.motion_fps(), keyframes_only=keyframes, **size)
+        if keyframes and stream == MotionStream.MAIN and self._shares_keyframes():
+            # The recording's own ffmpeg decodes them: no second receive.
+            source = self.keyframes.subscribe(self.stop_event)
+            activity = source.activity  # counts from the recorder's run start; between runs nothing is due
+        else:
+            size = {"width": 480, "height": 0, "colour": True} if keyframes else {"width": 320, "height": 240}
+            source = FrameSource(url, fps=conf.motion_fps(), keyframes_only=keyframes, **size)
+            activity = float  # 0.0: from the last frame alone
         last_frame = [time.monotonic() + 10.0]  # the first keyframe may wait for connecting
         starved = threading.Event()
         watching = threading.Event()
@@ -392,7 +414,7 @@ class CameraIngest:
             # A camera that never sends a keyframe (intra refresh) or one GOP longer than twice the limit:
             # keyframe-only motion would wait forever. A dead stream ends ffmpeg itself (I/O timeout).
             while not watching.wait(1.0):
-                if time.monotonic() - last_frame[0] > 2 * limit:
+                if time.monotonic() - max(last_frame[0], activity()) > 2 * limit:
                     starved.set()
                     source.close()
                     return
@@ -449,6 +471,11 @@ class CameraIngest:
             return "long_gop"
         return outcome
 
+    def _shares_keyframes(self) -> bool:
+        """Main-stream keyframes come from the recording's ffmpeg when this ingest runs it; run_motion
+        called alone (onvif_motion's fallback beside another ingest's recording) runs a FrameSource."""
+        return self.keyframes is not None and self.recording
+
     def _motion_started(self, *, stream: str, keyframes: bool, limit: float) -> None:
         row = CameraRecording.objects.filter(camera_id=self.camera_id).only("motion_note").first()
         note = row.motion_note if row else ""
@@ -495,7 +522,10 @@ class CameraIngest:
     def live(self, wanted: bool) -> None:
         """Run the HLS stream while somebody watches; stop it when nobody has asked for a while."""
         if wanted and (self.hls is None or not self.hls.running):
-            self.hls = HlsStream(url=self.url, out_dir=conf.live_dir() / str(self.camera_id)).start()
+            # Its own ffmpeg, started on demand: adding an output to the recording's running ffmpeg would
+            # mean restarting it (a cut in the recording). The sound as the recorder found it.
+            audio = (self.segmenter.audio_plan or "") if self.audio else ""
+            self.hls = HlsStream(url=self.url, out_dir=conf.live_dir() / str(self.camera_id), audio=audio).start()
         elif not wanted and self.hls is not None:
             self.hls.stop()
             self.hls = None
@@ -519,6 +549,26 @@ def _onvif_failed(camera, exc: OnvifError, *, worker_id: str) -> None:
 
 
 # ----------------------------------------------------------------------------- the worker loop
+
+
+def stream_settings_key(camera, row: CameraRecording) -> str:
+    """A digest of everything a camera's pipeline is started from: its stream settings (and, for an edge
+    recorder's channel, the recorder's), its sub-stream, motion source and sound setting."""
+    parts: list[object] = [
+        camera.stream_source,
+        camera.rtsp_url,
+        camera.onvif_host,
+        camera.onvif_port,
+        camera.onvif_user,
+        camera.onvif_password,
+        camera.channel,
+    ]
+    parent = camera.parent
+    if parent is not None:
+        parts += [parent.stream_source, parent.rtsp_url, parent.onvif_host, parent.onvif_port]
+        parts += [parent.onvif_user, parent.onvif_password]
+    parts += [row.motion_source, row.motion_sub_stream_url, row.record_audio]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def new_worker_id() -> str:
@@ -604,6 +654,7 @@ class IngestSupervisor:
             logger.info("worker %s: stopping camera %s (lease gone)", self.worker_id, camera_id)
             self.ingests.pop(camera_id).stop()
             lease_release(camera_ids=[camera_id], worker_id=self.worker_id)
+        self._follow_settings()
         for camera_id, ingest in list(self.ingests.items()):
             if not ingest.alive():  # the pipeline thread died: restart it (the segmenter backs off itself)
                 ingest.stop(timeout=2)
@@ -672,7 +723,7 @@ class IngestSupervisor:
         server_motion = settings_row.motion_source == MotionSource.SERVER or (
             settings_row.motion_source == MotionSource.ONVIF and not onvif_motion
         )
-        self.ingests[camera_id] = self.factory(
+        ingest = self.factory(
             camera_id=camera_id,
             url=url,
             spool=conf.spool_dir() / str(camera_id),
@@ -683,8 +734,40 @@ class IngestSupervisor:
             segment_time=conf.segment_seconds(),
             stall_timeout=conf.stall_seconds(),
             worker_id=self.worker_id,
-        ).start()
+            audio=settings_row.record_audio,
+            source_key=stream_settings_key(camera, settings_row),
+        )
+        self.ingests[camera_id] = ingest.start()
         return True
+
+    def _follow_settings(self) -> None:
+        """A camera whose stream settings changed (RTSP URL, ONVIF host or credentials, its recorder's,
+        the sub-stream, the motion source, sound) since its pipeline started is restarted with them now,
+        within this tick: recording, motion, live view and the trouble checks all use the new source.
+        An ONVIF camera is asked for its stream again (the cached URI was the old host's)."""
+        if not self.ingests:
+            return
+        cameras = cameras_by_id(list(self.ingests))
+        rows = {row.camera_id: row for row in CameraRecording.objects.filter(camera_id__in=list(self.ingests))}
+        for camera_id, ingest in list(self.ingests.items()):
+            camera = cameras.get(camera_id)
+            started_with = getattr(ingest, "source_key", "")
+            if camera is None or not started_with:
+                continue
+            row = rows.get(camera_id) or CameraRecording(operator_id=camera.operator_id, camera=camera)  # defaults
+            if stream_settings_key(camera, row) == started_with:
+                continue
+            logger.info("worker %s: camera %s: stream settings changed; restarting", self.worker_id, camera_id)
+            self.ingests.pop(camera_id).stop()
+            if is_onvif(camera):
+                try:
+                    ingest_url(camera, refresh=True)
+                except OnvifError as exc:  # never the old host's cached URI: say so, retry on a later tick
+                    _onvif_failed(camera, exc, worker_id=self.worker_id)
+                    lease_release(camera_ids=[camera_id], worker_id=self.worker_id, state=IngestLease.State.OUTAGE)
+                    continue
+            if not self._start(camera_id):
+                lease_release(camera_ids=[camera_id], worker_id=self.worker_id, state=IngestLease.State.OUTAGE)
 
     def _live(self, now: datetime) -> None:
         since = now - timedelta(seconds=conf.live_idle_seconds())

@@ -167,6 +167,9 @@ class CameraRecording(TenantModel):
     # The device itself (an edge recorder's or a camera's SD card) reports its storage failed (ONVIF event
     # tns1:Device/HardwareFailure/StorageFailure): the "storage" trouble stays until it reports it fixed.
     device_storage_failed = models.BooleanField(default=False)
+    # The camera's sound goes into recordings and live view (AAC copied, other codecs transcoded to AAC);
+    # off: video only (privacy). The running recorder follows a change within one tick.
+    record_audio = models.BooleanField(_("Record sound"), default=True)
 
 
 class SegmentKind(models.TextChoices):

@@ -132,11 +132,19 @@ def conditions_delete_all(*, user: User, camera: Device) -> int:
 
 @transaction.atomic
 def motion_settings_update(
-    *, user: User, camera: Device, motion_source: str, sub_stream_url: str | None = None, clear_sub_stream: bool = False
+    *,
+    user: User,
+    camera: Device,
+    motion_source: str,
+    sub_stream_url: str | None = None,
+    clear_sub_stream: bool = False,
+    record_audio: bool | None = None,
 ) -> CameraRecording:
     """Where a camera's motion comes from, and its sub-stream for server-side motion (docs/user-guide.md,
     "Server-side motion"). The sub-stream URL passes the outbound-connection policy like the main one; it
-    may carry credentials, so it is write-only: None (or blank) keeps the stored one. Admins only."""
+    may carry credentials, so it is write-only: None (or blank) keeps the stored one. ``record_audio``
+    False records video only (privacy); None keeps the setting. The running recorder follows within one
+    tick. Admins only."""
     require_admin(user)
     if camera.kind != DeviceKind.CAMERA or camera.operator_id != user.operator_id:
         raise ValidationError({"motion_source": [_("Choose a camera.")]})
@@ -167,6 +175,9 @@ def motion_settings_update(
         except ValidationError as exc:
             raise ValidationError({"sub_stream_url": exc.messages}) from None
         fields.append("motion_sub_stream_url")
+    if record_audio is not None:
+        row.record_audio = bool(record_audio)
+        fields.append("record_audio")
     row.save(update_fields=fields)
     return row
 

@@ -576,7 +576,8 @@ def motion_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     found (keyframes only or full decode, the GOP, a stopped sub-stream)."""
     camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
     row = recording_settings_for(camera)
-    form = MotionSettingsForm(request.POST or None, initial={"motion_source": row.motion_source})
+    initial = {"motion_source": row.motion_source, "record_audio": row.record_audio}
+    form = MotionSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -586,11 +587,12 @@ def motion_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
                 motion_source=data["motion_source"],
                 sub_stream_url=data["sub_stream_url"] or None,
                 clear_sub_stream=data["clear_sub_stream"],
+                record_audio=data["record_audio"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("The motion settings were saved. The recorder uses them from its next start."))
+            messages.success(request, _("The settings were saved. The recorder uses them within a few seconds."))
             return redirect("recording:motion_settings", camera_id=camera.pk)
     context = {"camera": camera, "row": row, "form": form, "max_gop": f"{motion_max_gop_seconds():g}"}
     return render(request, "recording/motion_settings.html", context)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from workers import netpolicy
 from workers.redaction import redact, url_secrets
+from workers.segmenter import audio_args
 
 PLAYLIST = "index.m3u8"
 
@@ -27,8 +28,12 @@ def hls_args(
     list_size: int = 6,
     io_timeout: float = 5.0,
     ffmpeg: str = "ffmpeg",
+    audio: str = "",
 ) -> list[str]:
-    """Raises netpolicy.Refused when the outbound-connection policy refuses ``url`` now."""
+    """Raises netpolicy.Refused when the outbound-connection policy refuses ``url`` now. ``audio`` is the
+    recorder's plan for the camera's sound (workers.segmenter.audio_plan): "copy" (AAC), "aac" (G.711 and
+    others transcoded, the video still copied) or "" (none, or video only)."""
+    audio_map = ["-map", "0:a:0?"] if audio else []
     return [
         ffmpeg,
         "-hide_banner",
@@ -40,8 +45,8 @@ def hls_args(
         *netpolicy.ffmpeg_input(url, io_timeout=io_timeout),
         "-map",
         "0:v:0",
-        "-c",
-        "copy",
+        *audio_map,
+        *audio_args(audio),
         "-f",
         "hls",
         "-hls_time",
@@ -65,6 +70,7 @@ class HlsStream:
     segment_seconds: int = 1
     list_size: int = 6
     ffmpeg: str = "ffmpeg"
+    audio: str = ""  # workers.segmenter.audio_plan of the camera's sound
     process: subprocess.Popen | None = field(default=None, init=False)
     refused: str = field(default="", init=False)
 
@@ -79,6 +85,7 @@ class HlsStream:
             segment_seconds=self.segment_seconds,
             list_size=self.list_size,
             ffmpeg=self.ffmpeg,
+            audio=self.audio,
         )
 
     @property
