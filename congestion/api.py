@@ -4,11 +4,11 @@ Every role reads; admins write (tenants.permissions). Objects come through conge
 another operator's camera, group or hours line in the URL is a 404.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -17,6 +17,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from buildings.serializers import raise_as_drf
+from workers.frames import SnapshotError
 
 from . import rules, selectors, services
 from .models import BackgroundPattern, HoursRule, Mode
@@ -128,7 +129,16 @@ class CongestionCameraListView(GenericAPIView):
             message = _("No camera of yours with this id can be added.")
             raise serializers.ValidationError({"camera": [message]}) from None
         cc = _save(lambda: services.camera_add(user=request.user, operator=request.operator, camera=camera))
-        return Response(CongestionCameraSerializer(cc).data, status=status.HTTP_201_CREATED)
+        # The warning the page's confirmation step shows (camera_add_confirm.html), word for word.
+        registered = selectors.congestion_camera_list(operator=request.operator).count()
+        licensed = selectors.option_licenses(operator=request.operator)
+        warning = None
+        if registered > licensed:
+            warning = _(
+                "After adding it, %(n)s cameras are registered but you hold %(licensed)s congestion option "
+                "licenses: analysis will stop for ALL cameras until you remove one or get more licenses."
+            ) % {"n": registered, "licensed": licensed}
+        return Response(CongestionCameraSerializer(cc).data | {"warning": warning}, status=status.HTTP_201_CREATED)
 
 
 class CongestionCameraView(GenericAPIView):
@@ -428,3 +438,313 @@ class AlertSenderView(GenericAPIView):
             )
         )
         return Response(AlertSenderSerializer(_sender_data(request)).data)
+
+
+# ----------------------------------------------------------------------------- images (issue 17.14)
+
+
+def _jpeg_response(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _upload(request, name: str, **limits) -> bytes | None:
+    upload = request.FILES.get(name)
+    if upload is None:
+        return None
+    return _save(lambda: services.jpeg_upload_read(upload, **limits))
+
+
+class BackgroundSerializer(serializers.Serializer):
+    which = serializers.ChoiceField(choices=[("day", "day"), ("night", "night")], default="day")
+    source = serializers.ChoiceField(choices=[("capture", "capture"), ("upload", "upload")])
+    blur_level = serializers.IntegerField(min_value=1, max_value=5, default=3)
+    image = serializers.FileField(required=False, help_text="JPEG (source=upload).")
+
+
+class BackgroundView(GenericAPIView):
+    """Register the day (or fixed) or night background: capture the camera's current image blurred at
+    blur_level, or upload a JPEG (multipart). People in it are never masked."""
+
+    serializer_class = BackgroundSerializer
+
+    def post(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id, write=True)
+        body = BackgroundSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data["source"] == "upload":
+            jpeg = _upload(request, "image", max_size=services.BACKGROUND_MAX, max_bytes=services.BACKGROUND_MAX_BYTES)
+            if jpeg is None:
+                raise serializers.ValidationError({"image": [_("Choose a JPEG file to upload.")]})
+            blur = None
+        else:
+            try:
+                jpeg = services.grab_frame(cc.camera)
+            except SnapshotError:
+                message = _("The camera did not answer. Check that it is online, or upload an image.")
+                raise serializers.ValidationError({"source": [message]}) from None
+            blur = data["blur_level"]
+        cc = _save(
+            lambda: services.background_set(
+                user=request.user, congestion_camera=cc, which=data["which"], jpeg=jpeg, blur_level=blur
+            )
+        )
+        return Response(CongestionCameraSerializer(cc).data)
+
+
+class OffhoursImageView(GenericAPIView):
+    """The off-hours image: GET it, PUT a JPEG (multipart "image"), DELETE to go back to the default."""
+
+    def get(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id)
+        return _jpeg_response(services.read_image(cc.offhours_image) or _static("offhours.jpg"))
+
+    def put(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id, write=True)
+        jpeg = _upload(request, "image")
+        if jpeg is None:
+            raise serializers.ValidationError({"image": [_("Choose a JPEG file, or the default image.")]})
+        _save(lambda: services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=jpeg))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def delete(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id, write=True)
+        services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=None)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _static(name: str) -> bytes:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent / "static" / "congestion" / name).read_bytes()
+
+
+class AlertImageSerializer(serializers.Serializer):
+    step = serializers.IntegerField(min_value=1, max_value=3)
+    image = serializers.FileField(required=False, help_text="A JPEG for this step (multipart).")
+    template = serializers.BooleanField(default=False, help_text="Use the built-in template image.")
+    remove = serializers.BooleanField(default=False, help_text="No image for this step.")
+
+
+def _alert_image_put(request, **owner):
+    setting = selectors.alert_setting_for(**owner)
+    if setting is None:
+        raise serializers.ValidationError({"step": [_("Save the congestion alert settings first.")]})
+    body = AlertImageSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    if data["step"] > setting.steps:
+        raise serializers.ValidationError({"step": [_("This alert has fewer steps.")]})
+    choice: str | bytes | None
+    if data["remove"]:
+        choice = ""
+    elif data["template"]:
+        choice = "template"
+    else:
+        choice = _upload(request, "image")
+        if choice is None:
+            raise serializers.ValidationError({"image": [_("Choose a JPEG file, the template or no image.")]})
+    images: list[str | bytes | None] = [None] * setting.steps
+    images[data["step"] - 1] = choice
+    setting = _save(
+        lambda: services.alert_update(
+            user=request.user,
+            steps=setting.steps,
+            thresholds=list(setting.thresholds),
+            image_enabled=setting.image_enabled,
+            images=images,
+            mail_enabled=setting.mail_enabled,
+            recipients=list(setting.recipients),
+            **owner,
+        )
+    )
+    return Response(AlertSerializer(setting).data)
+
+
+class CameraAlertImageView(GenericAPIView):
+    """One step's alert image of a camera: upload a JPEG, the template, or none."""
+
+    serializer_class = AlertImageSerializer
+
+    def post(self, request, congestion_camera_id):
+        return _alert_image_put(request, congestion_camera=_camera(request, congestion_camera_id, write=True))
+
+
+class GroupAlertImageView(GenericAPIView):
+    serializer_class = AlertImageSerializer
+
+    def post(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
+        return _alert_image_put(request, group=group)
+
+
+# ----------------------------------------------------------------------------- prediction, history, CSV
+
+
+class PredictionSerializer(serializers.Serializer):
+    enough_data = serializers.BooleanField()
+    days = serializers.IntegerField(allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    series = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        help_text="7 weekdays (0 = Monday) × 96 slots of 15 minutes: average people.",
+    )
+
+
+def _series(averages) -> list[list[float]]:
+    return [[round(averages.get((wd, slot), 0.0), 2) for slot in range(rules.SLOTS_PER_DAY)] for wd in range(7)]
+
+
+class PredictionView(GenericAPIView):
+    """The camera's prediction; POST (admins) recalculates it now."""
+
+    serializer_class = PredictionSerializer
+
+    def _data(self, cc):
+        averages = selectors.predictions_of(congestion_camera=cc)
+        return {
+            "enough_data": bool(averages),
+            "days": cc.prediction_days,
+            "computed_at": cc.prediction_computed_at,
+            "series": _series(averages),
+        }
+
+    def get(self, request, congestion_camera_id):
+        return Response(PredictionSerializer(self._data(_camera(request, congestion_camera_id))).data)
+
+    def post(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id, write=True)
+        services.prediction_recompute(congestion_camera=cc)
+        cc = _camera(request, congestion_camera_id)
+        return Response(PredictionSerializer(self._data(cc)).data)
+
+
+class GroupPredictionView(GenericAPIView):
+    serializer_class = PredictionSerializer
+
+    def get(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        per_camera = [selectors.predictions_of(congestion_camera=c) for c in group.cameras.all()]
+        enough = bool(per_camera) and all(per_camera)
+        data = {
+            "enough_data": enough,
+            "days": None,
+            "computed_at": None,
+            "series": _series(rules.sum_predictions(per_camera) if enough else {}),
+        }
+        return Response(PredictionSerializer(data).data)
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    t = serializers.CharField(help_text="Start of the 15 minutes, MM-DD HH:MM local time.")
+    point = serializers.IntegerField(allow_null=True, help_text="The count at :00 / :15 / :30 / :45.")
+    avg = serializers.FloatField()
+    max = serializers.IntegerField()
+    min = serializers.IntegerField()
+
+
+def _period(request):
+    raw_day, raw_days = request.query_params.get("day"), request.query_params.get("days", "1")
+    errors = {}
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else timezone.localdate()
+    except ValueError:
+        errors["day"] = [_("Enter a date as YYYY-MM-DD.")]
+    if not (raw_days.isdigit() and 1 <= int(raw_days) <= 7):
+        errors["days"] = [_("Enter 1 to 7 days.")]
+    if errors:
+        raise serializers.ValidationError(errors)
+    start, _end = selectors.day_range(day)
+    return start, start + timedelta(days=int(raw_days))
+
+
+class HistoryView(GenericAPIView):
+    """Per 15 minutes from ?day= (today) for ?days= (1–7): the count at the quarter and avg / max / min."""
+
+    serializer_class = HistoryRowSerializer
+
+    @extend_schema(operation_id="v1_congestion_cameras_history", responses=HistoryRowSerializer(many=True))
+    def get(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id)
+        start, end = _period(request)
+        return Response(rules.history_rows(selectors.samples_for(congestion_camera=cc, start=start, end=end)))
+
+
+class GroupHistoryView(GenericAPIView):
+    """The group's count (its cameras summed per minute), as for one camera."""
+
+    serializer_class = HistoryRowSerializer
+
+    @extend_schema(operation_id="v1_congestion_groups_history", responses=HistoryRowSerializer(many=True))
+    def get(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        start, end = _period(request)
+        return Response(rules.history_rows(selectors.group_samples_for(group=group, start=start, end=end)))
+
+
+def _csv_month(request) -> tuple[int, int]:
+    raw = request.query_params.get("month", "")
+    try:
+        year, month = (int(p) for p in raw.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise serializers.ValidationError({"month": [_("Enter a month as YYYY-MM.")]}) from None
+    return year, month
+
+
+def _zip(cameras, year, month, name) -> HttpResponse:
+    data = services.csv_zip(congestion_cameras=cameras, year=year, month=month, today=timezone.localdate())
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{year:04d}{month:02d}.zip"'
+    return response
+
+
+class CameraCsvView(GenericAPIView):
+    """The month's CSV (?month=YYYY-MM) of the camera as a ZIP, as the history page downloads it."""
+
+    def get(self, request, congestion_camera_id):
+        cc = _camera(request, congestion_camera_id)
+        year, month = _csv_month(request)
+        return _zip([cc], year, month, f"congestion-{cc.pk}")
+
+
+class GroupCsvView(GenericAPIView):
+    def get(self, request, group_id):
+        group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+        year, month = _csv_month(request)
+        return _zip(
+            list(group.cameras.select_related("operator", "camera")), year, month, f"congestion-group-{group.pk}"
+        )
+
+
+class CsvAllView(GenericAPIView):
+    """The month's CSV of every congestion camera the caller sees, one file each, in one ZIP."""
+
+    def get(self, request):
+        year, month = _csv_month(request)
+        cameras = list(
+            selectors.congestion_camera_list(operator=request.operator, user=request.user).select_related("operator")
+        )
+        return _zip(cameras, year, month, "congestion-all")
+
+
+class GettingStartedSerializer(serializers.Serializer):
+    camera = serializers.IntegerField(allow_null=True, help_text="The congestion camera the next steps are about.")
+    camera_added = serializers.BooleanField()
+    background_set = serializers.BooleanField()
+    first_image = serializers.BooleanField()
+    done = serializers.BooleanField()
+
+
+class GettingStartedView(GenericAPIView):
+    """The guided start of an account new to congestion: which of its three steps are done."""
+
+    serializer_class = GettingStartedSerializer
+
+    def get(self, request):
+        guide = selectors.getting_started(operator=request.operator, user=request.user)
+        camera = guide["camera"]
+        data = {"camera": camera.pk if camera else None, **guide["steps"], "done": guide["done"]}
+        return Response(GettingStartedSerializer(data).data)

@@ -250,6 +250,20 @@ def quarter_stats(samples: Iterable[tuple[datetime, int]]) -> list[dict]:
     return rows
 
 
+def history_rows(samples: Iterable[tuple[datetime, int]]) -> list[dict]:
+    """`quarter_stats` as the history chart and the API give it: label, point, avg, max, min."""
+    return [
+        {
+            "t": r["start"].strftime("%m-%d %H:%M"),
+            "point": r["point"],
+            "avg": r["avg"],
+            "max": r["max"],
+            "min": r["min"],
+        }
+        for r in quarter_stats(samples)
+    ]
+
+
 # ----------------------------------------------------------------------------- CSV
 
 

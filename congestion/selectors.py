@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, IntegerField, Prefetch, QuerySet
+from django.db.models import Avg, Count, IntegerField, Prefetch, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, ExtractMinute, Floor, TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -246,6 +246,24 @@ def samples_for(*, congestion_camera: CongestionCamera, start: datetime, end: da
     return [(timezone.localtime(captured or minute), count) for minute, captured, count in rows]
 
 
+def group_samples_for(*, group: Group, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The group's count per analysed minute: the sum over its cameras analysed in that minute."""
+    rows = (
+        Analysis.objects.filter(
+            congestion_camera__in=group.cameras.all(),
+            status=Analysis.Status.DONE,
+            minute__gte=start,
+            minute__lt=end,
+        )
+        .order_by()
+        .values("minute")
+        .annotate(total=Sum("count"))
+        .order_by("minute")
+        .values_list("minute", "total")
+    )
+    return [(timezone.localtime(minute), int(total or 0)) for minute, total in rows]
+
+
 def prediction_aggregate(
     *, congestion_camera: CongestionCamera, start: datetime, end: datetime
 ) -> rules.PredictionResult:
@@ -359,3 +377,19 @@ def alert_from_email(*, operator_id: int) -> str:
     """The From of the operator's alert mails: its own address, else DEFAULT_FROM_EMAIL."""
     own = MailSetting.objects.filter(operator_id=operator_id).values_list("from_email", flat=True).first()
     return own or settings.DEFAULT_FROM_EMAIL
+
+
+# ----------------------------------------------------------------------------- first-login guided start
+
+
+def getting_started(*, operator: Operator, user: User | None = None) -> dict:
+    """The guided start of an account new to congestion (manual 003 §1-2): add a camera, register its
+    background, see its first image. `camera` is the camera the next steps are about (the first one
+    added); `done` when all three steps are."""
+    cameras = congestion_camera_list(operator=operator, user=user).order_by("created_at", "pk")
+    first = cameras.first()
+    with_background = cameras.exclude(background_day="").first()
+    seen = PublicImage.objects.filter(congestion_camera__in=cameras.values("pk")).exists()
+    camera = with_background or first
+    steps = {"camera_added": first is not None, "background_set": with_background is not None, "first_image": seen}
+    return {"camera": camera, "steps": steps, "done": all(steps.values())}

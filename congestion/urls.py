@@ -34,6 +34,8 @@ urlpatterns = [
     path("groups/<int:group_id>/delete/", views.group_delete_view, name="group_delete"),
     path("groups/<int:group_id>/alerts/", views.group_alerts_view, name="group_alerts"),
     path("groups/<int:group_id>/prediction/", views.group_prediction_view, name="group_prediction"),
+    path("groups/<int:group_id>/history/", views.group_history_view, name="group_history"),
+    path("groups/<int:group_id>/csv/", views.group_csv_view, name="group_csv"),
     path("groups/<int:group_id>/hours/", views.group_hours_view, name="group_hours"),
     path(
         "groups/<int:group_id>/hours/<int:hours_rule_id>/edit/",

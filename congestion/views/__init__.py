@@ -46,6 +46,8 @@ from .history import (
     camera_history_view,
     camera_prediction_view,
     csv_all_view,
+    group_csv_view,
+    group_history_view,
     group_prediction_view,
 )
 from .hours import (
@@ -88,6 +90,8 @@ __all__ = [
     "camera_history_view",
     "camera_csv_view",
     "csv_all_view",
+    "group_history_view",
+    "group_csv_view",
     "group_status",
     "group_list_view",
     "group_detail_view",

@@ -42,6 +42,9 @@ def index_view(request: HttpRequest) -> HttpResponse:
     page = paginate(request, cameras, per_page=PAGE_SIZE)
     statuses = [camera_status(cc) for cc in page]
     context = {"page": page, "statuses": statuses, "licenses": selectors.option_licenses(operator=request.operator)}
+    guide = selectors.getting_started(operator=request.operator, user=request.user)
+    if not guide["done"]:
+        context["guide"] = guide
     return _render(request, "congestion/index.html", context)
 
 

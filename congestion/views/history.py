@@ -83,28 +83,18 @@ def _parse_day(value: str | None) -> date:
         return timezone.localdate()
 
 
-@login_required
-@GET
-def camera_history_view(request: HttpRequest, congestion_camera_id: int) -> HttpResponse:
-    cc = selectors.access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
-    day = _parse_day(request.GET.get("day"))
-    days = max(1, min(int(request.GET.get("days", "1") or 1) if request.GET.get("days", "1").isdigit() else 1, 7))
+def history_period(params) -> tuple[date, int]:
+    """The first day (?day=YYYY-MM-DD, today by default) and the number of days shown (?days=1…7)."""
+    raw = str(params.get("days", "1") or "1")
+    days = max(1, min(int(raw) if raw.isdigit() else 1, 7))
+    return _parse_day(params.get("day")), days
+
+
+def _history_context(request: HttpRequest, samples_of) -> dict:
+    day, days = history_period(request.GET)
     start, _end = selectors.day_range(day)
-    rows = rules.quarter_stats(
-        selectors.samples_for(congestion_camera=cc, start=start, end=start + timedelta(days=days))
-    )
-    data = [
-        {
-            "t": r["start"].strftime("%m-%d %H:%M"),
-            "point": r["point"],
-            "avg": r["avg"],
-            "max": r["max"],
-            "min": r["min"],
-        }
-        for r in rows
-    ]
-    context = {
-        "cc": cc,
+    data = rules.history_rows(samples_of(start, start + timedelta(days=days)))
+    return {
         "day": day,
         "days": days,
         "data": json.dumps(data),
@@ -113,7 +103,41 @@ def camera_history_view(request: HttpRequest, congestion_camera_id: int) -> Http
         "next": day + timedelta(days=days),
         "month_form": MonthForm(),
     }
+
+
+@login_required
+@GET
+def camera_history_view(request: HttpRequest, congestion_camera_id: int) -> HttpResponse:
+    cc = selectors.access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
+    context = {"cc": cc} | _history_context(
+        request, lambda start, end: selectors.samples_for(congestion_camera=cc, start=start, end=end)
+    )
     return _render(request, "congestion/history.html", context)
+
+
+@login_required
+@GET
+def group_history_view(request: HttpRequest, group_id: int) -> HttpResponse:
+    """The group's count (sum of its cameras per minute) as the same chart and statistics (manual 003 §2-11)."""
+    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+    context = {"group": group} | _history_context(
+        request, lambda start, end: selectors.group_samples_for(group=group, start=start, end=end)
+    )
+    return _render(request, "congestion/history.html", context)
+
+
+@login_required
+@GET
+def group_csv_view(request: HttpRequest, group_id: int) -> HttpResponse:
+    """The month's CSV of every camera of the group, one file each, in one ZIP."""
+    group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
+    month = _month(request)
+    if month is None:
+        messages.error(request, _("Choose a month."))
+        return redirect("congestion:group_history", group_id=group.pk)
+    cameras = list(group.cameras.select_related("operator", "camera"))
+    data = services.csv_zip(congestion_cameras=cameras, year=month[0], month=month[1], today=timezone.localdate())
+    return _zip_response(data, f"congestion-group-{group.pk}-{month[0]:04d}{month[1]:02d}.zip")
 
 
 def _month(request: HttpRequest) -> tuple[int, int] | None:

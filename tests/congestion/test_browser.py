@@ -111,3 +111,33 @@ def test_a_prediction_bar_says_its_weekday_slot_and_average_when_clicked(alpha, 
     page.locator("#chart").click(position={"x": point["x"], "y": point["y"]})
     weekday = page.locator("#weekday option:checked").inner_text()
     assert page.locator("#slot-status").inner_text() == f"{weekday} 12:00: 4 people on average"
+
+
+def test_monitoring_pauses_and_resumes_its_refresh_and_goes_full_screen_and_the_level_follows_the_mode(
+    alpha, live_server, page
+):
+    """Issue 17 points 9 and 10 in the browser."""
+    give_option(alpha.operator, 1)
+    cc = CongestionCamera.objects.create(operator=alpha.operator, camera=alpha.camera, display_name="Lobby")
+    log_in(page, live_server, alpha.admin.email)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(live_server.url + f"/congestion/cameras/{cc.pk}/monitoring/")
+    pause = page.get_by_role("button", name="Pause refresh")
+    pause.click()
+    resume = page.get_by_role("button", name="Resume refresh")
+    assert resume.get_attribute("aria-pressed") == "true"
+    # live.js refreshes [data-live] regions only: the paused frame carries none
+    assert page.locator("[data-live]").count() == 0
+    assert page.get_by_role("status").inner_text() == "Refresh paused."
+    resume.click()
+    assert page.locator("#monitoring-frame[data-live=frame]").count() == 1
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => document.fullscreenElement && document.fullscreenElement.id === 'monitoring-frame'")
+
+    page.goto(live_server.url + f"/congestion/cameras/{cc.pk}/settings/")
+    level = page.get_by_label("Detection level (detailed mode)")
+    assert not level.is_visible()  # standard mode
+    page.get_by_label("AI mode").select_option("detailed")
+    assert level.is_visible()
+    page.get_by_label("AI mode").select_option("wide")
+    assert not level.is_visible()

@@ -1,18 +1,25 @@
 """Issue 17 points 6-14: the manual's (003) missing congestion screens and their API."""
 
+import io
+import json
+import zipfile
 from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
+from django.utils import timezone
 
 from congestion import selectors, services
-from congestion.models import DEFAULT_LEVEL, Group, HoursRule, Mode
+from congestion.models import DEFAULT_LEVEL, Analysis, Group, HoursRule, Mode
 from tests.conftest import client_for
+from tests.licensing.factories import give_camera_licenses
 from workers.people.detector import FakeDetector, Person
 
-from .conftest import jpeg, register
+from .conftest import give_option, jpeg, register
 
 MINUTE = datetime.fromisoformat("2024-06-03T10:00:00+09:00")  # a Monday
 
@@ -296,3 +303,139 @@ def test_the_monitoring_screen_has_pause_and_full_screen_controls(cc, alpha):
     page = client_for(alpha.admin).get(url("camera_monitoring", congestion_camera_id=cc.pk)).content.decode()
     assert 'data-action="pause" aria-pressed="false"' in page and 'data-action="fullscreen"' in page
     assert "congestion/monitoring.js" in page and 'id="monitoring-frame"' in page
+
+
+# ----------------------------------------------------------------------------- 8. group history
+
+
+def _minutes(alpha, cc, counts, start):
+    for i, n in enumerate(counts):
+        minute = start + timedelta(minutes=i)
+        Analysis.objects.create(
+            operator=alpha.operator, congestion_camera=cc, minute=minute, status="done", count=n, captured_at=minute
+        )
+
+
+def test_group_history_sums_its_cameras_per_minute_on_the_page_and_the_api(group_of_two, alpha):
+    group, cc, other = group_of_two
+    start = timezone.make_aware(datetime(2024, 6, 3, 12, 0))
+    _minutes(alpha, cc, [2, 4], start)
+    _minutes(alpha, other, [1, 1], start)
+    viewer = client_for(alpha.viewer)
+    page = viewer.get(url("group_history", group_id=group.pk) + "?day=2024-06-03")
+    assert page.status_code == 200
+    rows = json.loads(page.context["data"])
+    assert rows == [{"t": "06-03 12:00", "point": 3, "avg": 4.0, "max": 5, "min": 3}]
+    api = viewer.get(f"/api/v1/congestion/groups/{group.pk}/history/?day=2024-06-03").json()
+    assert api == rows
+    archive = zipfile.ZipFile(io.BytesIO(viewer.get(url("group_csv", group_id=group.pk) + "?month=2024-06").content))
+    assert len(archive.namelist()) == 2
+
+
+# ----------------------------------------------------------------------------- 14. API parity
+
+
+def test_api_history_prediction_and_csv_of_a_camera(cc, alpha):
+    start = timezone.make_aware(datetime(2024, 6, 3, 12, 0))
+    _minutes(alpha, cc, [2, 4, 6], start)
+    api = client_for(alpha.viewer)
+    base = f"/api/v1/congestion/cameras/{cc.pk}/"
+    assert api.get(base + "history/?day=2024-06-03").json() == [
+        {"t": "06-03 12:00", "point": 2, "avg": 4.0, "max": 6, "min": 2}
+    ]
+    assert api.get(base + "history/?day=2024-06-03&days=9").status_code == 400
+    prediction = api.get(base + "prediction/").json()
+    assert prediction["enough_data"] is False and len(prediction["series"]) == 7
+    assert api.post(base + "prediction/").status_code == 403  # viewers read only
+    assert client_for(alpha.admin).post(base + "prediction/").status_code == 200
+    response = api.get(base + "csv/?month=2024-06")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    [name] = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    text = zipfile.ZipFile(io.BytesIO(response.content)).read(name).decode("utf-8-sig")
+    assert '"2024-06-03 12:01:00"' in text
+    assert api.get(base + "csv/?month=2024-13").status_code == 400
+    assert api.get("/api/v1/congestion/csv/?month=2024-06").status_code == 200
+    group = services.group_create(user=alpha.admin, operator=alpha.operator, name="G", cameras=[cc], default_camera=cc)
+    assert api.get(f"/api/v1/congestion/groups/{group.pk}/prediction/").json()["enough_data"] is False
+
+
+def test_api_background_upload_and_capture_and_offhours_image(cc, alpha, monkeypatch):
+    api = client_for(alpha.admin)
+    base = f"/api/v1/congestion/cameras/{cc.pk}/"
+    upload = SimpleUploadedFile("bg.jpg", jpeg(320, 240, (10, 20, 30)), content_type="image/jpeg")
+    response = api.post(base + "background/", {"source": "upload", "which": "day", "image": upload})
+    assert response.status_code == 200, response.content
+    cc.refresh_from_db()
+    assert cc.background_day
+    monkeypatch.setattr(services, "grab_frame", lambda camera: jpeg(320, 240, (90, 90, 90)))
+    response = api.post(base + "background/", {"source": "capture", "which": "night", "blur_level": 5})
+    assert response.status_code == 200, response.content
+    cc.refresh_from_db()
+    assert cc.background_night and cc.blur_level == 5
+    bad = SimpleUploadedFile("bg.jpg", b"not a jpeg", content_type="image/jpeg")
+    assert api.post(base + "background/", {"source": "upload", "image": bad}).status_code == 400
+    viewer = client_for(alpha.viewer)
+    again = SimpleUploadedFile("bg.jpg", jpeg(), content_type="image/jpeg")
+    assert viewer.post(base + "background/", {"source": "upload", "image": again}).status_code == 403
+
+    own = jpeg(64, 48, (1, 2, 250))
+    encoded = encode_multipart(BOUNDARY, {"image": SimpleUploadedFile("o.jpg", own, content_type="image/jpeg")})
+    put = api.put(base + "offhours-image/", encoded, content_type=MULTIPART_CONTENT)
+    assert put.status_code == 204, put.content
+    assert viewer.get(base + "offhours-image/").content == own
+    assert api.delete(base + "offhours-image/").status_code == 204
+    cc.refresh_from_db()
+    assert cc.offhours_image == ""
+
+
+def test_api_alert_images_per_step(cc, alpha):
+    api = client_for(alpha.admin)
+    base = f"/api/v1/congestion/cameras/{cc.pk}/alert/"
+    assert api.post(base + "image/", {"step": 1, "template": True}).status_code == 400  # no alert yet
+    body = {"steps": 3, "thresholds": [2, 5], "image_enabled": True}
+    assert api.put(base, body, content_type="application/json").status_code == 200
+    assert api.post(base + "image/", {"step": 2, "template": True}).json()["images"][1] == "template"
+    up = SimpleUploadedFile("a.jpg", jpeg(), content_type="image/jpeg")
+    images = api.post(base + "image/", {"step": 3, "image": up}).json()["images"]
+    assert images[1] == "template" and images[2] not in ("", "template")
+    assert api.post(base + "image/", {"step": 2, "remove": True}).json()["images"][1] == ""
+    assert api.post(base + "image/", {"step": 3, "image": SimpleUploadedFile("x.jpg", b"nope")}).status_code == 400
+    assert client_for(alpha.viewer).post(base + "image/", {"step": 1, "template": True}).status_code == 403
+
+
+def test_api_camera_add_over_the_option_count_warns_as_the_page_does(alpha, second_camera):
+    give_option(alpha.operator, 1)
+    register(alpha)
+    from licensing.models import License
+
+    lic = give_camera_licenses(alpha.operator, count=1)[0]  # the second camera holds a camera license, no option
+    License.objects.filter(pk=lic.pk).update(device=second_camera)
+    response = client_for(alpha.admin).post(
+        "/api/v1/congestion/cameras/", {"camera": second_camera.pk}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    warning = response.json()["warning"]
+    assert warning.startswith("After adding it, 2 cameras are registered but you hold 1 congestion option")
+
+
+# ----------------------------------------------------------------------------- 11. first-login guided start
+
+
+def test_an_empty_account_opens_on_the_guided_start_until_the_first_image(alpha):
+    give_option(alpha.operator, 1)
+    admin = client_for(alpha.admin)
+    page = admin.get(url("index")).content.decode()
+    assert 'id="getting-started"' in page and 'data-step="camera" data-done="false"' in page
+    assert reverse("congestion:camera_add") in page
+    cc = register(alpha)
+    page = admin.get(url("index")).content.decode()
+    assert 'data-step="camera" data-done="true"' in page and 'data-step="background" data-done="false"' in page
+    assert url("camera_settings", congestion_camera_id=cc.pk) in page
+    services.background_set(user=alpha.admin, congestion_camera=cc, which="day", jpeg=jpeg(320, 240))
+    page = admin.get(url("index")).content.decode()
+    assert 'data-step="image" data-done="false"' in page and url("camera_detail", congestion_camera_id=cc.pk) in page
+    api = client_for(alpha.viewer).get("/api/v1/congestion/getting-started/").json()
+    assert api == {"camera": cc.pk, "camera_added": True, "background_set": True, "first_image": False, "done": False}
+    _analyse_with_spy(cc)  # the first analysed minute makes the first public image
+    assert 'id="getting-started"' not in admin.get(url("index")).content.decode()
+    assert client_for(alpha.viewer).get("/api/v1/congestion/getting-started/").json()["done"] is True
