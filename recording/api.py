@@ -42,7 +42,9 @@ class NotificationSettingSerializer(serializers.Serializer):
 
 class BulkResultSerializer(serializers.Serializer):
     building = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
     rooms_overwritten = serializers.IntegerField()
+    rooms_changed = NotificationSettingSerializer(many=True, help_text="The rooms whose value differed, as before.")
     rooms = NotificationSettingSerializer(many=True)
 
 
@@ -105,31 +107,77 @@ class RoomNotificationSettingView(GenericAPIView):
 
 
 class BuildingNotificationSettingsView(GenericAPIView):
-    """GET: every room's setting. PUT: the bulk setting, which overwrites every room of the building."""
+    """GET: every room's setting. The bulk settings are the two endpoints below (recipients; type)."""
 
     serializer_class = NotificationSettingSerializer
     pagination_class = None
 
-    def _building(self):
-        return access_building(
-            operator=self.request.operator, user=self.request.user, pk=self.kwargs["building_id"], write=True
-        )
-
     @extend_schema(responses=NotificationSettingSerializer(many=True))
     def get(self, request: Request, building_id: str) -> Response:
-        rooms = rooms_with_notification_settings(operator=request.operator, building=self._building())
+        building = access_building(operator=request.operator, user=request.user, pk=building_id, write=True)
+        rooms = rooms_with_notification_settings(operator=request.operator, building=building)
         return Response(NotificationSettingSerializer([r.notification for r in rooms], many=True).data)
+
+
+class BulkRecipientsSerializer(serializers.Serializer):
+    recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True)
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text=_("True: only list the rooms that would change; save nothing.")
+    )
+
+
+class BulkTypeSerializer(serializers.Serializer):
+    notification_type = serializers.ChoiceField(choices=NotificationType.choices)
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text=_("True: only list the rooms that would change; save nothing.")
+    )
+
+
+class _BulkFieldView(GenericAPIView):
+    """PUT one field for every room of the building; each room's other field stays (docs/product.md §5.2).
+    The answer lists the rooms whose value differed (`rooms_changed`, with their value before); with
+    `dry_run` nothing is saved, so a client can show them before overwriting."""
+
+    pagination_class = None
+    field = ""
+    service = None
 
     @extend_schema(responses=BulkResultSerializer)
     def put(self, request: Request, building_id: str) -> Response:
-        building = self._building()
-        count = _save_setting(
-            request,
-            save=lambda **data: services.notification_setting_bulk_update(user=request.user, building=building, **data),
-        )
+        building = access_building(operator=request.operator, user=request.user, pk=building_id, write=True)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        before = {
+            r.pk: r.notification for r in rooms_with_notification_settings(operator=request.operator, building=building)
+        }
+        try:
+            changed = type(self).service(
+                user=request.user, building=building, dry_run=data["dry_run"], **{self.field: data[self.field]}
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
         rooms = rooms_with_notification_settings(operator=request.operator, building=building)
-        result = {"building": building.pk, "rooms_overwritten": count, "rooms": [r.notification for r in rooms]}
+        result = {
+            "building": building.pk,
+            "dry_run": data["dry_run"],
+            "rooms_overwritten": 0 if data["dry_run"] else len(changed),
+            "rooms_changed": [before[r.pk] for r in changed],
+            "rooms": [r.notification for r in rooms],
+        }
         return Response(BulkResultSerializer(result).data)
+
+
+class BuildingBulkRecipientsView(_BulkFieldView):
+    serializer_class = BulkRecipientsSerializer
+    field = "recipients"
+    service = staticmethod(services.notification_recipients_bulk_update)
+
+
+class BuildingBulkTypeView(_BulkFieldView):
+    serializer_class = BulkTypeSerializer
+    field = "notification_type"
+    service = staticmethod(services.notification_type_bulk_update)
 
 
 class CameraConditionsView(GenericAPIView):
@@ -143,7 +191,7 @@ class CameraConditionsView(GenericAPIView):
             operator=self.request.operator, user=self.request.user, pk=self.kwargs["camera_id"], write=write
         )
 
-    @extend_schema(operation_id="v1_cameras_recording_conditions_list")
+    @extend_schema(operation_id="v1_cameras_recording_conditions_list", responses=ConditionSerializer(many=True))
     def get(self, request: Request, camera_id: str) -> Response:
         conditions = conditions_in_force(operator=request.operator, camera=self._camera())
         return Response(ConditionSerializer(conditions, many=True).data)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, trouble_api
 
 urlpatterns = [
     path(
@@ -12,6 +12,16 @@ urlpatterns = [
         "buildings/<int:building_id>/notification-settings/",
         api.BuildingNotificationSettingsView.as_view(),
         name="building-notification-settings",
+    ),
+    path(
+        "buildings/<int:building_id>/notification-settings/recipients/",
+        api.BuildingBulkRecipientsView.as_view(),
+        name="building-notification-recipients",
+    ),
+    path(
+        "buildings/<int:building_id>/notification-settings/type/",
+        api.BuildingBulkTypeView.as_view(),
+        name="building-notification-type",
     ),
     path(
         "cameras/<int:camera_id>/recording-conditions/",
@@ -27,5 +37,10 @@ urlpatterns = [
         "cameras/<int:camera_id>/motion-settings/",
         api.CameraMotionSettingsView.as_view(),
         name="camera-motion-settings",
+    ),
+    path(
+        "buildings/<int:building_id>/trouble-refresh/",
+        trouble_api.BuildingTroubleRefreshView.as_view(),
+        name="building-trouble-refresh",
     ),
 ]

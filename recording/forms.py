@@ -38,6 +38,28 @@ class NotificationSettingForm(forms.Form):
         return {"recipients": "\n".join(setting.recipients), "notification_type": setting.notification_type}
 
 
+class BulkRecipientsForm(forms.Form):
+    """The manual's bulk recipients (通知先メールアドレスの一括設定): the rooms' types stay."""
+
+    recipients = NotificationSettingForm.base_fields["recipients"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].help_text = _(
+            "One address per line, at most %(limit)d. Duplicates are removed. Every room of the building "
+            "gets these addresses; each room's notification type stays as it is."
+        ) % {"limit": max_recipients()}
+
+    def clean_recipients(self) -> list[str]:
+        return clean_recipients(split_addresses(self.cleaned_data.get("recipients", "")))
+
+
+class BulkTypeForm(forms.Form):
+    """The manual's bulk notification type (一括通知タイプ設定): the rooms' recipients stay."""
+
+    notification_type = NotificationSettingForm.base_fields["notification_type"]
+
+
 class ConditionRoomForm(forms.Form):
     room = forms.TypedChoiceField(label=_("Room of the triggering sensor"), coerce=int)
 

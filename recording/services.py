@@ -11,7 +11,14 @@ from devices.outbound import clean_stream_url
 from tenants.access import require_admin
 from tenants.models import User
 
-from .models import CameraRecording, MotionSource, NotificationSetting, NotificationType, RecordingCondition
+from .models import (
+    DEFAULT_NOTIFICATION_TYPE,
+    CameraRecording,
+    MotionSource,
+    NotificationSetting,
+    NotificationType,
+    RecordingCondition,
+)
 from .rules import clean_recipients
 from .selectors import condition_list
 from .streams import is_onvif
@@ -50,28 +57,62 @@ def notification_setting_update(
     return setting
 
 
-@transaction.atomic
-def notification_setting_bulk_update(
-    *, user: User, building: Building, notification_type: str, recipients: list[str]
-) -> int:
-    """Overwrite the setting of every room of `building` (docs/product.md §5.2: the bulk setting replaces
-    each room's). Returns how many rooms were overwritten. All rooms or none."""
-    require_admin(user)
-    notification_type, recipients = _validated(notification_type, recipients)
-    rooms = list(Room.objects.for_operator(building.operator_id).filter(building=building))
+def _building_rooms(building: Building) -> list[Room]:
+    rooms = list(Room.objects.for_operator(building.operator_id).filter(building=building).order_by("name", "pk"))
+    if not rooms:
+        raise ValidationError(_("This building has no rooms: there is nothing to set."), code="no_rooms")
+    return rooms
+
+
+def _bulk_set_field(*, user: User, building: Building, field: str, value, dry_run: bool) -> list[Room]:
+    """Set one field of every room's setting, leaving the other field of each room as it is
+    (docs/product.md §5.2). Returns the rooms whose value differed (those that change)."""
+    rooms = _building_rooms(building)
+    current = {
+        s.room_id: s for s in NotificationSetting.objects.for_operator(building.operator_id).filter(room__in=rooms)
+    }
+    default = NotificationSetting(notification_type=DEFAULT_NOTIFICATION_TYPE, recipients=[])
+    differing = [room for room in rooms if getattr(current.get(room.pk, default), field) != value]
+    if dry_run:
+        return differing
     now = timezone.now()
-    for room in rooms:
-        NotificationSetting.objects.update_or_create(
-            operator_id=building.operator_id,
-            room=room,
-            defaults={
-                "notification_type": notification_type,
-                "recipients": recipients,
-                "updated_at": now,
-                "updated_by": user,
-            },
-        )
-    return len(rooms)
+    for room in differing:
+        setting = current.get(room.pk)
+        if setting is None:
+            NotificationSetting.objects.create(
+                operator_id=building.operator_id, room=room, updated_at=now, updated_by=user, **{field: value}
+            )
+        else:
+            NotificationSetting.objects.filter(pk=setting.pk).update(updated_at=now, updated_by=user, **{field: value})
+    return differing
+
+
+@transaction.atomic
+def notification_recipients_bulk_update(
+    *, user: User, building: Building, recipients: list[str], dry_run: bool = False
+) -> list[Room]:
+    """The manual's bulk recipients: every room of `building` gets these addresses; each room keeps its
+    notification type. Returns the rooms whose recipients differed. A building without rooms is refused."""
+    require_admin(user)
+    try:
+        recipients = clean_recipients(recipients)
+    except ValidationError as exc:
+        raise ValidationError({"recipients": exc.messages}) from None
+    return _bulk_set_field(user=user, building=building, field="recipients", value=recipients, dry_run=dry_run)
+
+
+@transaction.atomic
+def notification_type_bulk_update(
+    *, user: User, building: Building, notification_type: str, dry_run: bool = False
+) -> list[Room]:
+    """The manual's bulk notification type: every room of `building` gets this type; each room keeps its
+    recipients. Returns the rooms whose type differed. A building without rooms is refused."""
+    require_admin(user)
+    if notification_type not in NotificationType.values:
+        raise ValidationError({"notification_type": [_("Choose one of the notification types.")]})
+    return _bulk_set_field(
+        user=user, building=building, field="notification_type", value=notification_type, dry_run=dry_run
+    )
 
 
 # ----------------------------------------------------------------------------- recording conditions
@@ -180,4 +221,3 @@ def motion_settings_update(
         fields.append("record_audio")
     row.save(update_fields=fields)
     return row
-

@@ -1,13 +1,23 @@
 from django.urls import path
 
-from . import views
+from . import trouble_views, views
 
 app_name = "recording"
 
 urlpatterns = [
     path("", views.index_view, name="index"),
     path("notifications/buildings/<int:building_id>/", views.notification_building_view, name="notification_building"),
-    path("notifications/buildings/<int:building_id>/bulk/", views.notification_bulk_view, name="notification_bulk"),
+    # Two bulk actions, as in the manual: recipients, and notification type; each changes only its field.
+    path(
+        "notifications/buildings/<int:building_id>/bulk/recipients/",
+        views.notification_bulk_recipients_view,
+        name="notification_bulk_recipients",
+    ),
+    path(
+        "notifications/buildings/<int:building_id>/bulk/type/",
+        views.notification_bulk_type_view,
+        name="notification_bulk_type",
+    ),
     path("notifications/rooms/<int:room_id>/", views.notification_room_view, name="notification_room"),
     path("cameras/<int:camera_id>/conditions/", views.conditions_view, name="conditions"),
     path("cameras/<int:camera_id>/conditions/add/", views.condition_add_view, name="condition_add"),
@@ -37,5 +47,10 @@ urlpatterns = [
     path("exports/<int:export_id>/download/", views.export_download_view, name="export_download"),
     path("exports/<int:export_id>/delete/", views.export_delete_view, name="export_delete"),
     path("staff/ingest/", views.staff_ingest_view, name="staff_ingest"),
+    path(
+        "buildings/<int:building_id>/trouble-refresh/",
+        trouble_views.building_trouble_refresh_view,
+        name="building_trouble_refresh",
+    ),
     path("devices/<int:device_id>/motion/", views.motion_endpoint_view, name="motion_endpoint"),
 ]

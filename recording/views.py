@@ -37,7 +37,15 @@ from . import media_services, services, sunk_mails
 from .calendar import month_calendar
 from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
-from .forms import ConditionRoomForm, ConditionSensorForm, ExportForm, MotionSettingsForm, NotificationSettingForm
+from .forms import (
+    BulkRecipientsForm,
+    BulkTypeForm,
+    ConditionRoomForm,
+    ConditionSensorForm,
+    ExportForm,
+    MotionSettingsForm,
+    NotificationSettingForm,
+)
 from .mail import clip_from_link
 from .media_selectors import (
     access_clip,
@@ -117,55 +125,99 @@ def notification_room_view(request: HttpRequest, room_id: int) -> HttpResponse:
     return render(request, "recording/notification_form.html", context)
 
 
+BULK_FIELDS = {
+    # field → (form, service, the message after saving)
+    "recipients": (
+        BulkRecipientsForm,
+        services.notification_recipients_bulk_update,
+        lambda n: ngettext(
+            "The recipients of %(count)d room were set; its notification type stayed.",
+            "The recipients of %(count)d rooms were set; their notification types stayed.",
+            n,
+        ),
+    ),
+    "notification_type": (
+        BulkTypeForm,
+        services.notification_type_bulk_update,
+        lambda n: ngettext(
+            "The notification type of %(count)d room was set; its recipients stayed.",
+            "The notification type of %(count)d rooms was set; their recipients stayed.",
+            n,
+        ),
+    ),
+}
+
+
 @login_required
 @GET_POST
-def notification_bulk_view(request: HttpRequest, building_id: int) -> HttpResponse:
-    """Edit → confirm ("overwrites N rooms") → save; `back` returns to the edit keeping the input."""
+def notification_bulk_recipients_view(request: HttpRequest, building_id: int) -> HttpResponse:
+    return _notification_bulk(request, building_id, "recipients")
+
+
+@login_required
+@GET_POST
+def notification_bulk_type_view(request: HttpRequest, building_id: int) -> HttpResponse:
+    return _notification_bulk(request, building_id, "notification_type")
+
+
+def _notification_bulk(request: HttpRequest, building_id: int, field: str) -> HttpResponse:
+    """One field for the whole building (docs/product.md §5.2): edit (the rooms' current values shown, the
+    differing ones marked) → confirm (the rooms that change, with their current value) → saved. The other
+    field of every room stays. `back` returns to the edit keeping the input."""
     building = access_building(operator=request.operator, user=request.user, pk=building_id, write=True)
+    form_class, service, done_message = BULK_FIELDS[field]
     back_url = reverse("recording:notification_building", kwargs={"building_id": building.pk})
-    rooms = rooms_with_notification_settings(operator=request.operator, building=building)
-    context = {"building": building, "rooms": rooms, "back_url": back_url, "bulk": True}
-    if request.method == "POST":
-        form = NotificationSettingForm(request.POST)
-        if "back" not in request.POST and form.is_valid():
+    rooms = list(rooms_with_notification_settings(operator=request.operator, building=building))
+    values = {_bulk_value(room, field) for room in rooms}
+    context = {"building": building, "rooms": rooms, "back_url": back_url, "field": field, "differ": len(values) > 1}
+    form = form_class(request.POST or None, initial=_bulk_initial(values, field))
+    if request.method == "POST" and "back" not in request.POST and form.is_valid():
+        value = form.cleaned_data[field]
+        try:
+            changing = service(
+                user=request.user, building=building, dry_run="confirm" not in request.POST, **{field: value}
+            )
+        except ValidationError as exc:
+            apply_form_errors(form, exc)
+        else:
             if "confirm" in request.POST:
-                try:
-                    count = services.notification_setting_bulk_update(
-                        user=request.user, building=building, **form.cleaned_data
-                    )
-                except ValidationError as exc:
-                    form.add_error(None, exc)
-                else:
-                    messages.success(
-                        request,
-                        ngettext(
-                            "The notification setting of %(count)d room was overwritten.",
-                            "The notification settings of %(count)d rooms were overwritten.",
-                            count,
-                        )
-                        % {"count": count},
-                    )
-                    return redirect(back_url)
-            else:
-                context.update(
-                    form=form,
-                    recipients=form.cleaned_data["recipients"],
-                    type_label=NotificationType(form.cleaned_data["notification_type"]).label,
-                )
-                return render(request, "recording/notification_bulk_confirm.html", context)
-    else:
-        form = NotificationSettingForm(initial=_common_initial(rooms))
+                messages.success(request, done_message(len(changing)) % {"count": len(changing)})
+                return redirect(back_url)
+            ids = {room.pk for room in changing}
+            context.update(
+                form=form,
+                value=value,
+                changing=[room for room in rooms if room.pk in ids],
+                unchanged=[room for room in rooms if room.pk not in ids],
+                type_label=NotificationType(value).label if field == "notification_type" else "",
+            )
+            return render(request, "recording/notification_bulk_confirm.html", context)
+    elif request.method == "POST" and "back" in request.POST:
+        form = form_class(initial={field: request.POST.get(field, "").replace(",", "\n")})
     context["form"] = form
-    return render(request, "recording/notification_form.html", context)
+    return render(request, "recording/notification_bulk_form.html", context)
 
 
-def _common_initial(rooms) -> dict:
-    """Prefill the bulk form with the rooms' setting when they all share one, else the default."""
-    settings = {(r.notification.notification_type, tuple(r.notification.recipients)) for r in rooms}
-    if len(settings) == 1:
-        notification_type, recipients = settings.pop()
-        return {"notification_type": notification_type, "recipients": "\n".join(recipients)}
-    return {}
+def _bulk_value(room, field: str):
+    value = getattr(room.notification, field)
+    return tuple(value) if field == "recipients" else value
+
+
+def _bulk_initial(values: set, field: str) -> dict:
+    """Prefill with the rooms' value when they all share one; when they differ, the form starts empty
+    (the page lists each room's value) and saving changes only this one field."""
+    if len(values) != 1:
+        return {}
+    (value,) = values
+    return {field: "\n".join(value) if field == "recipients" else value}
+
+
+def apply_form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 # ----------------------------------------------------------------------------- recording conditions

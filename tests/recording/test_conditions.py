@@ -178,7 +178,8 @@ def test_outsider_gets_404_on_every_recording_route(alpha, bravo):
     client = client_for(alpha.admin)
     urls = [
         reverse("recording:notification_building", kwargs={"building_id": bravo.building.pk}),
-        reverse("recording:notification_bulk", kwargs={"building_id": bravo.building.pk}),
+        reverse("recording:notification_bulk_recipients", kwargs={"building_id": bravo.building.pk}),
+        reverse("recording:notification_bulk_type", kwargs={"building_id": bravo.building.pk}),
         reverse("recording:notification_room", kwargs={"room_id": bravo.room.pk}),
         conditions_url(bravo.camera),
         add_url(bravo.camera),
@@ -186,6 +187,8 @@ def test_outsider_gets_404_on_every_recording_route(alpha, bravo):
         delete_url(bravo.camera, bravo.sensor),
         reverse("room-notification-setting", kwargs={"room_id": bravo.room.pk}),
         reverse("building-notification-settings", kwargs={"building_id": bravo.building.pk}),
+        reverse("building-notification-recipients", kwargs={"building_id": bravo.building.pk}),
+        reverse("building-notification-type", kwargs={"building_id": bravo.building.pk}),
         api_list_url(bravo.camera),
         api_one_url(bravo.camera, bravo.sensor),
     ]

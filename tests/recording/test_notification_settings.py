@@ -16,7 +16,11 @@ def room_url(room) -> str:
 
 
 def bulk_url(building) -> str:
-    return reverse("recording:notification_bulk", kwargs={"building_id": building.pk})
+    return reverse("recording:notification_bulk_recipients", kwargs={"building_id": building.pk})
+
+
+def bulk_type_url(building) -> str:
+    return reverse("recording:notification_bulk_type", kwargs={"building_id": building.pk})
 
 
 # ----------------------------------------------------------------------------- rules
@@ -91,47 +95,6 @@ def test_a_bad_address_is_refused_with_a_message_and_nothing_is_saved(alpha):
     assert not NotificationSetting.objects.filter(room=alpha.room).exists()
 
 
-def test_bulk_setting_asks_for_confirmation_naming_the_rooms_it_overwrites(alpha, site):
-    client = client_for(alpha.admin)
-    response = client.post(bulk_url(alpha.building), {"recipients": "all@example.com", "notification_type": "video"})
-    assert response.status_code == 200
-    assert b"This overwrites the notification settings of 2 rooms." in response.content
-    assert b"Alpha Parking" in response.content
-    assert not NotificationSetting.objects.exists()  # nothing saved before the confirmation
-
-
-def test_bulk_setting_overwrites_every_room_of_the_building_and_only_that_building(alpha, site, bravo):
-    client = client_for(alpha.admin)
-    client.post(room_url(alpha.room), {"recipients": "room1@example.com", "notification_type": "none"})
-    client.post(room_url(site.other_room), {"recipients": "annex@example.com", "notification_type": "all"})
-    response = client.post(
-        bulk_url(alpha.building),
-        {"recipients": "all@example.com,night@example.com", "notification_type": "video_troubles", "confirm": "1"},
-        follow=True,
-    )
-    assert b"The notification settings of 2 rooms were overwritten." in response.content
-    for room in (alpha.room, site.room2):
-        setting = notification_setting_for(room=room)
-        assert (setting.notification_type, setting.recipients) == (
-            "video_troubles",
-            ["all@example.com", "night@example.com"],
-        )
-    annex = notification_setting_for(room=site.other_room)
-    assert (annex.notification_type, annex.recipients) == ("all", ["annex@example.com"])
-    assert not NotificationSetting.objects.filter(operator=bravo.operator).exists()
-
-
-def test_bulk_with_a_bad_address_changes_no_room(alpha, site):
-    client = client_for(alpha.admin)
-    client.post(room_url(alpha.room), {"recipients": "keep@example.com", "notification_type": "all"})
-    response = client.post(
-        bulk_url(alpha.building), {"recipients": "x@", "notification_type": "none", "confirm": "1"}, follow=True
-    )
-    assert "“x@” is not a valid email address.".encode() in response.content
-    assert notification_setting_for(room=alpha.room).recipients == ["keep@example.com"]
-    assert not NotificationSetting.objects.filter(room=site.room2).exists()
-
-
 @pytest.mark.parametrize("role", ["viewer", "device_operator"])
 def test_non_admins_get_403_on_every_notification_page(alpha, role):
     client = client_for(getattr(alpha, role))
@@ -140,6 +103,7 @@ def test_non_admins_get_403_on_every_notification_page(alpha, role):
         reverse("recording:notification_building", kwargs={"building_id": alpha.building.pk}),
         room_url(alpha.room),
         bulk_url(alpha.building),
+        bulk_type_url(alpha.building),
     ]
     for url in urls:
         assert client.get(url).status_code == 403, url
@@ -152,9 +116,10 @@ def test_another_operators_rooms_and_buildings_are_404(alpha, bravo):
     client = client_for(alpha.admin)
     assert client.get(room_url(bravo.room)).status_code == 404
     assert client.get(bulk_url(bravo.building)).status_code == 404
-    response = client.post(
-        bulk_url(bravo.building), {"recipients": "x@example.com", "notification_type": "all", "confirm": "1"}
-    )
+    assert client.get(bulk_type_url(bravo.building)).status_code == 404
+    response = client.post(bulk_url(bravo.building), {"recipients": "x@example.com", "confirm": "1"})
+    assert response.status_code == 404
+    response = client.post(bulk_type_url(bravo.building), {"notification_type": "all", "confirm": "1"})
     assert response.status_code == 404
     assert not NotificationSetting.objects.exists()
 
@@ -193,18 +158,6 @@ def test_api_refuses_a_bad_address_per_field_and_saves_nothing(alpha):
     assert not NotificationSetting.objects.exists()
 
 
-def test_api_bulk_overwrites_the_buildings_rooms(alpha, site):
-    url = reverse("building-notification-settings", kwargs={"building_id": alpha.building.pk})
-    response = client_for(alpha.admin).put(
-        url, {"notification_type": "all", "recipients": ["x@example.com"]}, content_type="application/json"
-    )
-    assert response.status_code == 200, response.content
-    assert response.json()["rooms_overwritten"] == 2
-    assert {r["room"] for r in response.json()["rooms"]} == {alpha.room.pk, site.room2.pk}
-    assert notification_setting_for(room=site.room2).recipients == ["x@example.com"]
-    assert not NotificationSetting.objects.filter(room=site.other_room).exists()
-
-
 def test_api_viewer_403_and_outsider_404(alpha, bravo):
     viewer = client_for(alpha.viewer)
     own = reverse("room-notification-setting", kwargs={"room_id": alpha.room.pk})
@@ -216,13 +169,18 @@ def test_api_viewer_403_and_outsider_404(alpha, bravo):
     admin = client_for(alpha.admin)
     for url in (
         reverse("room-notification-setting", kwargs={"room_id": bravo.room.pk}),
-        reverse("building-notification-settings", kwargs={"building_id": bravo.building.pk}),
+        reverse("building-notification-recipients", kwargs={"building_id": bravo.building.pk}),
+        reverse("building-notification-type", kwargs={"building_id": bravo.building.pk}),
     ):
-        assert admin.get(url).status_code == 404
         assert (
             admin.put(url, {"notification_type": "all", "recipients": []}, content_type="application/json").status_code
             == 404
         )
+    for url in (
+        reverse("room-notification-setting", kwargs={"room_id": bravo.room.pk}),
+        reverse("building-notification-settings", kwargs={"building_id": bravo.building.pk}),
+    ):
+        assert admin.get(url).status_code == 404
     assert not NotificationSetting.objects.exists()
 
 
@@ -233,5 +191,5 @@ def test_pages_speak_japanese(alpha, site):
     assert "【推奨】トラブルのみ通知する" in building_page.content.decode()
     bad = client.post(room_url(alpha.room), {"recipients": "nope", "notification_type": "all"})
     assert "「nope」は正しいメールアドレスではありません。" in bad.content.decode()
-    confirm = client.post(bulk_url(alpha.building), {"recipients": "a@example.com", "notification_type": "all"})
-    assert "2部屋の通知設定を上書きします。" in confirm.content.decode()
+    confirm = client.post(bulk_type_url(alpha.building), {"notification_type": "all"})
+    assert "2 部屋の通知タイプを変更します" in confirm.content.decode()
