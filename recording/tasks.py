@@ -131,3 +131,12 @@ def purge_camera_media(operator_id: int, camera_id: int) -> int:
     from . import media_services
 
     return media_services.camera_media_purge(operator_id=operator_id, camera_id=camera_id)
+
+
+@shared_task(name="recording.trouble_refresh_building")
+def trouble_refresh_building(refresh_id: int, camera_ids: list[int]) -> int:
+    """ "Refresh trouble info" of a whole building: each camera probed in turn (recording/trouble.py)."""
+    from . import trouble
+
+    run = trouble.building_trouble_refresh_run(refresh_id=refresh_id, camera_ids=camera_ids)
+    return run.done if run else 0

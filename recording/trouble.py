@@ -22,15 +22,21 @@ progress on a TroubleRefresh row (the page and the API show it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind, TroubleState
+from devices.selectors import camera_list
 from devices.services import device_set_trouble
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, Problem, probe_camera
 
-from . import media_services
-from .models import CameraRecording, RecordingSegment
+from . import media_services, tasks
+from .models import CameraRecording, RecordingSegment, TroubleRefresh
 from .onvif import OnvifError
 from .streams import ingest_url, is_onvif
 
@@ -140,3 +146,48 @@ _SUBSCRIPTION_FIELDS = ("host", "port", "user", "password", "profile_index", "ch
 
 def _storage_was_the_devices(camera: Device) -> bool:
     return CameraRecording.objects.filter(camera_id=camera.pk, device_storage_failed=True).exists()
+
+
+# ----------------------------------------------------------------------------- a whole building
+
+REFRESH_STALE = timedelta(minutes=15)  # a run not finished by then is taken as dead (its worker died)
+
+
+def building_trouble_refresh_start(*, user, operator, building) -> TroubleRefresh:
+    """Refresh the trouble info of every camera of `building` that `user` sees (own cameras), in a task;
+    returns the run, whose progress the page and the API show. A run still going for the building is
+    returned instead of a second one. The caller got `building` through access_building."""
+    running = (
+        TroubleRefresh.objects.for_operator(operator)
+        .filter(building=building, state=TroubleRefresh.State.RUNNING, created_at__gte=timezone.now() - REFRESH_STALE)
+        .first()
+    )
+    if running is not None:
+        return running
+    camera_ids = list(camera_list(operator=operator, user=user, building=building).values_list("pk", flat=True))
+    if not camera_ids:
+        raise ValidationError(_("This building has no camera to check."))
+    run = TroubleRefresh.objects.create(operator=operator, building=building, requested_by=user, total=len(camera_ids))
+    transaction.on_commit(lambda: tasks.trouble_refresh_building.delay(run.pk, camera_ids))
+    return run
+
+
+def building_trouble_refresh_run(*, refresh_id: int, camera_ids: list[int]) -> TroubleRefresh | None:
+    """The task's body: each camera in turn, the progress counted after each."""
+    run = TroubleRefresh.objects.filter(pk=refresh_id).first()
+    if run is None:
+        return None
+    for camera_id in camera_ids:
+        camera = Device.objects.filter(pk=camera_id, operator_id=run.operator_id, kind=DeviceKind.CAMERA).first()
+        trouble = False
+        if camera is not None:
+            camera_trouble_refresh(camera=camera)
+            trouble = bool(camera.trouble_state)
+        TroubleRefresh.objects.filter(pk=run.pk).update(done=F("done") + 1, troubles=F("troubles") + int(trouble))
+    TroubleRefresh.objects.filter(pk=run.pk).update(state=TroubleRefresh.State.DONE, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def latest_building_refresh(*, operator, building) -> TroubleRefresh | None:
+    return TroubleRefresh.objects.for_operator(operator).filter(building=building).first()

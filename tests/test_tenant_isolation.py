@@ -882,6 +882,8 @@ VIEWER_MAY_WRITE = {
     "tenants:api_token_create": "own API token, part of the own account",
     "tenants:api_token_delete": "own API token, part of the own account",
     "devices:trouble_refresh": "trouble states are refreshable on demand by any role (docs/product.md §2.6)",
+    "recording:building_trouble_refresh": "a whole building's trouble refresh, as devices:trouble_refresh",
+    "building-trouble-refresh": "a whole building's trouble refresh, as devices:trouble_refresh",
     "recording:live_token": "live view (docs/product.md §1.3: viewers watch live)",
     "recording:export_create": "download converts to MP4 (docs/product.md §3.5; viewers download)",
     "recording:export_delete": "own converted files (docs/product.md §3.5 download list)",
