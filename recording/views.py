@@ -488,12 +488,14 @@ def player_view(request: HttpRequest, camera_id: int) -> HttpResponse:
             "dayStart": start.timestamp(),
             "segments": [
                 {"id": s.pk, "start": s.start.timestamp(), "duration": s.duration,
-                 "url": reverse("recording:segment_file", kwargs={"segment_id": s.pk})}
+                 "url": reverse("recording:segment_file", kwargs={"segment_id": s.pk}),
+                 "download": reverse("recording:segment_file", kwargs={"segment_id": s.pk}) + "?download=1"}
                 for s in segs
             ],
             "clips": [
                 {"id": c.pk, "start": c.start.timestamp(), "duration": c.duration, "motion": c.motion_at.timestamp(),
-                 "url": reverse("recording:clip_file", kwargs={"clip_id": c.pk})}
+                 "url": reverse("recording:clip_file", kwargs={"clip_id": c.pk}),
+                 "download": reverse("recording:clip_file", kwargs={"clip_id": c.pk}) + "?download=1"}
                 for c in clips
             ],
             "motions": [m.at.timestamp() for m in motions],
@@ -511,7 +513,10 @@ def player_view(request: HttpRequest, camera_id: int) -> HttpResponse:
 def segment_file_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     segment = access_segment(operator=request.operator, user=request.user, pk=segment_id)
     _require_media(segment.camera)
-    return _stored_file_response(request, segment.storage_name, "video/mp4")
+    # ?download=1: the player's "download this file", the 1-minute file as it is (no conversion).
+    start = timezone.localtime(segment.start)
+    download = f"{start:%Y%m%d-%H%M%S}.mp4" if request.GET.get("download") else ""
+    return _stored_file_response(request, segment.storage_name, "video/mp4", download)
 
 
 @login_required

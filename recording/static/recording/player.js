@@ -50,6 +50,8 @@
     current = index;
     var f = files[index];
     if (video.dataset.src !== f.url) { video.src = f.url; video.dataset.src = f.url; }
+    var download = document.getElementById("player-download");
+    if (download && f.download) download.href = f.download;  // "download this file": the file on screen
     var seek = function () {
       video.currentTime = Math.max(0, Math.min(offset || 0, (video.duration || f.duration) - 0.1));
       if (play) video.play().catch(function () {});
