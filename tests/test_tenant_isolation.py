@@ -271,6 +271,8 @@ NOT_ID_FIELDS = {
     "onvif_port": "a TCP port",
     "channel": "a recorder channel number",
     "steps": "alert steps 2-3",
+    "step": "one alert step 1-3 (its image)",
+    "blur_level": "background blur strength 1-5",
     "thresholds": "people counts",
     "threshold_1": "people count",
     "threshold_2": "people count",
