@@ -164,3 +164,16 @@ def test_a_camera_without_an_event_service_is_watched_by_server_side_motion(alph
         assert wait_for(lambda: len(_decoders()) == 1, timeout=15)
     finally:
         worker.close()
+
+
+def test_onvif_motion_events_are_refused_for_a_camera_that_is_not_set_up_over_onvif(alpha):
+    from recording.services import motion_settings_update
+    from tests.recording.media import point_at
+
+    point_at(alpha.camera, "rtsp://127.0.0.1:8554/cam1", motion=MotionSource.SERVER)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        motion_settings_update(user=alpha.admin, camera=alpha.camera, motion_source=MotionSource.ONVIF)
+    assert "set up over ONVIF" in str(caught.value)
+    assert _row(alpha.camera).motion_source == MotionSource.SERVER  # nothing saved
