@@ -47,7 +47,7 @@ class CustomerSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    """The customer by id or by the email address of one of its accounts (one of the two)."""
+    """The customer by id or by the email address of one of its accounts (the id wins when both are given)."""
 
     customer_id = serializers.IntegerField(required=False)
     customer_email = serializers.EmailField(required=False)
@@ -85,14 +85,14 @@ class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        if v.get("customer_email"):
+        if "customer_id" in v:
+            customer = selectors.access_customer(partner=partner, user=request.user, pk=v["customer_id"], write=True)
+        elif v.get("customer_email"):
             customer = selectors.customer_by_email(partner=partner, email=v["customer_email"])
             if customer is None:
                 raise ApiValidationError(
                     {"customer_email": [_("None of your customers has an account with this email address.")]}
                 )
-        elif "customer_id" in v:
-            customer = selectors.access_customer(partner=partner, user=request.user, pk=v["customer_id"], write=True)
         else:
             raise ApiValidationError({"customer_email": [_("Give the customer's email address (or customer_id).")]})
         require_admin(request.user)

@@ -7,7 +7,7 @@ is a 404 before any role check, and writes by non-admins are a 403 with a transl
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
@@ -226,3 +226,35 @@ class LoginHistoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.login_history_for(user=self.request.user)
+
+
+class TermsSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=40)
+    consented_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class TermsView(GenericAPIView):
+    """The terms of use to accept: GET the current version and your consent; POST {"version"} accepts it
+    (an unknown or earlier version: 400, nothing saved)."""
+
+    serializer_class = TermsSerializer
+    permission_classes = [IsOperatorMember]
+
+    def get(self, request):
+        from .terms import current_terms_version, terms_consent_of
+
+        consent = terms_consent_of(user=request.user)
+        return Response({"version": current_terms_version(), "consented_at": consent.consented_at if consent else None})
+
+    def post(self, request):
+        from .terms import terms_consent_give
+
+        serializer = TermsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            consent = terms_consent_give(user=request.user, version=serializer.validated_data["version"])
+        except DjangoValidationError as exc:
+            raise _drf_errors(exc) from exc
+        return Response(
+            {"version": consent.version, "consented_at": consent.consented_at}, status=status.HTTP_201_CREATED
+        )

@@ -9,5 +9,6 @@ router.register("login-history", api.LoginHistoryViewSet, basename="api-login-hi
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("terms/", api.TermsView.as_view(), name="api-terms"),
     *router.urls,
 ]

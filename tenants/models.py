@@ -236,3 +236,16 @@ class RoleChange(TenantModel):
         ordering = ["-at", "-id"]
         verbose_name = _("role change")
         verbose_name_plural = _("role changes")
+
+
+class TermsConsent(models.Model):
+    """A user's consent to one version of the terms of use (settings.PORTAL_TERMS_VERSION), with its time.
+    A new version asks again at the next page; consents to earlier versions stay as the record."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="terms_consents")
+    version = models.CharField(_("terms version"), max_length=40)
+    consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-consented_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="terms_consent_once_per_version")]

@@ -19,6 +19,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password/reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("terms/", views.terms_view, name="terms"),
     path("me/", views.account_view, name="account"),
     path("me/api-tokens/", views.api_token_create_view, name="api_token_create"),
     path("me/api-tokens/<int:token_id>/delete/", views.api_token_delete_view, name="api_token_delete"),

@@ -541,3 +541,36 @@ def user_delete_view(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.success(request, _("The account %(email)s has been deleted.") % {"email": target.email})
         return redirect("tenants:user_list")
     return render(request, "tenants/user_delete.html", {"target": target})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def terms_view(request: HttpRequest) -> HttpResponse:
+    """Accept the current terms of use (asked at the first login and again for each new version)."""
+    from .terms import current_terms_version, terms_consent_give, terms_consent_of
+
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("agree") != "1":
+            error = _("Tick the box to accept the terms of use.")
+        else:
+            try:
+                terms_consent_give(user=request.user, version=request.POST.get("version", ""))
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Thank you. You accepted the terms of use."))
+                return redirect(next_url or "home")
+    context = {
+        "version": current_terms_version(),
+        "consent": terms_consent_of(user=request.user),
+        "terms_url": getattr(settings, "PORTAL_TERMS_URL", ""),
+        "next": next_url,
+        "error": error,
+    }
+    return render(request, "tenants/terms.html", context, status=400 if error else 200)

@@ -881,6 +881,8 @@ VIEWER_MAY_WRITE = {
     "tenants:password_change": "own password (docs/product.md §1.3)",
     "tenants:account": "own account settings (language, two-step, notices: docs/product.md §1.3)",
     "api-me": "own account settings, as tenants:account",
+    "tenants:terms": "own consent to the terms of use (docs/product.md §1.4)",
+    "api-terms": "own consent to the terms of use, as tenants:terms",
     "tenants:api_token_create": "own API token, part of the own account",
     "tenants:api_token_delete": "own API token, part of the own account",
     "devices:trouble_refresh": "trouble states are refreshable on demand by any role (docs/product.md §2.6)",

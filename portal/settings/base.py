@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.OperatorMiddleware",
     "tenants.middleware.ForcePasswordChangeMiddleware",
+    "tenants.middleware.TermsConsentMiddleware",  # the current terms of use accepted (PORTAL_TERMS_VERSION)
     "licensing.middleware.LicensingMiddleware",  # proxy login (act as customer), temporary-password expiry
 ]
 
@@ -167,6 +168,9 @@ PORTAL_TWO_FACTOR_CHALLENGES_PER_HOUR = env_int("PORTAL_TWO_FACTOR_CHALLENGES_PE
 # the per-account lock alone lets one client lock out every account it can name.
 PORTAL_LOGIN_FAILURES_PER_IP = env_int("PORTAL_LOGIN_FAILURES_PER_IP", 30, minimum=0)
 PORTAL_LOGIN_IP_WINDOW_MINUTES = 15
+# The terms of use every user accepts once per version (tenants/terms.py); a new value asks everyone
+# again at their next page. Empty: no consent asked.
+PORTAL_TERMS_VERSION = env.str("PORTAL_TERMS_VERSION", default="2026-04")
 PORTAL_SITE_URL = env_url("PORTAL_SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
 # Licensing decisions read the real clock. The demo and the tests name a controllable one here
 # ("demo.clock.fake_now", see licensing/clock.py); production never does.

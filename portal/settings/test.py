@@ -44,3 +44,6 @@ CAMERA_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "192.0.2.0/24"]
 # tests move with PORTAL_FAKE_NOW.
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405
 PORTAL_CONTROLLABLE_CLOCK = "demo.clock.fake_now"
+# Terms-of-use consent is asked only by the tests about it (tests/tenants/test_terms.py set a version):
+# every other test's users reach their pages directly.
+PORTAL_TERMS_VERSION = ""
