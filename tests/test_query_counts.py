@@ -317,12 +317,16 @@ def test_a_list_costs_the_same_queries_for_5_rows_as_for_50(case: ListCase, alph
 
 def test_a_page_of_pos_thumbnails_says_what_each_row_alone_says(alpha):
     """The list's batch (`thumbnails_for`) gives each row the image or placeholder `thumbnail_for` gives it."""
+    from licensing.models import License
     from pos_link.models import ThumbnailState
     from pos_link.thumbnails import thumbnail_for, thumbnails_for
     from recording.models import RecordingSegment
+    from tests.licensing.factories import give_camera_licenses
     from tests.pos_link.factories import give_pos_options, transaction_of
 
     give_pos_options(alpha.operator)
+    (lic,) = give_camera_licenses(alpha.operator)  # a camera without a license shows no picture either
+    License.objects.filter(pk=lic.pk).update(device=alpha.camera)
     start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     RecordingSegment.objects.create(operator=alpha.operator, camera=alpha.camera, start=start, duration=60, size=1,
                                     storage_name="recordings/q/covering.mp4")  # fmt: skip
