@@ -25,6 +25,8 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("contact/", views.contact, name="contact"),
+    path("api/v1/site-info/", views.site_info_api, name="site-info"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("tenants.urls")),
     # One `buildings:` namespace: buildings' pages, and devices' wizard and room page (buildings sits

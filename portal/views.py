@@ -1,5 +1,6 @@
 """Portal-wide pages: home (camera overview), health check."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
@@ -32,6 +33,32 @@ def home(request):
     page.object_list = list(camera_list_with_media_state(cameras.filter(pk__in=list(page.object_list))))
     context = {"filter_form": filter_form, "filtered": building is not None or bool(search), "cameras": page}
     return render(request, "portal/home.html", context)
+
+
+@GET
+def contact(request):
+    """Whom to ask (docs/product.md §1.9): the configured address, phone and hours. Open without a login,
+    since a locked-out user needs it most."""
+    return render(request, "portal/contact.html", {"contact": contact_info()})
+
+
+def contact_info() -> dict:
+    return {
+        "email": settings.PORTAL_CONTACT_EMAIL,
+        "phone": settings.PORTAL_CONTACT_PHONE,
+        "hours": settings.PORTAL_CONTACT_HOURS,
+    }
+
+
+@GET
+def site_info_api(request):
+    """GET /api/v1/site-info/: the footer's links and the contact, for API clients (no login needed)."""
+    links = {
+        "terms_url": settings.PORTAL_TERMS_URL,
+        "privacy_url": settings.PORTAL_PRIVACY_URL,
+        "access_info_url": settings.PORTAL_ACCESS_INFO_URL,
+    }
+    return JsonResponse({**links, "contact": contact_info()})
 
 
 def healthz(request):

@@ -188,4 +188,5 @@ from .email import *  # noqa: E402,F403
 from .embeds import *  # noqa: E402,F403
 from .outbound import *  # noqa: E402,F403
 from .proxy import *  # noqa: E402,F403
+from .site import *  # noqa: E402,F403
 from .storage import *  # noqa: E402,F403
