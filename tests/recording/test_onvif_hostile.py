@@ -111,3 +111,14 @@ def test_the_camera_goes_into_a_trouble_state_naming_the_reason(alpha, monkeypat
 def test_the_honest_simulator_still_resolves(device, sim):
     found = resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret")
     assert found.stream_uri == f"rtsp://admin:s3cret@127.0.0.1:{sim.port}/cam1"
+
+
+def test_an_oversized_answer_is_refused_before_it_is_parsed(monkeypatch, device):
+    from recording.onvif import MAX_ANSWER_BYTES
+
+    service = _answers(device)
+    padding = "<!-- " + "x" * (MAX_ANSWER_BYTES + 10) + " -->"
+    monkeypatch.setattr(service, "get_profiles", lambda: service._wrap_envelope(padding))
+    with pytest.raises(OnvifError) as caught:
+        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=8)
+    assert caught.value.problem == Problem.GARBAGE and "larger than" in caught.value.message
