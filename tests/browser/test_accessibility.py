@@ -61,6 +61,7 @@ NOT_PAGES: dict[str, str] = {
     "congestion:camera_background": "POST only (the settings page's upload form)",
     "congestion:csv_all": "a ZIP download (redirects back without a month)",
     "congestion:camera_csv": "a CSV download (redirects back without a month)",
+    "congestion:group_csv": "a CSV download (redirects back without a month)",
     "recording:clip_download": "a video download (404 without a clip selection)",
     "recording:snapshot": "a JPEG (404 while the camera has no picture)",
     "recording:thumbnail": "a JPEG (404 while the camera has no picture)",
