@@ -312,7 +312,9 @@ class CameraIngest:
             return
         if change.state == RecorderState.RECORDING:
             self.outages = 0
-            media_services.trouble_set(camera=camera, state="")
+            # Recording clears the troubles a stream shows; an SD card the device reports failed stays.
+            device_storage = recording_settings_for(camera).device_storage_failed
+            media_services.trouble_set(camera=camera, state="storage" if device_storage else "")
             if not recording_settings_for(camera).thumbnail:
                 self._snapshot_thumbnail(camera, at=change.at)
         elif change.state == RecorderState.OUTAGE:
