@@ -55,6 +55,12 @@ def ubiregi(settings):
 
 @pytest.fixture
 def pos_alpha(alpha):
-    """alpha with one POS option license (covers one camera: alpha.camera)."""
+    """alpha with one POS option license (covers one camera: alpha.camera), and a camera license on alpha.camera:
+    an operator holding licenses has every camera licensed, or the camera stops (docs/product.md §7.8)."""
+    from licensing.services import license_bind_new_camera
+    from tests.licensing.factories import give_camera_licenses
+
+    give_camera_licenses(alpha.operator, count=1)
+    license_bind_new_camera(device=alpha.camera)
     give_pos_options(alpha.operator, count=1)
     return alpha
