@@ -188,6 +188,8 @@ def test_group_hours_are_set_on_every_camera_at_once(group_of_two, alpha):
     admin = client_for(alpha.admin)
     page = url("group_hours", group_id=group.pk)
     assert admin.get(page).status_code == 200
+    assert page in admin.get(url("group_edit", group_id=group.pk)).content.decode()  # ④ of the group settings
+    assert page in admin.get(url("group_detail", group_id=group.pk)).content.decode()
     line = {"action": "add", "kind": "base", "weekdays": ["0", "1"], "start": "09:00", "end": "17:00"}
     assert admin.post(page, line).status_code == 302
     assert admin.post(page, {"action": "toggle", "enabled": "1"}).status_code == 302
