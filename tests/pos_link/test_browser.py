@@ -24,9 +24,16 @@ ALPHA_CAM = "Alpha Cam (Alpha Tower / Alpha Entrance)"
 
 @pytest.fixture
 def tenant(transactional_db):
+    from licensing.services import license_bind_new_camera
+    from tests.licensing.factories import give_camera_licenses
+
     tenant = build_tenant("Alpha", "alpha")
     give_pos_options(tenant.operator, count=2)
-    CameraFactory(room=tenant.room, name="Register Cam")
+    register = CameraFactory(room=tenant.room, name="Register Cam")
+    # Both cameras hold a camera license: a camera without one stops (docs/product.md §7.8).
+    give_camera_licenses(tenant.operator, count=2)
+    for camera in (tenant.camera, register):
+        license_bind_new_camera(device=camera)
     return tenant
 
 
