@@ -7,3 +7,4 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 WHITENOISE_AUTOREFRESH = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"handlers": [], "level": "WARNING"}}
+PORTAL_TERMS_VERSION = ""  # the bench's users measure their pages, not the terms-of-use consent page
