@@ -230,6 +230,7 @@ class CameraAlertView(GenericAPIView):
 
 class HoursListView(GenericAPIView):
     serializer_class = HoursRuleSerializer
+    pagination_class = None  # the whole list at once, as the schema says
 
     @extend_schema(operation_id="v1_congestion_cameras_hours_list", responses=HoursRuleSerializer(many=True))
     def get(self, request, congestion_camera_id):
@@ -294,6 +295,7 @@ class HoursCalendarView(GenericAPIView):
     """Open and closed business days of one month (?month=YYYY-MM, this month by default)."""
 
     serializer_class = HoursCalendarSerializer
+    pagination_class = None  # the whole list at once, as the schema says
 
     @extend_schema(operation_id="v1_congestion_cameras_hours_calendar", responses=HoursCalendarSerializer(many=True))
     def get(self, request, congestion_camera_id):

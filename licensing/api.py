@@ -25,7 +25,7 @@ class LicenseSerializer(serializers.ModelSerializer):
     state = serializers.SerializerMethodField()
     customer_id = serializers.IntegerField(read_only=True, allow_null=True)
     device_id = serializers.IntegerField(read_only=True, allow_null=True)
-    device_name = serializers.CharField(source="device.name", read_only=True, default=None)
+    device_name = serializers.CharField(source="device.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = License

@@ -23,3 +23,26 @@ class DocsView(SpectacularSwaggerView):
         if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return super().get(request, *args, **kwargs)
+
+
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def local_times(result, generator, request, public):
+    """drf-spectacular's postprocessing hook: a time of day (DRF's TimeField, "09:00:00") is documented
+    with its pattern. The OpenAPI format `time` is RFC 3339's full-time, which needs a UTC offset the
+    API neither sends nor reads (business hours are local times)."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("format") == "time" and node.get("type") == "string":
+                del node["format"]
+                node["pattern"] = TIME_PATTERN
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -11,6 +11,7 @@ user is not offered the writes.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import clone_request
 
@@ -22,9 +23,20 @@ class PortalMetadata(SimpleMetadata):
             view.request = clone_request(request, method)
             try:
                 view.check_permissions(view.request)
-                actions[method] = self.get_serializer_info(view.get_serializer())
+                serializer = _serializer_of(view)
+                if serializer is not None:  # an upload or a file route has no fields to describe
+                    actions[method] = self.get_serializer_info(serializer)
             except (exceptions.APIException, PermissionDenied, Http404):
                 pass
             finally:
                 view.request = request
         return actions
+
+
+def _serializer_of(view):
+    if not hasattr(view, "get_serializer"):
+        return None
+    own_class = type(view).get_serializer_class is not GenericAPIView.get_serializer_class
+    if getattr(view, "serializer_class", None) is None and not own_class:
+        return None
+    return view.get_serializer()

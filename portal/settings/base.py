@@ -144,6 +144,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api_docs.local_times",  # times of day without a UTC offset
+    ],
     # Several models have a "kind" field; name each choice set after its class.
     "ENUM_NAME_OVERRIDES": {
         "DeviceKindEnum": "devices.models.DeviceKind",

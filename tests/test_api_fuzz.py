@@ -1,0 +1,162 @@
+"""The whole API under a fuzzer: schemathesis over the drf-spectacular schema, against the demo world.
+
+Every operation of `/api/schema/` is called with generated requests (schemathesis' example, coverage and
+fuzzing phases, a bounded number of examples each) as the demo's operator admin and as its view-only
+user, through the WSGI app in this process. No request may answer 5xx (`not_a_server_error`), and every
+documented response must match its schema (`response_schema_conformance`).
+
+The world is `seed_demo`'s, seeded once for the module. Path ids are those of the demo objects (a random
+id is a 404 and tests nothing; the isolation walk covers other operators' ids), and every request runs in
+a savepoint that is rolled back, so a DELETE leaves the world whole for the next example.
+
+Run it alone: `bin/test tests/test_api_fuzz.py` (docs/development.md).
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
+from django.test import override_settings
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+MAX_EXAMPLES = 5
+
+
+def _raw_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 14,
+        "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
+        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+    }
+)
+schema = schemathesis.openapi.from_dict(_raw_schema(), config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """seed_demo once for the module, in a transaction rolled back at its end."""
+    from demo.licensing import PARTNER_EMAIL
+    from tenants.models import User
+    from tenants.services import api_token_create
+
+    media = tmp_path_factory.mktemp("fuzz-media")
+    # Generated camera URLs name random hosts: without DNS here each lookup would wait for the resolver's
+    # timeout. A name resolves to nothing at once instead (workers/netpolicy.py then treats it as it does
+    # any unresolved name); addresses and localhost are untouched.
+    real_getaddrinfo = socket.getaddrinfo
+
+    def no_dns(host, *args, **kwargs):
+        if host in ("localhost", "127.0.0.1", "::1"):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    patcher = pytest.MonkeyPatch()
+    patcher.setattr("workers.netpolicy.socket.getaddrinfo", no_dns)
+    # As Django's test client does: a request through the WSGI handler must not close the connection
+    # that holds the seeded world's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            tokens = {
+                role: api_token_create(user=User.objects.get(email=email), name="fuzz")
+                for role, email in (
+                    ("admin", "admin@demo.example"),
+                    ("viewer", "viewer@demo.example"),
+                    ("partner", PARTNER_EMAIL),  # the customer and license routes are the partner's
+                )
+            }
+            yield {"tokens": tokens, "ids": _demo_ids()}
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            patcher.undo()
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
+def _demo_ids() -> dict[str, int]:
+    """An object of the demo operator for each kind of URL id; seed_demo's where it makes one, else one
+    made here the way the isolation walk makes them."""
+    from buildings.models import Building
+    from demo.licensing import PARTNER_EMAIL
+    from devices.models import Device, DeviceKind
+    from licensing.models import License
+    from tenants.models import Operator, User
+    from tests.conftest import Tenant
+    from tests.congestion.factories import congestion_camera_of, group_of, hours_rule_of
+    from tests.pos_link.factories import link_of, transaction_of
+    from tests.sharing.factories import share_of
+
+    operator = Operator.objects.get(name="Demo Mansion Co.")
+    building = Building.objects.filter(operator=operator).order_by("pk").first()
+    camera = Device.objects.filter(operator=operator, kind=DeviceKind.CAMERA, mac__endswith="10:00:01").get()
+    tenant = Tenant(
+        operator=operator,
+        admin=User.objects.get(email="admin@demo.example"),
+        viewer=User.objects.get(email="viewer@demo.example"),
+        device_operator=None,
+        building=building,
+        room=camera.room,
+        camera=camera,
+        sensor=Device.objects.filter(parent=camera, kind=DeviceKind.SENSOR).get(),
+    )
+    partner = User.objects.get(email=PARTNER_EMAIL)
+    return {
+        "building_id": building.pk,
+        "room_id": camera.room_id,
+        "device_id": camera.pk,
+        "camera_id": camera.pk,
+        "sensor_id": tenant.sensor.pk,
+        "user_id": tenant.viewer.pk,
+        "customer_id": operator.pk,  # the demo partner's customer
+        "license_id": License.objects.filter(partner=partner.operator, customer=operator).order_by("pk").first().pk,
+        "share_id": share_of(tenant),
+        "link_id": link_of(tenant).pk,
+        "transaction_id": transaction_of(tenant).pk,
+        "congestion_camera_id": congestion_camera_of(tenant).pk,
+        "group_id": group_of(tenant).pk,
+        "hours_rule_id": hours_rule_of(tenant).pk,
+    }
+
+
+APP = get_wsgi_application()
+
+
+@schema.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the world is reset per request instead
+def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
+    ids = demo_world["ids"]
+    if case.path_parameters:
+        # A generated integer id becomes the demo object's; a malformed one (coverage phase) stays.
+        for name, value in list(case.path_parameters.items()):
+            if name in ids and str(value).isdigit():
+                case.path_parameters[name] = ids[name]
+
+    partners_route = case.path.startswith(("/api/v1/partner/", "/api/v1/licenses/"))
+    for role, token in demo_world["tokens"].items():
+        if role == "partner" and not partners_route:
+            continue  # elsewhere the partner's own operator has none of the demo's objects
+        with transaction.atomic():
+            response = case.call(app=APP, headers={"Authorization": f"Token {token}"})
+            case.validate_response(
+                response,
+                checks=[schemathesis.checks.not_a_server_error, response_schema_conformance],
+            )
+            transaction.set_rollback(True)
