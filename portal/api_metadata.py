@@ -11,7 +11,6 @@ user is not offered the writes.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import clone_request
 
@@ -36,6 +35,8 @@ class PortalMetadata(SimpleMetadata):
 def _serializer_of(view):
     if not hasattr(view, "get_serializer"):
         return None
+    from rest_framework.generics import GenericAPIView  # here: DRF loads this module while rest_framework.views loads
+
     own_class = type(view).get_serializer_class is not GenericAPIView.get_serializer_class
     if getattr(view, "serializer_class", None) is None and not own_class:
         return None
