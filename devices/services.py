@@ -17,7 +17,7 @@ from tenants.access import require_admin
 from tenants.models import User
 
 from . import hooks
-from .models import Device, DeviceExchange, DeviceKind, StreamSource
+from .models import Device, DeviceExchange, DeviceKind, StreamSource, new_device_secret
 from .outbound import clean_onvif_host, clean_stream_url
 
 NAME_MIN, NAME_MAX = 3, 64
@@ -336,3 +336,16 @@ def device_set_trouble(*, device: Device, state: str) -> bool:
     if not changed:
         Device.objects.filter(pk=device.pk).update(trouble_checked_at=now)
     return bool(changed)
+
+
+@transaction.atomic
+def device_secret_rotate(*, user: User, device: Device) -> str:
+    """A new secret for the device's motion endpoint (`Authorization: Device <secret>`); the old one stops
+    at once. Returned once, to be shown once: it is never logged nor shown again."""
+    require_admin(user)
+    if device.operator_id != user.operator_id or device.kind == DeviceKind.RECORDER:
+        raise ValidationError(_("Only a camera or motion sensor of your own has a motion secret."))
+    secret = new_device_secret()
+    Device.objects.filter(pk=device.pk).update(ingest_secret=secret)
+    device.ingest_secret = secret
+    return secret

@@ -310,3 +310,89 @@ class CameraMotionSettingsView(GenericAPIView):
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return Response(MotionSettingsSerializer(row).data)
+
+
+class RecordingSettingsSerializer(serializers.Serializer):
+    quota_gb = serializers.DecimalField(
+        max_digits=9, decimal_places=2, allow_null=True, required=False, help_text=_("Null: the default.")
+    )
+    export_max_minutes = serializers.IntegerField(
+        allow_null=True, required=False, help_text=_("1 to 1440; null: the default.")
+    )
+    confirm_deletion = serializers.BooleanField(write_only=True, required=False, default=False)
+    used_gb = serializers.FloatField(read_only=True)
+    storage_days = serializers.FloatField(read_only=True, allow_null=True)
+
+
+def _recording_settings(camera) -> dict:
+    from .media_selectors import retention_figure
+
+    row = recording_settings_for(camera)
+    figure = retention_figure(camera)
+    return {
+        "quota_gb": None if row.quota_bytes is None else round(row.quota_bytes / 10**9, 2),
+        "export_max_minutes": row.export_max_minutes,
+        "used_gb": figure.used_bytes / 10**9,
+        "storage_days": figure.days,
+    }
+
+
+class CameraRecordingSettingsView(GenericAPIView):
+    """The owner's continuous-recording quota (with the storage-days estimate) and export-length limit.
+    A receiver of a shared camera gets a 404. A quota below the stored video needs confirm_deletion."""
+
+    serializer_class = RecordingSettingsSerializer
+
+    def _camera(self, request, camera_id):
+        return access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+
+    def get(self, request: Request, camera_id: str) -> Response:
+        return Response(RecordingSettingsSerializer(_recording_settings(self._camera(request, camera_id))).data)
+
+    def patch(self, request: Request, camera_id: str) -> Response:
+        camera = self._camera(request, camera_id)
+        row = recording_settings_for(camera)
+        serializer = RecordingSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        quota_bytes = row.quota_bytes
+        if "quota_gb" in data:
+            quota_bytes = None if data["quota_gb"] is None else int(data["quota_gb"] * 10**9)
+        try:
+            services.recording_settings_update(
+                user=request.user,
+                camera=camera,
+                quota_bytes=quota_bytes,
+                export_max_minutes=data.get("export_max_minutes", row.export_max_minutes),
+                confirm_deletion=data.get("confirm_deletion", False),
+            )
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        return Response(RecordingSettingsSerializer(_recording_settings(camera)).data)
+
+
+class MotionSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(read_only=True)
+    endpoint = serializers.CharField(read_only=True)
+
+
+class CameraMotionSecretView(GenericAPIView):
+    """POST: a new secret for the camera's motion endpoint, returned once; the old one stops at once."""
+
+    serializer_class = MotionSecretSerializer
+
+    @extend_schema(request=None, responses=MotionSecretSerializer)
+    def post(self, request: Request, camera_id: str) -> Response:
+        from django.urls import reverse
+
+        from devices.services import device_secret_rotate
+
+        camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+        try:
+            secret = device_secret_rotate(user=request.user, device=camera)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        endpoint = request.build_absolute_uri(reverse("recording:motion_endpoint", kwargs={"device_id": camera.pk}))
+        response = Response({"secret": secret, "endpoint": endpoint})
+        response["Cache-Control"] = "no-store"
+        return response

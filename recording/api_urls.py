@@ -39,6 +39,12 @@ urlpatterns = [
         name="camera-motion-settings",
     ),
     path(
+        "cameras/<int:camera_id>/recording-settings/",
+        api.CameraRecordingSettingsView.as_view(),
+        name="camera-recording-settings",
+    ),
+    path("cameras/<int:camera_id>/motion-secret/", api.CameraMotionSecretView.as_view(), name="camera-motion-secret"),
+    path(
         "buildings/<int:building_id>/trouble-refresh/",
         trouble_api.BuildingTroubleRefreshView.as_view(),
         name="building-trouble-refresh",

@@ -120,3 +120,28 @@ class MotionSettingsForm(forms.Form):
         required=False,
         help_text=_("Untick to record video only (privacy): no sound in recordings, clips or live view."),
     )
+
+
+class RecordingSettingsForm(forms.Form):
+    """The owner's per-camera quota (GB, decimal as the default 128 GB) and export-length limit."""
+
+    quota_gb = forms.DecimalField(
+        label=_("Continuous-recording quota (GB)"),
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text=_("Empty: the default. When it is full the oldest files are deleted and recording goes on."),
+    )
+    export_max_minutes = forms.IntegerField(
+        label=_("Export-length limit (minutes)"),
+        required=False,
+        help_text=_("The longest span one export may convert, 1 to 1440 (24 hours). Empty: the default."),
+    )
+    confirm_deletion = forms.BooleanField(
+        label=_("Yes, delete the oldest recordings that do not fit in the new quota"), required=False
+    )
+
+    def quota_bytes(self) -> int | None:
+        gb = self.cleaned_data.get("quota_gb")
+        return None if gb is None else int(gb * 10**9)

@@ -186,6 +186,12 @@ def quota_for(camera: Device) -> int:
     return (row.quota_bytes if row and row.quota_bytes else None) or conf.default_quota_bytes()
 
 
+def export_limit_minutes(camera: Device) -> int:
+    """The longest export of `camera`: its owner's limit, else the RECORDING_EXPORT_MAX_MINUTES default."""
+    row = CameraRecording.objects.filter(camera=camera).only("export_max_minutes").first()
+    return (row.export_max_minutes if row and row.export_max_minutes else None) or conf.export_max_minutes()
+
+
 def camera_bitrate(camera: Device, *, last: int = 30) -> float:
     """Recorded bits per second over the last `last` segments (0 when nothing is recorded yet)."""
     rows = RecordingSegment.objects.filter(camera=camera).order_by("-start")[:last]

@@ -36,6 +36,7 @@ from workers.segmenter import ClipError, Segment, make_clip, probe
 from . import conf, tasks
 from .media_selectors import (
     camera_bitrate,
+    export_limit_minutes,
     media_blocked_message,
     media_blocked_reason,
     quota_for,
@@ -353,8 +354,8 @@ def export_create(*, user: User, camera: Device, start: datetime, end: datetime)
     errors: dict[str, list[str]] = {}
     if end <= start:
         errors["end"] = [_("The end must be after the start.")]
-    elif end - start > timedelta(minutes=conf.export_max_minutes()):
-        errors["end"] = [_("Export at most %(minutes)d minutes at a time.") % {"minutes": conf.export_max_minutes()}]
+    elif end - start > timedelta(minutes=export_limit_minutes(camera)):
+        errors["end"] = [_("Export at most %(minutes)d minutes at a time.") % {"minutes": export_limit_minutes(camera)}]
     if reason := media_blocked_reason(camera):
         errors["__all__"] = [media_blocked_message(reason)]
     if not errors and not segments_for_clip(camera=camera, start=start, end=end):

@@ -146,6 +146,9 @@ class CameraRecording(TenantModel):
 
     camera = models.OneToOneField("devices.Device", on_delete=models.CASCADE, related_name="recording")
     quota_bytes = models.BigIntegerField(_("continuous recording quota (bytes)"), null=True, blank=True)
+    # The longest span one export may convert, set by the camera's owner (docs/product.md §4.2: not by a
+    # receiver of a shared camera); empty: the RECORDING_EXPORT_MAX_MINUTES default.
+    export_max_minutes = models.PositiveIntegerField(_("export-length limit (minutes)"), null=True, blank=True)
     motion_source = models.CharField(
         _("motion detection"), max_length=8, choices=MotionSource.choices, default=MotionSource.SERVER
     )

@@ -221,3 +221,77 @@ def motion_settings_update(
         fields.append("record_audio")
     row.save(update_fields=fields)
     return row
+
+
+# ----------------------------------------------------------------------------- per-camera recording settings
+
+MAX_EXPORT_MINUTES = 24 * 60
+
+
+def quota_cut(*, camera: Device, quota_bytes: int) -> tuple[int, int, object, object]:
+    """What a quota of `quota_bytes` deletes at once: (files, bytes, oldest start, newest start)."""
+    from workers.retention import StoredSegment, segments_over_quota
+
+    from .models import RecordingSegment
+
+    rows = RecordingSegment.objects.filter(camera=camera).only("pk", "start", "size", "duration")
+    decision = segments_over_quota(
+        [StoredSegment(key=r.pk, start=r.start, size=r.size, duration=r.duration) for r in rows],
+        quota_bytes=quota_bytes,
+    )
+    doomed = decision.delete
+    if not doomed:
+        return 0, 0, None, None
+    return len(doomed), sum(s.size for s in doomed), doomed[0].start, doomed[-1].start
+
+
+@transaction.atomic
+def recording_settings_update(
+    *,
+    user: User,
+    camera: Device,
+    quota_bytes: int | None,
+    export_max_minutes: int | None,
+    confirm_deletion: bool = False,
+) -> CameraRecording:
+    """The owner's per-camera settings: the continuous-recording quota and the export-length limit
+    (docs/product.md §3.3, §4.2: a receiver of a shared camera sets neither). None keeps the default.
+    A quota below what is stored now deletes the oldest files: refused with what would go, unless
+    `confirm_deletion`. Nothing is saved on any error."""
+    require_admin(user)
+    if camera.kind != DeviceKind.CAMERA or camera.operator_id != user.operator_id:
+        raise ValidationError(_("Only the camera's owner changes its recording settings."))
+    errors: dict[str, list[str]] = {}
+    if export_max_minutes is not None and not 1 <= export_max_minutes <= MAX_EXPORT_MINUTES:
+        errors["export_max_minutes"] = [_("Choose an export-length limit from 1 minute to 24 hours (1440 minutes).")]
+    if quota_bytes is not None and quota_bytes <= 0:
+        errors["quota_gb"] = [_("Choose a quota above 0 GB, or leave it empty for the default.")]
+    elif quota_bytes is not None and not confirm_deletion:
+        files, size, oldest, newest = quota_cut(camera=camera, quota_bytes=quota_bytes)
+        if files:
+            errors["quota_gb"] = [
+                _(
+                    "This quota is below what is stored now: the oldest %(files)d recording files "
+                    "(%(gb).2f GB, from %(oldest)s to %(newest)s) would be deleted at once. Tick the "
+                    "confirmation to delete them, or choose a larger quota."
+                )
+                % {
+                    "files": files,
+                    "gb": size / 10**9,
+                    "oldest": timezone.localtime(oldest).strftime("%Y-%m-%d %H:%M"),
+                    "newest": timezone.localtime(newest).strftime("%Y-%m-%d %H:%M"),
+                }
+            ]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    row, _created = CameraRecording.objects.select_for_update().get_or_create(
+        camera=camera, defaults={"operator_id": camera.operator_id}
+    )
+    row.quota_bytes = quota_bytes
+    row.export_max_minutes = export_max_minutes
+    row.save(update_fields=["quota_bytes", "export_max_minutes"])
+    if quota_bytes is not None:
+        from .media_services import quota_enforce
+
+        quota_enforce(camera=camera)
+    return row

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 from buildings.selectors import access_building, access_room, building_list
 from devices.media_tokens import camera_access_token, camera_access_valid
 from devices.selectors import camera_list
+from devices.services import device_secret_rotate
 from portal.web import GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
@@ -35,6 +36,7 @@ from workers.hls import PLAYLIST
 
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
+from .conf import export_max_minutes as export_max_minutes_default
 from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
 from .forms import (
@@ -45,6 +47,7 @@ from .forms import (
     ExportForm,
     MotionSettingsForm,
     NotificationSettingForm,
+    RecordingSettingsForm,
 )
 from .mail import clip_from_link
 from .media_selectors import (
@@ -653,3 +656,58 @@ def motion_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
             return redirect("recording:motion_settings", camera_id=camera.pk)
     context = {"camera": camera, "row": row, "form": form, "max_gop": f"{motion_max_gop_seconds():g}"}
     return render(request, "recording/motion_settings.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_settings_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """The owner's quota (with how many days it holds) and export-length limit. A receiver of a shared
+    camera gets a 404 (docs/product.md §4.2)."""
+    camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+    row = recording_settings_for(camera)
+    initial = {
+        "quota_gb": None if row.quota_bytes is None else round(row.quota_bytes / 10**9, 2),
+        "export_max_minutes": row.export_max_minutes,
+    }
+    form = RecordingSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.recording_settings_update(
+                user=request.user,
+                camera=camera,
+                quota_bytes=form.quota_bytes(),
+                export_max_minutes=form.cleaned_data["export_max_minutes"],
+                confirm_deletion=form.cleaned_data["confirm_deletion"],
+            )
+        except ValidationError as exc:
+            apply_form_errors(form, exc)
+        else:
+            messages.success(request, _("The recording settings were saved."))
+            return redirect("recording:recording_settings", camera_id=camera.pk)
+    context = {
+        "camera": camera,
+        "form": form,
+        "retention": retention_figure(camera),
+        "default_export_minutes": export_max_minutes_default(),
+        "motion_url": request.build_absolute_uri(reverse("recording:motion_endpoint", kwargs={"device_id": camera.pk})),
+    }
+    return render(request, "recording/recording_settings.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def motion_secret_rotate_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """A new secret for the camera's motion endpoint, shown on this answer only (never stored in a message)."""
+    camera = access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)
+    secret = device_secret_rotate(user=request.user, device=camera)
+    context = {
+        "camera": camera,
+        "form": RecordingSettingsForm(initial={}),
+        "retention": retention_figure(camera),
+        "default_export_minutes": export_max_minutes_default(),
+        "motion_url": request.build_absolute_uri(reverse("recording:motion_endpoint", kwargs={"device_id": camera.pk})),
+        "new_secret": secret,
+    }
+    response = render(request, "recording/recording_settings.html", context)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -267,6 +267,7 @@ FIELD_KINDS_BY_ROUTE: dict[str, dict[str, str]] = {
 # Numeric or id-looking fields that name no object, each with what it is.
 NOT_ID_FIELDS = {
     "page": "pagination",
+    "export_max_minutes": "an export-length limit in minutes",
     "level": "detection sensitivity 1-5",
     "onvif_port": "a TCP port",
     "channel": "a recorder channel number",
