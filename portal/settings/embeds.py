@@ -9,9 +9,7 @@ from .env import env_int
 # a full minute's worth may come at once. An open page makes one call per camera a minute (two when
 # the visitor switches to the prediction), so 60 serves 30-60 visitors behind one office or mobile
 # NAT, while a client hammering is held to 60 calls a minute per camera; 0 = no limit.
-EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = env_int(
-    "EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE", 60, minimum=0, maximum=1_000_000
-)
+EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE = env_int("EMBED_IP_CALLS_PER_CAMERA_PER_MINUTE", 60, minimum=0, maximum=1_000_000)
 
 # Image / prediction calls one public embed (a camera or group key, or one camera of a generated site)
 # may receive per minute from all clients together, sustained, and the burst it may take at once
