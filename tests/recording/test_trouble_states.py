@@ -160,9 +160,10 @@ def test_refresh_a_whole_building_on_the_page_shows_the_progress(alpha, sim):
     point_at(alpha.camera, sim.url("cam1"))
     url = reverse("recording:building_trouble_refresh", kwargs={"building_id": alpha.building.pk})
     client = client_for(alpha.viewer)  # every role of the owner may refresh
-    assert "Refresh trouble info" in client.get(
-        reverse("buildings:detail", kwargs={"building_id": alpha.building.pk})
-    ).content.decode()
+    assert (
+        "Refresh trouble info"
+        in client.get(reverse("buildings:detail", kwargs={"building_id": alpha.building.pk})).content.decode()
+    )
     body = client.post(url, follow=True).content.decode()
     run = TroubleRefresh.objects.get(building=alpha.building)
     assert (run.state, run.total, run.done, run.troubles) == ("done", 1, 1, 0)
