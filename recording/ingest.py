@@ -47,7 +47,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from workers.cpu import TreeLoad
-from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, grab_snapshot
+from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, TapSubscription, grab_snapshot
 from workers.hls import HlsStream
 from workers.motion import GopMeter, MotionConfig, MotionDetector
 from workers.probe_camera import probe_camera
@@ -175,6 +175,7 @@ class CameraIngest:
     source_key: str = ""  # the stream settings it was started with (IngestSupervisor follows changes)
     segmenter: Segmenter = field(init=False)
     keyframes: KeyframeTap | None = field(default=None, init=False)  # motion's frames from the recorder's ffmpeg
+    _tap_meter: GopMeter = field(default_factory=GopMeter, init=False)  # the GOP of the recorder's keyframes
     recording: bool = field(default=False, init=False)  # start() runs the segmenter (run_motion alone does not)
     stop_event: threading.Event = field(default_factory=threading.Event, init=False)
     threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -396,7 +397,6 @@ class CameraIngest:
         limit = conf.motion_max_gop_seconds()
         config = MotionConfig()
         detector = MotionDetector(config.for_interval(2.0) if keyframes else config.for_interval(1 / conf.motion_fps()))
-        meter = GopMeter()
         since: float | None = None  # when the open event began, or the end of its last reported part
         # Keyframes come seldom: take them in colour at thumbnail size (aspect kept), so an event's picture
         # is the frame that showed it, not a new connection and decode per event (grab_snapshot).
@@ -408,6 +408,12 @@ class CameraIngest:
             size = {"width": 480, "height": 0, "colour": True} if keyframes else {"width": 320, "height": 240}
             source = FrameSource(url, fps=conf.motion_fps(), keyframes_only=keyframes, **size)
             activity = float  # 0.0: from the last frame alone
+        if isinstance(source, TapSubscription):
+            # The recorder's runs come and go (outages, a long GOP's stalls): the GOP is measured across them.
+            meter = self._tap_meter
+            meter.restart()
+        else:
+            meter = GopMeter()
         last_frame = [time.monotonic() + 10.0]  # the first keyframe may wait for connecting
         starved = threading.Event()
         watching = threading.Event()

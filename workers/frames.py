@@ -380,6 +380,8 @@ class KeyframeTap:
 class TapSubscription:
     """One motion watch on a ``KeyframeTap``: frames of one ffmpeg run, BGR at the tap's width."""
 
+    CONNECT_GRACE = 10.0  # seconds a new run may take to its first keyframe (as FrameSource's watchdog)
+
     def __init__(self, tap: KeyframeTap, stop: threading.Event | None = None) -> None:
         self.tap = tap
         self.stop = stop or threading.Event()
@@ -394,7 +396,7 @@ class TapSubscription:
         with tap._cond:
             if not tap._active:
                 return time.monotonic()
-            return max(self._last, tap._started)
+            return max(self._last, tap._started + self.CONNECT_GRACE)
 
     def __iter__(self) -> Iterator[Frame]:
         tap = self.tap

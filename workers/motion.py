@@ -174,6 +174,11 @@ class GopMeter:
         self._last: float | None = None
         self._intervals: deque[float] = deque(maxlen=window)
 
+    def restart(self, skip: int = 1) -> None:
+        """The stream was reconnected: keep the intervals measured, skip the new connection's burst."""
+        self._skip = skip
+        self._last = None
+
     def add(self, t: float) -> None:
         if self._skip > 0:
             self._skip -= 1
