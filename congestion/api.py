@@ -471,6 +471,7 @@ class BackgroundView(GenericAPIView):
 
     serializer_class = BackgroundSerializer
 
+    @extend_schema(request=BackgroundSerializer, responses=CongestionCameraSerializer)
     def post(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         body = BackgroundSerializer(data=request.data)
@@ -666,6 +667,7 @@ class HistoryView(GenericAPIView):
     """Per 15 minutes from ?day= (today) for ?days= (1–7): the count at the quarter and avg / max / min."""
 
     serializer_class = HistoryRowSerializer
+    pagination_class = None  # a plain list, as the schema says
 
     @extend_schema(operation_id="v1_congestion_cameras_history", responses=HistoryRowSerializer(many=True))
     def get(self, request, congestion_camera_id):
@@ -678,6 +680,7 @@ class GroupHistoryView(GenericAPIView):
     """The group's count (its cameras summed per minute), as for one camera."""
 
     serializer_class = HistoryRowSerializer
+    pagination_class = None  # a plain list, as the schema says
 
     @extend_schema(operation_id="v1_congestion_groups_history", responses=HistoryRowSerializer(many=True))
     def get(self, request, group_id):
