@@ -52,6 +52,7 @@ NOT_PAGES: dict[str, str] = {
     "licensing:proxy_start": "POST only: lands on the customer's camera list, checked in FLOWS",
     "recording:export_create": "POST only: redirects to the exports page",
     "recording:motion_endpoint": "a sensor's POST with the device secret, not a page",
+    "recording:motion_secret_rotate": "POST only (the recording settings page's button)",
     "pos_link:links_delete": "POST only (the links page's form)",
     "pos_link:link_update": "POST only (the links page's form)",
     "pos_link:ubiregi_connect": "POST only: redirects to Ubiregi's OAuth page",
