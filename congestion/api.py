@@ -11,7 +11,8 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -500,10 +501,17 @@ class BackgroundView(GenericAPIView):
 class OffhoursImageView(GenericAPIView):
     """The off-hours image: GET it, PUT a JPEG (multipart "image"), DELETE to go back to the default."""
 
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     def get(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id)
         return _jpeg_response(services.read_image(cc.offhours_image) or _static("offhours.jpg"))
 
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}
+        },
+        responses={204: None},
+    )
     def put(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         jpeg = _upload(request, "image")
@@ -512,6 +520,7 @@ class OffhoursImageView(GenericAPIView):
         _save(lambda: services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=jpeg))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         services.offhours_image_set(user=request.user, congestion_camera=cc, jpeg=None)
@@ -706,9 +715,16 @@ def _zip(cameras, year, month, name) -> HttpResponse:
     return response
 
 
+_ZIP_SCHEMA = extend_schema(
+    parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+    responses={(200, "application/zip"): OpenApiTypes.BINARY},
+)
+
+
 class CameraCsvView(GenericAPIView):
     """The month's CSV (?month=YYYY-MM) of the camera as a ZIP, as the history page downloads it."""
 
+    @_ZIP_SCHEMA
     def get(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id)
         year, month = _csv_month(request)
@@ -716,6 +732,7 @@ class CameraCsvView(GenericAPIView):
 
 
 class GroupCsvView(GenericAPIView):
+    @_ZIP_SCHEMA
     def get(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
         year, month = _csv_month(request)
@@ -727,6 +744,7 @@ class GroupCsvView(GenericAPIView):
 class CsvAllView(GenericAPIView):
     """The month's CSV of every congestion camera the caller sees, one file each, in one ZIP."""
 
+    @_ZIP_SCHEMA
     def get(self, request):
         year, month = _csv_month(request)
         cameras = list(
