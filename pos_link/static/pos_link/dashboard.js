@@ -68,8 +68,11 @@
     }
   }
 
+  var waiting = false; // a load is on its way
+
   function load(at) {
     var mine = ++asked; // only the latest click wins when answers cross
+    waiting = true;
     var url = player.dataset.segmentUrl + "?at=" + encodeURIComponent(at.toISOString());
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -77,16 +80,19 @@
       })
       .then(function (answer) {
         if (mine !== asked) return;
+        waiting = false;
         if (answer.ok) play(answer.body); else show(answer.body.detail || "");
       })
-      .catch(function () { if (mine === asked) show(""); });
+      .catch(function () { if (mine === asked) { waiting = false; show(""); } });
   }
 
   player.addEventListener("pos:seek", function (event) { leaveLive(); load(event.detail.at); });
   if (liveButton) liveButton.addEventListener("click", goLive);
   player.dataset.mode = player.dataset.at ? "recording" : (live ? "live" : "idle");
   video.addEventListener("ended", function () {
-    if (current) load(new Date(Date.parse(current.end) + 1)); // continue with the next minute
+    // Continue with the next minute, unless the viewer's own choice is on its way: a file that ends while
+    // a clicked transaction is being looked up must not take its place.
+    if (current && !waiting) load(new Date(Date.parse(current.end) + 1));
   });
   if (player.dataset.at) { leaveLive(); load(new Date(player.dataset.at)); }
 })();
