@@ -3,7 +3,7 @@
 Runs under Debian's /usr/bin/python3 (python3-gi is not importable from the project's .venv), so it
 imports only gi and the standard library; start it from Python through demo.rtsp_sim.SimCamera.
 
-Each ``--mount NAME=FILE`` loops an H.264 file without re-encoding: an ffmpeg child reads the file in
+Each ``--mount NAME=FILE`` loops an H.264 or H.265 (HEVC) file without re-encoding: an ffmpeg child reads the file in
 real time (``-re -stream_loop -1 -c copy``) and sends MPEG-TS over UDP to a local port, and the mount
 depayloads that into RTP. Feeding a *live* UDP source is what makes every client see the same "now"
 like a real camera, and ``tsdemux ignore-pcr=true latency=0`` avoids a 15 s first-frame delay.
@@ -44,6 +44,25 @@ def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# RTP of each video codec a mount may loop (the file's codec, asked of ffprobe): parser and payloader.
+VIDEO_RTP = {
+    "h264": "h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1",
+    "hevc": "h265parse config-interval=-1 ! rtph265pay name=pay0 pt=96 config-interval=1",
+}
+
+
+def video_codec(path: str, ffprobe: str = "ffprobe") -> str:
+    """The codec of the file's first video stream, as ffprobe names it ("h264", "hevc"), "" if none."""
+    result = subprocess.run(  # noqa: S603
+        [ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name"]
+        + ["-of", "csv=p=0", path],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip().strip(",")
 
 
 def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess.Popen:
@@ -129,13 +148,15 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
         name, _, path = spec.partition("=")
         if not name or not os.path.isfile(path):
             sys.exit(f"sim_camera: bad --mount {spec!r} (want NAME=EXISTING_FILE)")
+        codec = video_codec(path, os.path.join(os.path.dirname(args.ffmpeg), "ffprobe"))
+        if codec not in VIDEO_RTP:
+            sys.exit(f"sim_camera: {path} is {codec or 'not a video'}, want {' or '.join(VIDEO_RTP)}")
         udp_port = _free_udp_port()
         feeders.append(start_feeder(path, udp_port, args.ffmpeg))
         add(
             name,
             f'( udpsrc port={udp_port} caps="video/mpegts,systemstream=(boolean)true" buffer-size=2097152 '
-            "! tsdemux ignore-pcr=true latency=0 ! h264parse config-interval=-1 "
-            f"! rtph264pay name=pay0 pt=96 config-interval=1 {audio.get(name, '')} )",
+            f"! tsdemux ignore-pcr=true latency=0 ! {VIDEO_RTP[codec]} {audio.get(name, '')} )",
             live_only=name in audio,
         )
     for name in args.audio_mount:
@@ -151,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8554)
-    parser.add_argument("--mount", action="append", default=[], help="NAME=FILE: loop FILE (H.264) at rtsp://…/NAME")
+    parser.add_argument("--mount", action="append", default=[], help="NAME=FILE: loop FILE (H.264/5) at rtsp://…/NAME")
     parser.add_argument("--audio", action="append", default=[], help="NAME=aac|pcmu: mount NAME has audio too")
     parser.add_argument("--audio-mount", action="append", default=[], help="NAME: an audio-only stream (no video)")
     parser.add_argument("--auth", default="", help="USER:PASSWORD required on every mount")

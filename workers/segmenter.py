@@ -238,23 +238,39 @@ def audio_args(plan: str) -> list[str]:
     return ["-c", "copy"]
 
 
-def probe_audio_codec(url: str, *, ffprobe: str = "ffprobe", io_timeout: float = 5.0) -> str | None:
-    """The codec of the camera's first audio stream ("" for none), from its stream description alone
-    (no packets read: about one connection's time); None when the camera could not be asked."""
+def video_tag_args(codec: str | None) -> list[str]:
+    """The MP4 tag of a stream-copied video, after its codec options: H.265 as ``hvc1`` (parameter sets in
+    the file's header), which Safari and the Chrome builds with HEVC play; ffmpeg's default for a copied
+    camera stream, ``hev1``, Safari refuses. H.264 keeps ffmpeg's ``avc1``."""
+    return ["-tag:v", "hvc1"] if codec == "hevc" else []
+
+
+def probe_codecs(url: str, *, ffprobe: str = "ffprobe", io_timeout: float = 5.0) -> tuple[str, str] | None:
+    """The codecs of the camera's first video and first audio stream ("" for none), from its stream
+    description alone (no packets read: about one connection's time); None when it could not be asked."""
     try:
         source = netpolicy.ffmpeg_input(url, io_timeout=io_timeout)
     except netpolicy.Refused:
         return None
     cmd = [ffprobe, "-v", "error", "-analyzeduration", "0", "-probesize", "32", *source]
-    cmd += ["-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0"]
+    cmd += ["-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0"]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=3 * io_timeout, check=False)  # noqa: S603
     except subprocess.TimeoutExpired:
         return None
     if result.returncode != 0:
         return None
-    lines = result.stdout.strip().splitlines()
-    return lines[0].strip().strip(",") if lines else ""
+    found: dict[str, str] = {}
+    for line in result.stdout.strip().splitlines():  # "h264,video" (ffprobe's order of the entries)
+        name, _, kind = line.strip().strip(",").partition(",")
+        found.setdefault(kind, name)
+    return found.get("video", ""), found.get("audio", "")
+
+
+def probe_audio_codec(url: str, *, ffprobe: str = "ffprobe", io_timeout: float = 5.0) -> str | None:
+    """The codec of the camera's first audio stream ("" for none); None when the camera could not be asked."""
+    codecs = probe_codecs(url, ffprobe=ffprobe, io_timeout=io_timeout)
+    return None if codecs is None else codecs[1]
 
 
 def segmenter_args(
@@ -266,9 +282,11 @@ def segmenter_args(
     ffmpeg: str = "ffmpeg",
     audio: str = "",
     keyframes: KeyframeTap | None = None,
+    video: str = "",
 ) -> list[str]:
     """The ffmpeg command line of continuous recording: the video by stream copy, never a decoder or an
-    encoder for it; the audio as ``audio_plan`` says ("" leaves it out). With ``keyframes``, the same
+    encoder for it, tagged for players as its codec (``video``: "hevc" is ``hvc1``, ``video_tag_args``);
+    the audio as ``audio_plan`` says ("" leaves it out). With ``keyframes``, the same
     process also decodes the keyframes for motion into a second output (``KeyframeTap``): one camera
     connection for both. The camera URL goes through the outbound-connection policy now (netpolicy.Refused)."""
     args = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-fflags", "+genpts"]
@@ -279,6 +297,7 @@ def segmenter_args(
         args += ["-map", "0:a:0?"]
     args += [
         *audio_args(audio),
+        *video_tag_args(video),
         "-f",
         "segment",
         "-segment_atclocktime",
@@ -383,6 +402,7 @@ class Segmenter:
         self.ffprobe = ffprobe
         self.audio = audio  # record the camera's audio (copied, or transcoded to AAC when players need it)
         self.audio_plan: str | None = None  # as chosen for the camera's codec; None: not asked yet
+        self.video_codec: str | None = None  # the camera's ("h264", "hevc"), asked with the audio; None: not yet
         self.keyframes = keyframes
         self.state = RecorderState.STOPPED
         self.runs = 0
@@ -399,17 +419,21 @@ class Segmenter:
             ffmpeg=self.ffmpeg,
             audio=self.audio_plan or "",
             keyframes=self.keyframes,
+            video=self.video_codec or "",
         )
 
     def _choose_audio(self) -> None:
-        """Ask the camera for its audio codec once (again after a run that recorded nothing: the camera
-        may have been reconfigured); a camera that cannot be asked is recorded without audio this run."""
+        """Ask the camera for its video and audio codecs once (again after a run that recorded nothing: the
+        camera may have been reconfigured); a camera that cannot be asked is recorded without audio, and
+        its video untagged (ffmpeg's default), this run."""
         if not self.audio:
             self.audio_plan = ""
-        elif self.audio_plan is None:
-            codec = probe_audio_codec(self.url, ffprobe=self.ffprobe, io_timeout=self.io_timeout)
-            if codec is not None:
-                self.audio_plan = audio_plan(codec)
+        if self.audio_plan is None or self.video_codec is None:
+            codecs = probe_codecs(self.url, ffprobe=self.ffprobe, io_timeout=self.io_timeout)
+            if codecs is not None:
+                self.video_codec = codecs[0]
+                if self.audio_plan is None:
+                    self.audio_plan = audio_plan(codecs[1])
 
     # The loop --------------------------------------------------------------------------------
 
@@ -484,6 +508,7 @@ class Segmenter:
                 tap_reader.join(timeout=2)
             if not recorded:
                 self.audio_plan = None if self.audio else ""
+                self.video_codec = None
             self._collect_listed(list_offset, final=True)
             self._collect_leftovers(exclude=before)
         return reason
@@ -655,6 +680,7 @@ def make_clip(
 
     The concat demuxer joins the covering files and the cut snaps back to the keyframe before the
     requested start, so the pre-roll is never shorter than asked. Gaps (an outage) are joined over.
+    An H.265 recording gives an ``hvc1`` clip (``video_tag_args``), also from files recorded untagged.
     """
     want_start = event_start - timedelta(seconds=pre_roll)
     want_end = event_end + timedelta(seconds=post_roll)
@@ -669,6 +695,7 @@ def make_clip(
             escaped = str(segment.path.resolve()).replace("'", "'\\''")
             listing.write(f"file '{escaped}'\n")
     partial = out_path.with_name(out_path.name + ".part.mp4")
+    video = probe(covering[0].path, ffprobe=ffprobe).codec
     cmd = [
         ffmpeg,
         "-nostdin",
@@ -694,6 +721,7 @@ def make_clip(
         "0:a:0?",  # the camera's audio, when it was recorded
         "-c",
         "copy",
+        *video_tag_args(video),
         "-movflags",
         "+faststart",
         str(partial),
