@@ -43,13 +43,15 @@ class SimCamera:
     """An RTSP server on loopback with one mount per channel: one mount is a camera, several an edge recorder.
 
     ``mounts`` maps a mount name ("cam1") to an H.264 file looped without re-encoding;
-    ``audio`` gives mounts a microphone ({"cam1": "aac"} or "pcmu", G.711); ``audio_mounts`` are streams
+    ``audio`` gives mounts a microphone ({"cam1": "aac"} or "pcmu", G.711); ``clock`` names mounts whose
+    picture carries the wall clock (re-encoded, demo/sim_clock.py); ``audio_mounts`` are streams
     without video; ``auth`` is "user:password" for every mount.
     """
 
     mounts: dict[str, Path] = field(default_factory=dict)
     audio_mounts: Sequence[str] = ()
     audio: dict[str, str] = field(default_factory=dict)
+    clock: Sequence[str] = ()  # mounts with the wall clock burned into the picture (demo/sim_clock.py)
     auth: str = ""
     host: str = "127.0.0.1"
     port: int = 0
@@ -77,6 +79,8 @@ class SimCamera:
             cmd += ["--mount", f"{name}={path}"]
         for name, codec in self.audio.items():
             cmd += ["--audio", f"{name}={codec}"]
+        for name in self.clock:
+            cmd += ["--clock", name]
         for name in self.audio_mounts:
             cmd += ["--audio-mount", name]
         if self.auth:

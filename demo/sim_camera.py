@@ -7,6 +7,9 @@ Each ``--mount NAME=FILE`` loops an H.264 or H.265 (HEVC) file without re-encodi
 real time (``-re -stream_loop -1 -c copy``) and sends MPEG-TS over UDP to a local port, and the mount
 depayloads that into RTP. Feeding a *live* UDP source is what makes every client see the same "now"
 like a real camera, and ``tsdemux ignore-pcr=true latency=0`` avoids a 15 s first-frame delay.
+``--clock NAME`` re-encodes mount NAME
+with the wall clock burned into the picture (text with milliseconds and a row of black and white
+blocks, demo/sim_clock.py), H.264 with a keyframe every second, for latency tests and the bench.
 ``--audio NAME=CODEC`` gives mount NAME a microphone too (a 440 Hz tone made by GStreamer): ``aac`` (what
 MP4 and HLS players play, recorded by stream copy) or ``pcmu`` (G.711 μ-law, as many cameras send it,
 which the recorder transcodes to AAC). ``--audio-mount NAME`` serves a stream with no video track (for
@@ -27,6 +30,7 @@ import subprocess
 import sys
 
 import gi
+import sim_clock
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
@@ -65,12 +69,19 @@ def video_codec(path: str, ffprobe: str = "ffprobe") -> str:
     return result.stdout.strip().strip(",")
 
 
-def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess.Popen:
+def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg", *, clock: bool = False) -> subprocess.Popen:
     """Loop ``path`` in real time as MPEG-TS over UDP, by stream copy (the camera never re-encodes).
 
     No explicit ``-bsf:v h264_mp4toannexb``: with ``-stream_loop`` ffmpeg 5.1 feeds it a packet after
     EOF at the first loop and the stream dies; the MPEG-TS muxer inserts the filter itself correctly.
     """
+    video = ["-map", "0:v:0", "-c", "copy"]
+    if clock:
+        # The clock is drawn on each decoded frame, so this mount is encoded again, as a camera's
+        # sensor output is: no B-frames, no look-ahead, a keyframe every second.
+        video = ["-filter_complex", sim_clock.filtergraph(), "-map", "[clocked]", "-c:v", "libx264"]
+        video += ["-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"]
+        video += ["-force_key_frames", "expr:gte(t,n_forced*1)"]
     cmd = [
         ffmpeg,
         "-nostdin",
@@ -81,10 +92,7 @@ def start_feeder(path: str, udp_port: int, ffmpeg: str = "ffmpeg") -> subprocess
         "-1",
         "-i",
         path,
-        "-map",
-        "0:v:0",
-        "-c",
-        "copy",
+        *video,
         "-f",
         "mpegts",
         f"udp://127.0.0.1:{udp_port}?pkt_size=1316",
@@ -152,7 +160,7 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
         if codec not in VIDEO_RTP:
             sys.exit(f"sim_camera: {path} is {codec or 'not a video'}, want {' or '.join(VIDEO_RTP)}")
         udp_port = _free_udp_port()
-        feeders.append(start_feeder(path, udp_port, args.ffmpeg))
+        feeders.append(start_feeder(path, udp_port, args.ffmpeg, clock=name in args.clock))
         add(
             name,
             f'( udpsrc port={udp_port} caps="video/mpegts,systemstream=(boolean)true" buffer-size=2097152 '
@@ -174,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8554)
     parser.add_argument("--mount", action="append", default=[], help="NAME=FILE: loop FILE (H.264/5) at rtsp://…/NAME")
     parser.add_argument("--audio", action="append", default=[], help="NAME=aac|pcmu: mount NAME has audio too")
+    parser.add_argument("--clock", action="append", default=[], help="NAME: burn the wall clock into mount NAME")
     parser.add_argument("--audio-mount", action="append", default=[], help="NAME: an audio-only stream (no video)")
     parser.add_argument("--auth", default="", help="USER:PASSWORD required on every mount")
     parser.add_argument("--ffmpeg", default="ffmpeg")

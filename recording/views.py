@@ -32,7 +32,7 @@ from devices.services import device_secret_rotate
 from portal.web import GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
-from workers.hls import PLAYLIST
+from workers.hls import PLAYLIST, live_playlist, live_segment
 
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
@@ -422,13 +422,19 @@ def live_media_view(request: HttpRequest, media_token: str, filename: str) -> Ht
         # Renewed even while the playlist does not exist yet: the worker may have taken the camera
         # after the page asked (a restart, a new lease), and it starts HLS only on a fresh request.
         media_services.live_request(camera=access.camera)
-    path = live_dir() / str(access.camera.pk) / filename
-    if not path.is_file():
-        raise Http404
+    # Only a stream being written now is served (workers.hls.live_playlist): a folder a stopped stream
+    # or a dead worker left is a 404 like a missing one, so the page waits ("starting") for a new one.
+    folder = live_dir() / str(access.camera.pk)
     if filename == PLAYLIST:
-        response = HttpResponse(path.read_bytes(), content_type="application/vnd.apple.mpegurl")
+        playlist = live_playlist(folder)
+        if playlist is None:
+            raise Http404
+        response = HttpResponse(playlist, content_type="application/vnd.apple.mpegurl")
         response["Cache-Control"] = "no-store"
         return response
+    path = live_segment(folder, filename)
+    if path is None:
+        raise Http404
     return FileResponse(path.open("rb"), content_type="video/mp2t")
 
 

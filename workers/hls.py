@@ -3,6 +3,12 @@
 The playlist keeps the last ``list_size`` segments and ffmpeg deletes older ones, so the folder
 stays a few seconds of video. Segments are cut on the camera's keyframes: a 2 s GOP with
 ``hls_time 1`` gives 2 s segments, which hls.js plays ~4 s behind real time (liveSyncDurationCount 1).
+
+Never stale: a stream that stops takes its playlist and segments with it (``HlsStream.stop``, and
+``start`` clears what a killed process left), and the web serves a folder only while ffmpeg is
+writing it (``live_playlist``: the playlist was rewritten within its target duration plus
+``FRESH_SLACK`` seconds, and it lists a segment). A folder a dead worker left behind, or a stream
+whose camera stopped sending, is a 404, never the last minutes' video shown as live.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from workers.redaction import redact, url_secrets
 from workers.segmenter import audio_args
 
 PLAYLIST = "index.m3u8"
+FRESH_SLACK = 2.0  # seconds past its target duration that a live playlist may go without a new segment
 
 
 def hls_args(
@@ -102,8 +109,7 @@ class HlsStream:
             self.refused = redact(exc.message, url_secrets(self.url))
             return self
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.out_dir.glob("seg*.ts"), self.playlist]:
-            stale.unlink(missing_ok=True)  # an old playlist would show the last session's video as live
+        clear(self.out_dir)  # an old playlist would show the last session's video as live
         self.process = subprocess.Popen(  # noqa: S603
             args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -121,18 +127,67 @@ class HlsStream:
         return False
 
     def stop(self) -> None:
-        if not self.running:
-            return
-        with contextlib.suppress(OSError):
-            self.process.stdin.write(b"q")
-            self.process.stdin.flush()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        """Stop ffmpeg and delete the playlist and segments: nobody may be shown them as live later."""
+        if self.running:
+            with contextlib.suppress(OSError):
+                self.process.stdin.write(b"q")
+                self.process.stdin.flush()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        clear(self.out_dir)
 
     def error(self) -> str:
         if self.process is None or self.running or self.process.stderr is None:
             return self.refused
         return redact(self.process.stderr.read().decode(errors="replace").strip(), url_secrets(self.url))
+
+
+def clear(out_dir: Path) -> None:
+    """Delete a live folder's playlist and segments (and ffmpeg's half-written ``.tmp`` files)."""
+    for path in [*out_dir.glob("seg*.ts"), *out_dir.glob("*.tmp"), out_dir / PLAYLIST]:
+        path.unlink(missing_ok=True)
+
+
+def _target_duration(text: str) -> float:
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-TARGETDURATION:"):
+            with contextlib.suppress(ValueError):
+                return float(line.partition(":")[2])
+    return 0.0
+
+
+def live_playlist(out_dir: Path, *, now: float | None = None, max_bytes: int = 64 * 1024) -> bytes | None:
+    """The playlist of ``out_dir`` if it is live now, else None (the web answers 404).
+
+    Live: ffmpeg rewrote it within its target duration + FRESH_SLACK seconds (it does on every new
+    segment) and it lists at least one segment that exists. A folder whose ffmpeg died, whose camera
+    stopped sending or that a killed worker left behind fails the first test within seconds."""
+    path = out_dir / PLAYLIST
+    now = time.time() if now is None else now
+    try:
+        stat = path.stat()
+        if stat.st_size > max_bytes:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    text = data.decode("ascii", errors="replace")
+    target = _target_duration(text)
+    if not target or now - stat.st_mtime > target + FRESH_SLACK:
+        return None
+    listed = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if not listed or not (out_dir / listed[-1]).is_file():
+        return None
+    return data
+
+
+def live_segment(out_dir: Path, name: str, *, now: float | None = None) -> Path | None:
+    """Segment ``name`` of ``out_dir`` if its stream is live now (``live_playlist``), else None: the
+    segments of a stopped stream are not served either, even while their files are still there."""
+    path = out_dir / name
+    if not path.is_file() or live_playlist(out_dir, now=now) is None:
+        return None
+    return path

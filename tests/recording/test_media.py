@@ -282,7 +282,7 @@ def test_an_outsider_gets_404_on_every_media_route(alpha, bravo, recorded, alpha
 def test_a_live_media_token_opens_only_its_camera_and_forged_ones_are_404(alpha, bravo, recorded, settings):
     folder = Path(settings.RECORDING_LIVE_DIR) / str(alpha.camera.pk)
     folder.mkdir(parents=True)
-    (folder / "index.m3u8").write_text("#EXTM3U\n#EXTINF:2.0,\nseg000001.ts\n")
+    (folder / "index.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg000001.ts\n")
     (folder / "seg000001.ts").write_bytes(b"\x47" * 188)
     token = camera_access_token(alpha.camera, alpha.operator, user=alpha.viewer)
     url = reverse("recording:live_media", kwargs={"media_token": token, "filename": "index.m3u8"})
@@ -298,6 +298,31 @@ def test_a_live_media_token_opens_only_its_camera_and_forged_ones_are_404(alpha,
         == 404
     )
     assert anonymous.get(url.replace(token[:10], "x" * 10)).status_code == 404
+
+
+def test_a_stopped_streams_playlist_and_segments_are_never_served(alpha, recorded, settings):
+    """The folder a stopped stream (or a killed worker) left is a 404 like a missing one: the page waits
+    for a new stream instead of playing the last session's video as live (issue #18, never stale)."""
+    import os
+    import time
+
+    folder = Path(settings.RECORDING_LIVE_DIR) / str(alpha.camera.pk)
+    folder.mkdir(parents=True)
+    playlist = folder / "index.m3u8"
+    playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg000007.ts\n")
+    (folder / "seg000007.ts").write_bytes(b"\x47" * 188)
+    token = camera_access_token(alpha.camera, alpha.operator, user=alpha.viewer)
+    url = reverse("recording:live_media", kwargs={"media_token": token, "filename": "index.m3u8"})
+    viewer = client_for(alpha.viewer)
+    assert viewer.get(url).status_code == 200  # being written now: live
+    assert viewer.get(url.replace("index.m3u8", "seg000007.ts")).status_code == 200
+    written = time.time() - 40  # ... and 40 s later nobody has written it: the stream stopped
+    os.utime(playlist, (written, written))
+    assert viewer.get(url).status_code == 404
+    assert viewer.get(url.replace("index.m3u8", "seg000007.ts")).status_code == 404
+    # A fresh playlist whose segment is gone (deleted by the stop) is not live either.
+    playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg000008.ts\n")
+    assert viewer.get(url).status_code == 404
 
 
 def test_a_playlist_request_asks_the_worker_for_live_even_before_the_playlist_exists(alpha, bravo, recorded):

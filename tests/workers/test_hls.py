@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo.rtsp_sim import SimCamera
 from tests.waiting import patience
-from workers.hls import HlsStream, hls_args
+from workers.hls import FRESH_SLACK, HlsStream, hls_args, live_playlist, live_segment
 from workers.segmenter import probe
 
 
@@ -30,3 +30,38 @@ def test_live_hls_plays_the_camera_stream_and_stops(camera: SimCamera, vtest, tm
     finally:
         stream.stop()
     assert not stream.running
+
+
+def test_a_live_folder_is_served_only_while_ffmpeg_writes_it(tmp_path):
+    folder = tmp_path / "live"
+    folder.mkdir()
+    assert live_playlist(folder) is None  # nothing yet
+    (folder / "index.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg000001.ts\n")
+    assert live_playlist(folder) is None  # it lists a segment that is not there
+    (folder / "seg000001.ts").write_bytes(b"\x47" * 188)
+    written = (folder / "index.m3u8").stat().st_mtime
+    assert live_playlist(folder, now=written + 1) is not None
+    assert live_segment(folder, "seg000001.ts", now=written + 1) == folder / "seg000001.ts"
+    # Past its target duration + FRESH_SLACK without a rewrite: a stream that stopped, not live.
+    assert live_playlist(folder, now=written + 2 + FRESH_SLACK + 0.5) is None
+    assert live_segment(folder, "seg000001.ts", now=written + 2 + FRESH_SLACK + 0.5) is None
+    (folder / "index.m3u8").write_text("#EXTM3U\n#EXTINF:2.0,\nseg000001.ts\n")
+    assert live_playlist(folder) is None  # no target duration: not a playlist ffmpeg wrote
+    (folder / "index.m3u8").write_bytes(b"#EXTM3U\n" + b"#" * 70000)
+    assert live_playlist(folder) is None  # bounded before it is read
+
+
+def test_a_stopped_stream_deletes_its_playlist_and_segments_and_a_new_one_starts_clean(camera, tmp_path):
+    folder = tmp_path / "live"
+    folder.mkdir()
+    (folder / "seg000099.ts").write_bytes(b"\x47" * 188)  # left by a killed worker
+    (folder / "index.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg000099.ts\n")
+    stream = HlsStream(url=camera.url("cam1"), out_dir=folder).start()
+    try:
+        assert not (folder / "seg000099.ts").exists()
+        assert stream.wait_ready(timeout=patience(20), segments=1), stream.error()
+        assert "seg000099.ts" not in stream.playlist.read_text()
+    finally:
+        stream.stop()
+    assert not stream.running
+    assert sorted(p.name for p in folder.iterdir()) == []
