@@ -7,10 +7,12 @@ camera losing power would, and ``start()`` again brings it back on the same port
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ class SimCamera:
     port: int = 0
     python: str = SYSTEM_PYTHON
     log_path: Path | None = None
+    stats_path: Path | None = None  # where the server counts its RTSP connections and sessions (stats())
     _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +88,9 @@ class SimCamera:
             cmd += ["--audio-mount", name]
         if self.auth:
             cmd += ["--auth", self.auth]
+        if self.stats_path is None:
+            self.stats_path = Path(tempfile.mkdtemp(prefix="sim-camera-")) / "stats.json"
+        cmd += ["--stats", str(self.stats_path)]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(  # noqa: S603
@@ -102,6 +108,14 @@ class SimCamera:
             time.sleep(0.05)
         self.kill()
         raise SimCameraError(f"sim_camera did not listen on {self.host}:{self.port} within {timeout}s")
+
+    def stats(self) -> dict[str, int]:
+        """What the running server has served: ``connections`` and ``sessions`` in all (since its start),
+        ``open_connections`` and ``open_sessions`` (sessions held by connections still open) now."""
+        try:
+            return json.loads(self.stats_path.read_text()) if self.stats_path else {}
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
 
     def kill(self) -> None:
         """Power cut: SIGKILL the server and its feeders, no goodbye to connected clients."""

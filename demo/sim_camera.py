@@ -14,7 +14,9 @@ blocks, demo/sim_clock.py), H.264 with a keyframe every second, for latency test
 MP4 and HLS players play, recorded by stream copy) or ``pcmu`` (G.711 μ-law, as many cameras send it,
 which the recorder transcodes to AAC). ``--audio-mount NAME`` serves a stream with no video track (for
 "not a video" probes), and ``--auth USER:PASSWORD`` puts every mount behind HTTP basic auth (for
-credential probes).
+credential probes). ``--stats FILE`` keeps FILE up to date with what the camera serves (JSON: RTSP
+connections open and in all, sessions set up in all and held by open connections), so a test can count
+the sessions a recorder opens ("one camera connection serves everyone").
 
 Usage: /usr/bin/python3 demo/sim_camera.py --port 8554 --mount cam1=var/media-fixtures/vtest.mp4
 """
@@ -23,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import gi
 import sim_clock
@@ -176,6 +180,54 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, li
     return server, feeders
 
 
+class Stats:
+    """Counts of RTSP clients and sessions, written to a file on every change (atomically)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.connections = 0  # in all
+        self.sessions = 0  # in all (a SETUP that made a session)
+        self.open: dict[int, int] = {}  # open connection → sessions it set up
+        self.write()
+
+    def watch(self, server: GstRtspServer.RTSPServer) -> None:
+        server.connect("client-connected", self._connected)
+
+    def _connected(self, _server: object, client: GstRtspServer.RTSPClient) -> None:
+        with self.lock:
+            self.connections += 1
+            key = self.connections
+            self.open[key] = 0
+            self.write()
+        client.connect("new-session", self._session, key)
+        client.connect("closed", self._closed, key)
+
+    def _session(self, _client: object, _session: object, key: int) -> None:
+        with self.lock:
+            self.sessions += 1
+            if key in self.open:
+                self.open[key] += 1
+            self.write()
+
+    def _closed(self, _client: object, key: int) -> None:
+        with self.lock:
+            self.open.pop(key, None)
+            self.write()
+
+    def write(self) -> None:
+        data = {
+            "connections": self.connections,
+            "open_connections": len(self.open),
+            "sessions": self.sessions,
+            "open_sessions": sum(self.open.values()),
+        }
+        partial = f"{self.path}.part"
+        with open(partial, "w") as f:
+            json.dump(data, f)
+        os.replace(partial, self.path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
@@ -186,12 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audio-mount", action="append", default=[], help="NAME: an audio-only stream (no video)")
     parser.add_argument("--auth", default="", help="USER:PASSWORD required on every mount")
     parser.add_argument("--ffmpeg", default="ffmpeg")
+    parser.add_argument("--stats", default="", help="FILE: keep the counts of RTSP connections and sessions there")
     args = parser.parse_args(argv)
     if not args.mount and not args.audio_mount:
         parser.error("give at least one --mount or --audio-mount")
 
     Gst.init(None)
     server, feeders = build_server(args)
+    if args.stats:
+        Stats(args.stats).watch(server)
     loop = GLib.MainLoop()
     if server.attach(None) == 0:
         sys.exit(f"sim_camera: cannot listen on {args.host}:{args.port}")

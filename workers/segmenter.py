@@ -33,6 +33,7 @@ from pathlib import Path
 
 from workers import netpolicy
 from workers.frames import KeyframeTap
+from workers.live import FeedSource
 from workers.redaction import redact, url_secrets
 
 SEGMENT_NAME_FORMAT = "%Y%m%dT%H%M%SZ"  # strftime pattern of segment files; UTC, sorts by time
@@ -40,6 +41,9 @@ SEGMENT_NAME_FORMAT = "%Y%m%dT%H%M%SZ"  # strftime pattern of segment files; UTC
 # complete; without it a 256 KiB buffer holds several seconds that a crash would lose.
 FRAGMENTED_MP4 = "movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1"
 LIST_NAME = ".segments.csv"
+# The live output (workers.live): one fragment per frame, each flushed to the pipe at once, so a viewer
+# is one frame behind the camera, not one GOP; an init segment (ftyp + moov) before the first fragment.
+LIVE_MOVFLAGS = "+empty_moov+default_base_moof+frag_every_frame"
 
 
 def utcnow() -> datetime:
@@ -282,6 +286,7 @@ def segmenter_args(
     ffmpeg: str = "ffmpeg",
     audio: str = "",
     keyframes: KeyframeTap | None = None,
+    live: str = "",
     video: str = "",
 ) -> list[str]:
     """The ffmpeg command line of continuous recording: the video by stream copy, never a decoder or an
@@ -320,7 +325,19 @@ def segmenter_args(
     ]
     if keyframes is not None:
         args += keyframes.output_args()
+    if live:
+        args += live_output_args(live, audio=audio, video=video)
     return args
+
+
+def live_output_args(target: str, *, audio: str = "", video: str = "") -> list[str]:
+    """The live output of the recorder's ffmpeg: the same stream copy (the sound as the recording's, the
+    video tagged as its codec) as fragmented MP4, one fragment per frame, to ``target`` (``pipe:N``)."""
+    args = ["-map", "0:v:0"]
+    if audio:
+        args += ["-map", "0:a:0?"]
+    args += [*audio_args(audio), *video_tag_args(video), "-f", "mp4", "-movflags", LIVE_MOVFLAGS]
+    return [*args, "-flush_packets", "1", target]
 
 
 @dataclass(frozen=True)
@@ -385,6 +402,7 @@ class Segmenter:
         ffprobe: str = "ffprobe",
         audio: bool = False,
         keyframes: KeyframeTap | None = None,
+        live: FeedSource | None = None,
     ) -> None:
         self.url = url
         self.out_dir = Path(out_dir)
@@ -404,13 +422,14 @@ class Segmenter:
         self.audio_plan: str | None = None  # as chosen for the camera's codec; None: not asked yet
         self.video_codec: str | None = None  # the camera's ("h264", "hevc"), asked with the audio; None: not yet
         self.keyframes = keyframes
+        self.live = live  # gets each run's live output (fMP4 on a pipe of its own), read always
         self.state = RecorderState.STOPPED
         self.runs = 0
         self.process: subprocess.Popen | None = None
         self._reported: set[str] = set()
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
 
-    def args(self) -> list[str]:
+    def args(self, live_fd: int | None = None) -> list[str]:
         return segmenter_args(
             url=self.url,
             out_dir=self.out_dir,
@@ -419,6 +438,7 @@ class Segmenter:
             ffmpeg=self.ffmpeg,
             audio=self.audio_plan or "",
             keyframes=self.keyframes,
+            live=f"pipe:{live_fd}" if live_fd is not None else "",
             video=self.video_codec or "",
         )
 
@@ -456,23 +476,36 @@ class Segmenter:
         before = {p.name for p in self.out_dir.glob("*.mp4")}
         self._stderr.clear()
         self._choose_audio()
+        live_read, live_write = os.pipe() if self.live is not None else (None, None)
+        started_process = None
         try:
-            args = self.args()  # every (re)start checks the camera's address again
+            args = self.args(live_fd=live_write)  # every (re)start checks the camera's address again
+            self.process = subprocess.Popen(  # noqa: S603
+                args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE if self.keyframes is not None else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "TZ": "UTC"},  # file names are UTC wall-clock times
+                pass_fds=(live_write,) if live_write is not None else (),  # the live output's pipe
+            )
+            started_process = self.process
         except netpolicy.Refused as exc:
             return f"refused: {redact(exc.message, url_secrets(self.url))}"
-        self.process = subprocess.Popen(  # noqa: S603
-            args,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE if self.keyframes is not None else subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "TZ": "UTC"},  # file names are UTC wall-clock times
-        )
+        finally:
+            if live_write is not None:
+                os.close(live_write)  # ffmpeg holds the only write end: its exit is the reader's EOF
+            if live_read is not None and started_process is None:
+                os.close(live_read)
         reader = threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True)
         reader.start()
         tap_reader = None
         if self.keyframes is not None:  # read at once, always: a full pipe would stall the recording
             tap_reader = threading.Thread(target=self.keyframes.feed, args=(self.process.stdout,), daemon=True)
             tap_reader.start()
+        live_reader = None
+        if live_read is not None:  # read at once, always, like the keyframes
+            live_reader = threading.Thread(target=self._read_live, args=(live_read,), daemon=True)
+            live_reader.start()
         recorded = False
         list_offset = 0
         started = self.clock()
@@ -506,12 +539,18 @@ class Segmenter:
             reader.join(timeout=2)
             if tap_reader is not None:
                 tap_reader.join(timeout=2)
+            if live_reader is not None:
+                live_reader.join(timeout=2)
             if not recorded:
                 self.audio_plan = None if self.audio else ""
                 self.video_codec = None
             self._collect_listed(list_offset, final=True)
             self._collect_leftovers(exclude=before)
         return reason
+
+    def _read_live(self, fd: int) -> None:
+        with open(fd, "rb") as stream:
+            self.live.feed(stream)
 
     def _end_process(self, *, graceful: bool) -> None:
         process = self.process
