@@ -38,6 +38,14 @@ class NotificationSettingSerializer(serializers.Serializer):
     building = serializers.IntegerField(source="room.building_id", read_only=True)
     notification_type = serializers.ChoiceField(choices=NotificationType.choices)
     recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True)
+    # Range checked by the service (1 to 1440), so the API refuses with the page's message.
+    cooldown_minutes = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "Minutes the room's motion / recorded-video mails wait after one was sent; then one follow-up lists "
+            "them. 1 to 1440 (24 hours); absent keeps the room's (10 by default)."
+        ),
+    )
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -68,6 +76,7 @@ def _save_setting(request: Request, *, save, partial_base=None) -> dict:
             "notification_type", getattr(partial_base, "notification_type", None)
         ),
         "recipients": serializer.validated_data.get("recipients", getattr(partial_base, "recipients", None)),
+        "cooldown_minutes": serializer.validated_data.get("cooldown_minutes"),  # None keeps the room's
     }
     try:
         return save(**data)
@@ -76,7 +85,7 @@ def _save_setting(request: Request, *, save, partial_base=None) -> dict:
 
 
 class RoomNotificationSettingView(GenericAPIView):
-    """A room's recipients and notification type ("troubles" is the default)."""
+    """A room's recipients, notification type ("troubles" is the default) and mail cooldown in minutes."""
 
     serializer_class = NotificationSettingSerializer
 

@@ -6,7 +6,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import DEFAULT_NOTIFICATION_TYPE, MotionSource, NotificationType
+from .models import (
+    DEFAULT_COOLDOWN_MINUTES,
+    DEFAULT_NOTIFICATION_TYPE,
+    MAX_COOLDOWN_MINUTES,
+    MIN_COOLDOWN_MINUTES,
+    MotionSource,
+    NotificationType,
+)
 from .rules import clean_recipients, max_recipients, split_addresses
 
 
@@ -22,6 +29,18 @@ class NotificationSettingForm(forms.Form):
         initial=DEFAULT_NOTIFICATION_TYPE,
         widget=forms.RadioSelect,
     )
+    # The range is the service's rule (services.cooldown_error), so the page and the API refuse alike;
+    # left empty it keeps the room's.
+    cooldown_minutes = forms.IntegerField(
+        label=_("Mail cooldown (minutes)"),
+        required=False,
+        initial=DEFAULT_COOLDOWN_MINUTES,
+        widget=forms.NumberInput(attrs={"min": MIN_COOLDOWN_MINUTES, "max": MAX_COOLDOWN_MINUTES, "step": 1}),
+        help_text=_(
+            "After a motion or recorded-video mail, the room's next ones wait this long and then go together in "
+            "one follow-up mail. Trouble and recovery mails are never held. 1 to 1440 minutes (24 hours)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,7 +54,11 @@ class NotificationSettingForm(forms.Form):
 
     @staticmethod
     def initial_for(setting) -> dict:
-        return {"recipients": "\n".join(setting.recipients), "notification_type": setting.notification_type}
+        return {
+            "recipients": "\n".join(setting.recipients),
+            "notification_type": setting.notification_type,
+            "cooldown_minutes": setting.cooldown_minutes,
+        }
 
 
 class BulkRecipientsForm(forms.Form):

@@ -7,6 +7,10 @@ a unique key. Delivery claims each pending row `pending → sending` with anothe
 UPDATE, so concurrent workers and retried tasks mail each event at most once; a failed send
 puts the row back to pending and the task's retry sends it.
 
+Motion and recorded-video mails pass a room's cooldown (docs/product.md §5.3): the first opens a
+NotificationWindow and goes at once; the room's next ones until the window ends are held on it, and
+`cooldowns_close` (a beat task) turns them into one follow-up mail. Trouble and recovery mails never wait.
+
 Recipients are plain addresses with no known language, so every mail carries Japanese then
 English (the same templates rendered under each language).
 """
@@ -14,7 +18,8 @@ English (the same templates rendered under each language).
 import logging
 import posixpath
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core import signing
@@ -29,7 +34,14 @@ from django.utils.http import urlencode
 
 from devices.models import Device, TroubleState
 
-from .models import DeviceNotificationState, NotificationEvent, NotificationLog
+from .models import (
+    DEFAULT_COOLDOWN_MINUTES,
+    DeviceNotificationState,
+    NotificationEvent,
+    NotificationLog,
+    NotificationSetting,
+    NotificationWindow,
+)
 from .rules import type_receives
 from .selectors import notification_setting_for, pending_notifications
 
@@ -102,17 +114,49 @@ def recovery_claim(*, device: Device) -> NotificationLog | None:
     return _claim_transition(device=device, state="")
 
 
+def _lock_room(room_id: int) -> NotificationSetting | None:
+    """Row-lock the room's setting: a claim and the closing of the room's window take turns, so no mail
+    is held on a window that is being closed (on SQLite, writes are serialized anyway)."""
+    return NotificationSetting.objects.select_for_update().filter(room_id=room_id).first()
+
+
+def _cooldown_gate(*, device: Device, setting: NotificationSetting | None, now: datetime):
+    """(window, status) of a motion / video mail to send now: held on the room's open window, or pending
+    (mailed at once) on a new window that holds what follows. Called with the room locked."""
+    window = (
+        NotificationWindow.objects.for_operator(device.operator_id)
+        .filter(room_id=device.room_id, state=NotificationWindow.State.OPEN, ends_at__gt=now)
+        .order_by("-ends_at")
+        .first()
+    )
+    if window is not None:
+        return window, NotificationLog.Status.HELD
+    minutes = setting.cooldown_minutes if setting is not None else DEFAULT_COOLDOWN_MINUTES
+    window = NotificationWindow.objects.create(
+        operator_id=device.operator_id, room_id=device.room_id, opened_at=now, ends_at=now + timedelta(minutes=minutes)
+    )
+    return window, NotificationLog.Status.PENDING
+
+
 @transaction.atomic
-def motion_claim(*, device: Device, at: datetime, clip_path: str | None = None) -> NotificationLog | None:
-    """Claim the mail for one motion event (with its recorded clip, when given)."""
+def motion_claim(
+    *, device: Device, at: datetime, clip_path: str | None = None, now: datetime | None = None
+) -> NotificationLog | None:
+    """Claim the mail for one motion event (with its recorded clip, when given). The room's cooldown
+    decides whether it goes now (pending) or waits for the follow-up (held)."""
+    now = now or timezone.now()
     event = NotificationEvent.VIDEO if clip_path else NotificationEvent.MOTION
     key = f"{event}:{device.pk}:{at.isoformat()}"
+    setting = _lock_room(device.room_id)
     if NotificationLog.objects.filter(dedupe_key=key).exists():
         return None
     recipients = recipients_for(device=device, event=event)
     if event == NotificationEvent.VIDEO:
         # "All" receives recorded video too; a motion mail with the clip covers both for them.
         recipients += [r for r in recipients_for(device=device, event=NotificationEvent.MOTION) if r not in recipients]
+    window, status = None, NotificationLog.Status.SKIPPED
+    if recipients:  # a mail nobody gets opens no window
+        window, status = _cooldown_gate(device=device, setting=setting, now=now)
     log, created = NotificationLog.objects.get_or_create(
         dedupe_key=key,
         defaults={
@@ -122,10 +166,70 @@ def motion_claim(*, device: Device, at: datetime, clip_path: str | None = None) 
             "at": at,
             "clip_path": clip_path or "",
             "recipients": recipients,
-            "status": NotificationLog.Status.PENDING if recipients else NotificationLog.Status.SKIPPED,
+            "status": status,
+            "window": window,
         },
     )
     return log if created else None
+
+
+# ----------------------------------------------------------------------------- cooldown follow-ups
+
+
+@transaction.atomic
+def window_close(*, window_id: int, now: datetime | None = None) -> NotificationLog | None:
+    """Close one ended window: its held mails become one follow-up (pending; delivered by the caller).
+    Exactly once: only the caller whose UPDATE moves the window `open → closed` makes the follow-up.
+    Returns it, or None when another worker closed the window or nothing was held."""
+    now = now or timezone.now()
+    window = NotificationWindow.objects.filter(pk=window_id).first()
+    if window is None:
+        return None
+    _lock_room(window.room_id)
+    closed = NotificationWindow.objects.filter(
+        pk=window_id, state=NotificationWindow.State.OPEN, ends_at__lte=now
+    ).update(state=NotificationWindow.State.CLOSED)
+    if not closed:
+        return None
+    held = list(
+        NotificationLog.objects.for_operator(window.operator_id)
+        .filter(window=window, status=NotificationLog.Status.HELD)
+        .order_by("at", "id")
+    )
+    if not held:
+        return None
+    recipients: list[str] = []
+    for log in held:
+        recipients += [r for r in log.recipients if r not in recipients]
+    digest = NotificationLog.objects.create(
+        operator_id=window.operator_id,
+        device_id=held[0].device_id,
+        event=NotificationEvent.DIGEST,
+        at=window.opened_at,
+        dedupe_key=f"digest:{window.pk}",
+        recipients=recipients,
+        status=NotificationLog.Status.PENDING,
+        window=window,
+    )
+    NotificationLog.objects.filter(pk__in=[log.pk for log in held]).update(status=NotificationLog.Status.BUNDLED)
+    return digest
+
+
+def cooldowns_close(*, now: datetime | None = None) -> int:
+    """Beat: close every ended window and send the follow-ups still pending (also those a failed send or a
+    worker restart left behind). Returns how many follow-ups were sent."""
+    now = now or timezone.now()
+    due = NotificationWindow.objects.filter(state=NotificationWindow.State.OPEN, ends_at__lte=now)
+    for window_id in due.order_by("ends_at").values_list("pk", flat=True):
+        window_close(window_id=window_id, now=now)
+    sent = 0
+    pending = NotificationLog.objects.filter(event=NotificationEvent.DIGEST, status=NotificationLog.Status.PENDING)
+    for log in pending.select_related("device", "device__room", "device__room__building"):
+        try:
+            sent += notification_deliver(log=log)
+        except (OSError, SMTPException) as exc:  # back to pending: the next beat retries it
+            logger.warning("follow-up mail %s not sent: %s", log.pk, type(exc).__name__)
+    return sent
 
 
 # ----------------------------------------------------------------------------- delivery
@@ -178,6 +282,38 @@ def _clip_size(clip_path: str) -> int | None:
         return None  # not written yet or gone: mail a link, which answers 404 when it stays missing
 
 
+def player_link(*, camera_id: int, at: datetime, view: str = "continuous") -> str:
+    """The player on the event's day (the portal's own time zone), absolute for a mail."""
+    query = urlencode({"day": timezone.localdate(at).isoformat(), "view": view})
+    return settings.PORTAL_SITE_URL + reverse("recording:player", kwargs={"camera_id": camera_id}) + "?" + query
+
+
+def _window_minutes(window: NotificationWindow) -> int:
+    return max(1, round((window.ends_at - window.opened_at).total_seconds() / 60))
+
+
+def _digest_items(log: NotificationLog) -> list[dict]:
+    """The held mails a follow-up lists: time, camera, kind and links (player; the clip when recorded)."""
+    held = (
+        NotificationLog.objects.for_operator(log.operator_id)
+        .filter(window_id=log.window_id, status=NotificationLog.Status.BUNDLED)
+        .select_related("device")
+        .order_by("at", "id")
+    )
+    return [
+        {
+            "at": item.at,
+            "camera": item.device.name,
+            "kind": NotificationEvent(item.event).label,  # lazy: rendered in each mail language
+            "player_url": player_link(
+                camera_id=item.device_id, at=item.at, view="event" if item.clip_path else "continuous"
+            ),
+            "clip_url": clip_link(operator_id=item.operator_id, clip_path=item.clip_path) if item.clip_path else "",
+        }
+        for item in held
+    ]
+
+
 def build_message(*, log: NotificationLog) -> EmailMessage:
     device = log.device
     context = {
@@ -190,7 +326,14 @@ def build_message(*, log: NotificationLog) -> EmailMessage:
         "device_url": settings.PORTAL_SITE_URL + reverse("devices:detail", kwargs={"device_id": device.pk}),
         "clip_attached": False,
         "clip_url": "",
+        "link_days": max(1, clip_link_max_age() // 86400),
+        "cooldown_minutes": _window_minutes(log.window) if log.window_id else 0,
     }
+    if log.event == NotificationEvent.DIGEST:
+        context["items"] = _digest_items(log)
+        context["count"] = len(context["items"])
+        context["has_clips"] = any(item["clip_url"] for item in context["items"])
+        context["window_end"] = log.window.ends_at
     attachment = None
     if log.clip_path:
         size = _clip_size(log.clip_path)
@@ -200,7 +343,6 @@ def build_message(*, log: NotificationLog) -> EmailMessage:
             context["clip_attached"] = True
         else:
             context["clip_url"] = clip_link(operator_id=log.operator_id, clip_path=log.clip_path)
-            context["link_days"] = max(1, clip_link_max_age() // 86400)
     subjects, bodies = [], []
     for language in MAIL_LANGUAGES:
         with translation.override(language):

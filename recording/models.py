@@ -24,9 +24,16 @@ class NotificationEvent(models.TextChoices):
     RECOVERY = "recovery", _("Trouble resolved")
     MOTION = "motion", _("Motion detected")
     VIDEO = "video", _("Recorded video")
+    # One follow-up mail listing the motion / video mails a room's cooldown held back (docs/product.md §5.3).
+    DIGEST = "digest", _("Follow-up of held detections")
 
 
 DEFAULT_NOTIFICATION_TYPE = NotificationType.TROUBLES
+# Motion / recorded-video mails of a room: after one goes, the room's others wait this long and go together
+# in one follow-up mail (docs/product.md §5.3). Below a minute would be a flood again; above a day, stale.
+DEFAULT_COOLDOWN_MINUTES = 10
+MIN_COOLDOWN_MINUTES = 1
+MAX_COOLDOWN_MINUTES = 24 * 60
 
 
 class NotificationSetting(TenantModel):
@@ -39,6 +46,7 @@ class NotificationSetting(TenantModel):
     )
     # A list of normalized, de-duplicated addresses; JSON so SQLite (development) and PostgreSQL both work.
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    cooldown_minutes = models.PositiveIntegerField(_("mail cooldown (minutes)"), default=DEFAULT_COOLDOWN_MINUTES)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey("tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -67,7 +75,10 @@ class NotificationLog(TenantModel):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         SKIPPED = "skipped", _("No recipients")
+        HELD = "held", _("Held by the room's cooldown")  # waits for the window's follow-up mail
+        BUNDLED = "bundled", _("Listed in a follow-up mail")
 
+    # The follow-up (event "digest") names its first held event's device; it lists every camera of the room.
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="notification_logs")
     event = models.CharField(max_length=16, choices=NotificationEvent.choices)
     trouble_state = models.CharField(max_length=16, blank=True, default="")
@@ -81,9 +92,33 @@ class NotificationLog(TenantModel):
     last_error = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The room's cooldown window this mail opened (sent at once), was held on, or follows up.
+    window = models.ForeignKey(
+        "NotificationWindow", null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class NotificationWindow(TenantModel):
+    """A room's mail cooldown (docs/product.md §5.3). The motion / video mail that opens it goes at once;
+    the room's motion / video mails until `ends_at` are held on it, and when it ends one follow-up mail
+    lists them. Closing is a conditional UPDATE `open → closed`, so with several workers the follow-up is
+    made once; the state lives here, so a worker restarted mid-window loses nothing."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Collecting")
+        CLOSED = "closed", _("Followed up")
+
+    room = models.ForeignKey("buildings.Room", on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [models.Index(fields=["state", "ends_at"], name="recording_window_due")]
 
 
 class RecordingCondition(TenantModel):

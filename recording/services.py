@@ -13,6 +13,8 @@ from tenants.models import User
 
 from .models import (
     DEFAULT_NOTIFICATION_TYPE,
+    MAX_COOLDOWN_MINUTES,
+    MIN_COOLDOWN_MINUTES,
     CameraRecording,
     MotionSource,
     NotificationSetting,
@@ -24,11 +26,25 @@ from .selectors import condition_list
 from .streams import is_onvif
 
 
-def _validated(notification_type: str, recipients: list[str]) -> tuple[str, list[str]]:
-    """Both fields checked before anything is written, errors keyed by field."""
+def cooldown_error(minutes) -> str | None:
+    """Why a room's mail cooldown is refused (docs/product.md §5.3), or None when it is allowed."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < MIN_COOLDOWN_MINUTES:
+        return _(
+            "A mail cooldown below 1 minute is not possible: every detection would send its own mail again. "
+            "Choose 1 to 1440 minutes (24 hours)."
+        )
+    if minutes > MAX_COOLDOWN_MINUTES:
+        return _("A mail cooldown above 24 hours is not possible. Choose 1 to 1440 minutes (24 hours).")
+    return None
+
+
+def _validated(notification_type: str, recipients: list[str], cooldown_minutes: int | None) -> tuple[str, list[str]]:
+    """Every field checked before anything is written, errors keyed by field."""
     errors: dict[str, list[str]] = {}
     if notification_type not in NotificationType.values:
         errors["notification_type"] = [_("Choose one of the notification types.")]
+    if cooldown_minutes is not None and (message := cooldown_error(cooldown_minutes)):
+        errors["cooldown_minutes"] = [message]
     try:
         recipients = clean_recipients(recipients)
     except ValidationError as exc:
@@ -40,19 +56,22 @@ def _validated(notification_type: str, recipients: list[str]) -> tuple[str, list
 
 @transaction.atomic
 def notification_setting_update(
-    *, user: User, room: Room, notification_type: str, recipients: list[str]
+    *, user: User, room: Room, notification_type: str, recipients: list[str], cooldown_minutes: int | None = None
 ) -> NotificationSetting:
+    """A room's recipients, type and mail cooldown (minutes; None keeps the room's). A window already
+    running keeps its end; the next one has the new length. Nothing is saved on any error."""
     require_admin(user)
-    notification_type, recipients = _validated(notification_type, recipients)
+    notification_type, recipients = _validated(notification_type, recipients, cooldown_minutes)
+    defaults = {
+        "notification_type": notification_type,
+        "recipients": recipients,
+        "updated_at": timezone.now(),
+        "updated_by": user,
+    }
+    if cooldown_minutes is not None:
+        defaults["cooldown_minutes"] = cooldown_minutes
     setting, _created = NotificationSetting.objects.update_or_create(
-        operator_id=room.operator_id,
-        room=room,
-        defaults={
-            "notification_type": notification_type,
-            "recipients": recipients,
-            "updated_at": timezone.now(),
-            "updated_by": user,
-        },
+        operator_id=room.operator_id, room=room, defaults=defaults
     )
     return setting
 

@@ -88,6 +88,15 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
 # ----------------------------------------------------------------------------- recording pipeline
 
 
+@shared_task(name="recording.close_mail_cooldowns")
+def close_mail_cooldowns() -> int:
+    """Beat, every 30 s: each room's ended cooldown sends its one follow-up mail (docs/product.md §5.3).
+    Safe with several workers and after a restart: the windows and held mails are rows, closed once."""
+    from . import mail
+
+    return mail.cooldowns_close()
+
+
 @shared_task(name="recording.supervise_ingest")
 def supervise_ingest() -> dict:
     """Beat, every 30 s: one lease per camera with a stream, enabled only while it may record (the

@@ -51,6 +51,7 @@ CELERY_BEAT_SCHEDULE["pos-link-poll-due"] = {"task": "pos_link.poll_due", "sched
 CELERY_BEAT_SCHEDULE["tenants-purge-login-history"] = {"task": "tenants.purge_login_history", "schedule": 6 * 3600.0}
 CELERY_BEAT_SCHEDULE["recording-supervise-ingest"] = {"task": "recording.supervise_ingest", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["recording-expire-media"] = {"task": "recording.expire_media", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["recording-close-mail-cooldowns"] = {"task": "recording.close_mail_cooldowns", "schedule": 30.0}
 # Congestion: the scheduler at each minute's start (it spreads cameras over the minute itself),
 # predictions daily around 03:00, retention (monitoring frames 24 h, analyses 12 months) hourly.
 from celery.schedules import crontab  # noqa: E402
