@@ -1,5 +1,5 @@
-// Live view: hls.js (served from this site) on the camera's stream-copy HLS, one segment behind
-// the live edge (~4 s glass to glass); a picture every 2 s where HLS cannot play.
+// Live view: hls.js (served from this site) on the camera's stream-copy HLS, about a second behind
+// the live edge (2-4 s glass to glass); a picture every 2 s where HLS cannot play.
 (function () {
   "use strict";
   var video = document.getElementById("live-video");
@@ -31,8 +31,13 @@
 
   if (window.Hls && window.Hls.isSupported()) {
     var hls = new window.Hls({
-      liveSyncDurationCount: 1,
-      liveMaxLatencyDurationCount: 3,
+      // At the live edge (issue #18): start 1 s behind the newest segment's end (1 s segments), catch
+      // up by playing faster when it drifts, and jump back to that point when more than 2.5 s behind.
+      startPosition: -1,
+      liveSyncDuration: 1.0,
+      liveMaxLatencyDuration: 2.5,
+      maxLiveSyncPlaybackRate: 1.25,
+      backBufferLength: 0,
       manifestLoadingMaxRetry: 20,
       manifestLoadingRetryDelay: 1000,
       levelLoadingMaxRetry: 20,
