@@ -124,3 +124,14 @@ def worker_cpu_share() -> float:
 
 def worker_cpu_hysteresis() -> float:
     return int(_setting("RECORDING_WORKER_CPU_HYSTERESIS_PERCENT", 10)) / 100
+
+
+def live_feed_bind() -> str:
+    """host:port of each ingest process's live feed server (workers/live.py); port 0 picks a free one, ""
+    turns the feed off. Only the web hosts may reach it (docs/deployment.md)."""
+    return str(_setting("LIVE_FEED_BIND", "127.0.0.1:0"))
+
+
+def live_feed_advertise() -> str:
+    """The host (or host:port) web hosts connect to when it is not the bound one (a 0.0.0.0 bind, NAT)."""
+    return str(_setting("LIVE_FEED_ADVERTISE", ""))

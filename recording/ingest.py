@@ -49,12 +49,13 @@ from django.utils import timezone
 from workers.cpu import TreeLoad
 from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, TapSubscription, grab_snapshot
 from workers.hls import HlsStream
+from workers.live import FeedSource, LiveHub
 from workers.motion import GopMeter, MotionConfig, MotionDetector
 from workers.probe_camera import probe_camera
 from workers.redaction import redact, url_secrets
 from workers.segmenter import RecorderState, Segment, Segmenter, StateChange, parse_segment_start, probe
 
-from . import conf, media_services, onvif_motion
+from . import conf, live_feed, media_services, onvif_motion
 from .media_selectors import camera_by_id, cameras_by_id, recordable_cameras, recording_settings_for
 from .models import (
     CameraRecording,
@@ -180,6 +181,9 @@ class CameraIngest:
     stop_event: threading.Event = field(default_factory=threading.Event, init=False)
     threads: list[threading.Thread] = field(default_factory=list, init=False)
     hls: HlsStream | None = field(default=None, init=False)
+    # The live view's feed: the recorder's ffmpeg writes the camera as fMP4 to a pipe this reads always; the
+    # worker's live server (workers/live.py) serves it to every viewer of the camera, on this one connection.
+    live_feed: FeedSource = field(default_factory=FeedSource, init=False)
     unstored: list[Segment] = field(default_factory=list, init=False)  # storage failed; retried
     started_at: float = field(default_factory=time.monotonic, init=False)  # for the worker's sizing
     outages: int = field(default=0, init=False)  # consecutive, since the last good recording
@@ -198,6 +202,7 @@ class CameraIngest:
             connect_timeout=max(self.stall_timeout, 10.0),
             audio=self.audio,
             keyframes=self.keyframes,
+            live=self.live_feed,
         )
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -644,6 +649,9 @@ class IngestSupervisor:
     settle_ticks: int = 2  # a camera's cost shows in the load this many ticks after it started
     _settle: int = field(default=0, init=False)
     _given_back: dict[int, float] = field(default_factory=dict, init=False)  # camera → monotonic time
+    live_hub: LiveHub | None = field(default=None, init=False)  # this process's live feed server
+    _live_published: dict[int, FeedSource] = field(default_factory=dict, init=False)
+    _live_failed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         if self.sizing is None:
@@ -669,6 +677,7 @@ class IngestSupervisor:
                 self._start(camera_id)
         self._resize(load, now)
         self._live(now)
+        self._publish_live()
         self._heartbeat(now, load)
 
     def _resize(self, load: float | None, now: datetime) -> None:
@@ -787,6 +796,29 @@ class IngestSupervisor:
         for camera_id, ingest in self.ingests.items():
             ingest.live(camera_id in wanted)
 
+    def _publish_live(self) -> None:
+        """Serve each running camera's live feed on this process's live server (started with the first
+        camera that has one; LIVE_FEED_BIND "" turns it off); a camera stopped here is served no more."""
+        feeds = {c: ingest.live_feed for c, ingest in self.ingests.items() if getattr(ingest, "live_feed", None)}
+        if self.live_hub is None and feeds and not self._live_failed:
+            try:
+                self.live_hub = live_feed.start_hub()
+            except (OSError, ValueError) as exc:
+                self._live_failed = True  # said once; live view falls back to HLS
+                logger.error("worker %s: the live feed server cannot start on %s: %s", self.worker_id,
+                             conf.live_feed_bind(), exc)  # fmt: skip
+        hub = self.live_hub
+        if hub is None:
+            return
+        for camera_id, feed in list(self._live_published.items()):
+            if feeds.get(camera_id) is not feed:
+                hub.unpublish(camera_id, source=feed)
+                del self._live_published[camera_id]
+        for camera_id, feed in feeds.items():
+            if camera_id not in self._live_published:
+                hub.publish(camera_id, feed)
+                self._live_published[camera_id] = feed
+
     def _heartbeat(self, now: datetime, load: float | None) -> None:
         IngestWorker.objects.update_or_create(
             worker_id=self.worker_id,
@@ -799,10 +831,15 @@ class IngestSupervisor:
                 "cpu_load": load or 0.0,
                 "cpu_limit": self.sizing.limit,
                 "cores": max(1, round(self.meter.cores)),
+                "live_address": self.live_hub.address if self.live_hub is not None else "",
             },
         )
 
     def shutdown(self) -> None:
+        if self.live_hub is not None:  # its viewers hear "stopped" (and ask again: another worker takes over)
+            self.live_hub.close()
+            self.live_hub = None
+            self._live_published.clear()
         for ingest in self.ingests.values():
             ingest.stop()
         lease_release(camera_ids=None, worker_id=self.worker_id)

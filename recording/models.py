@@ -352,6 +352,8 @@ class IngestWorker(models.Model):
     cpu_load = models.FloatField(default=0.0)
     cpu_limit = models.FloatField(default=0.0)
     cores = models.PositiveIntegerField(default=0)
+    # Where this process serves its cameras' live feed (workers/live.py, LIVE_FEED_BIND): host:port.
+    live_address = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["worker_id"]

@@ -268,6 +268,7 @@ FIELD_KINDS_BY_ROUTE: dict[str, dict[str, str]] = {
 NOT_ID_FIELDS = {
     "page": "pagination",
     "export_max_minutes": "an export-length limit in minutes",
+    "cooldown_minutes": "a room's mail cooldown in minutes",
     "level": "detection sensitivity 1-5",
     "onvif_port": "a TCP port",
     "channel": "a recorder channel number",

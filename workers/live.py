@@ -410,6 +410,8 @@ class LiveHub:
         if self.advertise:
             return self.advertise if ":" in self.advertise.rsplit("]", 1)[-1] else f"{self.advertise}:{self.port}"
         host = self.bind[0]
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104  (a wildcard bind: the name others reach this machine by)
+            host = socket.getfqdn()
         return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
     @property
@@ -494,6 +496,11 @@ class LiveHub:
         """Stop serving this camera's ``variant`` (only if it is still ``source``, when given): its
         subscribers get E "stopped"."""
         self._call(self._on_unpublish, (camera_id, variant), source)
+
+    def source(self, camera_id: int, variant: str = SOURCE) -> FeedSource | None:
+        """The FeedSource published for the camera's ``variant`` (a variant producer reads "source")."""
+        feed = self._feeds.get((camera_id, variant))
+        return feed.source if feed is not None else None
 
     def published(self) -> set[tuple[int, str]]:
         return {key for key, feed in list(self._feeds.items()) if feed.source is not None}

@@ -41,3 +41,6 @@ RECORDING_LIVE_DIR = env.path("RECORDING_LIVE_DIR", default=str(BASE_DIR / "var"
 RECORDING_MOTION_MAX_GOP_SECONDS = env_int("RECORDING_MOTION_MAX_GOP_SECONDS", 10, minimum=1, maximum=600)
 RECORDING_WORKER_CPU_PERCENT = env_int("RECORDING_WORKER_CPU_PERCENT", 75, minimum=5, maximum=100)
 RECORDING_WORKER_CPU_HYSTERESIS_PERCENT = env_int("RECORDING_WORKER_CPU_HYSTERESIS_PERCENT", 10, minimum=1, maximum=50)
+# Live view's feed: each ingest process serves its cameras' fMP4 here to the web hosts (docs/deployment.md).
+LIVE_FEED_BIND = env.str("LIVE_FEED_BIND", default="127.0.0.1:0")
+LIVE_FEED_ADVERTISE = env.str("LIVE_FEED_ADVERTISE", default="")
