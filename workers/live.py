@@ -406,12 +406,17 @@ class LiveHub:
 
     @property
     def address(self) -> str:
-        """Where web hosts connect: ``advertise`` when set, else the bound address (host:port)."""
+        """Where web hosts connect: ``advertise`` when set, else the bound address (host:port); for a
+        wildcard bind the address this host's name resolves to (a container's own; on a host whose name
+        resolves to loopback, set LIVE_FEED_ADVERTISE)."""
         if self.advertise:
             return self.advertise if ":" in self.advertise.rsplit("]", 1)[-1] else f"{self.advertise}:{self.port}"
         host = self.bind[0]
-        if host in ("", "0.0.0.0", "::"):  # noqa: S104  (a wildcard bind: the name others reach this machine by)
-            host = socket.getfqdn()
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104  (a wildcard bind: this host's address, as a container has it)
+            try:
+                host = socket.gethostbyname(socket.gethostname())
+            except OSError:
+                host = socket.getfqdn()
         return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
     @property
