@@ -138,6 +138,14 @@ def _cooldown_gate(*, device: Device, setting: NotificationSetting | None, now: 
     return window, NotificationLog.Status.PENDING
 
 
+def _motion_recipients(*, device: Device, event: str) -> list[str]:
+    recipients = recipients_for(device=device, event=event)
+    if event == NotificationEvent.VIDEO:
+        # "All" receives recorded video too; a motion mail with the clip covers both for them.
+        recipients += [r for r in recipients_for(device=device, event=NotificationEvent.MOTION) if r not in recipients]
+    return recipients
+
+
 @transaction.atomic
 def motion_claim(
     *, device: Device, at: datetime, clip_path: str | None = None, now: datetime | None = None
@@ -150,10 +158,7 @@ def motion_claim(
     setting = _lock_room(device.room_id)
     if NotificationLog.objects.filter(dedupe_key=key).exists():
         return None
-    recipients = recipients_for(device=device, event=event)
-    if event == NotificationEvent.VIDEO:
-        # "All" receives recorded video too; a motion mail with the clip covers both for them.
-        recipients += [r for r in recipients_for(device=device, event=NotificationEvent.MOTION) if r not in recipients]
+    recipients = _motion_recipients(device=device, event=event)
     window, status = None, NotificationLog.Status.SKIPPED
     if recipients:  # a mail nobody gets opens no window
         window, status = _cooldown_gate(device=device, setting=setting, now=now)
@@ -194,13 +199,20 @@ def window_close(*, window_id: int, now: datetime | None = None) -> Notification
     held = list(
         NotificationLog.objects.for_operator(window.operator_id)
         .filter(window=window, status=NotificationLog.Status.HELD)
+        .select_related("device", "device__room")
         .order_by("at", "id")
     )
+    # The room's setting as it is now decides: a type or recipients changed during the window apply to
+    # the follow-up (set to "troubles only", the held mails are dropped).
+    allowed = {event: _motion_recipients(device=held[0].device, event=event) for event in {h.event for h in held}}
+    dropped = [log.pk for log in held if not allowed[log.event]]
+    NotificationLog.objects.filter(pk__in=dropped).update(status=NotificationLog.Status.SKIPPED)
+    held = [log for log in held if allowed[log.event]]
     if not held:
         return None
     recipients: list[str] = []
     for log in held:
-        recipients += [r for r in log.recipients if r not in recipients]
+        recipients += [r for r in allowed[log.event] if r not in recipients]
     digest = NotificationLog.objects.create(
         operator_id=window.operator_id,
         device_id=held[0].device_id,

@@ -210,6 +210,26 @@ def test_trouble_and_recovery_mails_during_a_window_go_at_once(alpha, clock):
     assert "1 more detection:" in mail.outbox[3].subject
 
 
+def test_the_follow_up_follows_the_rooms_setting_as_it_is_when_the_window_ends(alpha, clock):
+    configure(alpha)
+    detect(alpha.camera, clock)
+    clock.advance(minutes=1)
+    detect(alpha.camera, clock)
+    configure(alpha, recipients=["night-guard@example.com"])
+    clock.advance(minutes=10)
+    beat()
+    assert [m.to for m in mail.outbox] == [["kanri@example.com"], ["night-guard@example.com"]]
+
+    detect(alpha.camera, clock)
+    clock.advance(minutes=1)
+    detect(alpha.camera, clock)
+    configure(alpha, notification_type="troubles", recipients=["night-guard@example.com"])
+    clock.advance(minutes=10)
+    assert beat() == 0
+    assert len(mail.outbox) == 3, "set to troubles only during the window: the held detection is dropped"
+    assert NotificationLog.objects.filter(status="held").count() == 0
+
+
 def test_the_rooms_cooldown_sets_the_windows_length(alpha, clock):
     configure(alpha, cooldown=1)
     detect(alpha.camera, clock)
