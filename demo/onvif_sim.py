@@ -101,11 +101,14 @@ class OnvifDevice:
 
     # What a test (or the demo) tells the device ----------------------------------------------------
 
-    def raise_motion(self, active: bool = True, *, channel: int = 1, topic: str = "cell") -> None:
+    def raise_motion(
+        self, active: bool = True, *, channel: int = 1, topic: str = "cell", at: datetime | None = None
+    ) -> None:
         """Every live subscription gets a motion message (``topic`` "cell": CellMotionDetector/IsMotion,
-        "alarm": VideoSource/MotionAlarm/State) from the video source of ``channel``."""
+        "alarm": VideoSource/MotionAlarm/State) from the video source of ``channel``, stamped ``at`` (the
+        message's UtcTime, the device's moment of the change; now when not given)."""
         name, key = MOTION_TOPICS[topic]
-        self._publish(self._message(name, key, active, channel=channel))
+        self._publish(self._message(name, key, active, channel=channel, at=at))
 
     def storage_failure(self, failed: bool = True) -> None:
         self.storage_failed = failed
@@ -133,7 +136,16 @@ class OnvifDevice:
     def _tokens(self, channel: int) -> tuple[str, str]:
         return (f"VSC_{channel}", f"VS_{channel}") if self.nvr else ("VSC_1", "VS_1")
 
-    def _message(self, topic: str, key: str, active: bool, *, channel: int = 1, operation: str = "Changed") -> str:
+    def _message(
+        self,
+        topic: str,
+        key: str,
+        active: bool,
+        *,
+        channel: int = 1,
+        operation: str = "Changed",
+        at: datetime | None = None,
+    ) -> str:
         vsc, vs = self._tokens(channel)
         source = (
             f'<tt:SimpleItem Name="VideoSourceConfigurationToken" Value={quoteattr(vsc)}/>'
@@ -143,7 +155,7 @@ class OnvifDevice:
         if key == "IsMotion":
             source += '<tt:SimpleItem Name="VideoAnalyticsConfigurationToken" Value="VAC_1"/>'
             source += '<tt:SimpleItem Name="Rule" Value="MyMotionDetectorRule"/>'
-        return self._notification(topic, source, key, "true" if active else "false", operation)
+        return self._notification(topic, source, key, "true" if active else "false", operation, at=at)
 
     def _storage_message(self, operation: str) -> str:
         source = '<tt:SimpleItem Name="Token" Value="SD_1"/>'
@@ -151,11 +163,11 @@ class OnvifDevice:
         return self._notification("tns1:Device/HardwareFailure/StorageFailure", source, "Failed", value, operation)
 
     @staticmethod
-    def _notification(topic: str, source: str, key: str, value: str, operation: str) -> str:
+    def _notification(topic: str, source: str, key: str, value: str, operation: str, at: datetime | None = None) -> str:
         return (
             "<wsnt:NotificationMessage>"
             f'<wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">{topic}</wsnt:Topic>'
-            f'<wsnt:Message><tt:Message UtcTime="{_stamp(datetime.now(UTC))}" PropertyOperation="{operation}">'
+            f'<wsnt:Message><tt:Message UtcTime="{_stamp(at or datetime.now(UTC))}" PropertyOperation="{operation}">'
             f"<tt:Source>{source}</tt:Source>"
             f'<tt:Data><tt:SimpleItem Name="{key}" Value="{value}"/></tt:Data>'
             "</tt:Message></wsnt:Message></wsnt:NotificationMessage>"

@@ -42,6 +42,11 @@ MOTION_TOPICS = {
 }
 STORAGE_TOPICS = {"Device/HardwareFailure/StorageFailure": "Failed"}
 MAX_MESSAGES = 64
+# A message's UtcTime (the device's moment of the change, corrected by its clock offset) is the event's
+# start or end when it is at most this far before the message arrived, or this little after; a stamp
+# outside (a clock that was never set, a queue replayed after a reboot) falls back to the arrival time.
+UTC_TIME_MAX_AGE_SECONDS = 300.0
+UTC_TIME_MAX_AHEAD_SECONDS = 1.0
 
 
 class NoEventService(OnvifError):
@@ -89,7 +94,10 @@ def _attribute(message, name: str):  # noqa: ANN202
 
 def parse_message(topic: str, message, *, received: float, clock_offset: float = 0.0) -> Event | None:
     """One NotificationMessage (its topic text and its tt:Message, as zeep bound it) → an Event, or None
-    for a topic this portal does not read. ``clock_offset``: the device's clock minus this machine's."""
+    for a topic this portal does not read. ``clock_offset``: the device's clock minus this machine's.
+    The event's time is the message's UtcTime on this machine's clock, within the bounds above of
+    ``received`` (else ``received``): a motion's start and end are when the device saw them, not when
+    the long poll brought them."""
     name = topic_name(topic)
     kind, key = ("motion", MOTION_TOPICS.get(name)) if name in MOTION_TOPICS else ("storage", STORAGE_TOPICS.get(name))
     if key is None or message is None:
@@ -107,7 +115,7 @@ def parse_message(topic: str, message, *, received: float, clock_offset: float =
     if moment is not None:
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         device_at = moment.timestamp() - clock_offset
-        if received - 300 <= device_at <= received + 1:  # a clock far off: the receipt time is better
+        if received - UTC_TIME_MAX_AGE_SECONDS <= device_at <= received + UTC_TIME_MAX_AHEAD_SECONDS:
             at = device_at
     return Event(
         kind=kind,

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime, timedelta
 
 import psutil
 import pytest
+from lxml import etree
 
 from demo.onvif_sim import OnvifDevice
 from demo.rtsp_sim import SimCamera
 from devices.models import StreamSource
 from recording.models import CameraRecording, EventClip, MotionDecode, MotionEvent, MotionNote, MotionSource
-from recording.onvif_events import Subscription
+from recording.onvif_events import Subscription, parse_message
 from tests.recording.media import VTEST, Running, media_settings, segments, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,6 +65,40 @@ def _decoders() -> list[list[str]]:
     return found
 
 
+def _moments(*, seconds: int) -> tuple[datetime, datetime]:
+    """A motion of `seconds` that ended a second ago, in the whole seconds a device's UtcTime carries."""
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    return end - timedelta(seconds=seconds), end
+
+
+def _from_the_device(event: MotionEvent, start: datetime, end: datetime) -> None:
+    """The event spans the UtcTime values the device sent, not the messages' arrival: the same length to the
+    millisecond, placed on this machine's clock by the device's clock offset (under a second here)."""
+    assert abs((event.ended_at - event.at) - (end - start)) < timedelta(milliseconds=1)
+    assert abs(event.at - start) < timedelta(seconds=1.5)
+
+
+def test_a_utc_time_far_from_the_arrival_falls_back_to_the_arrival():
+    def message(stamp: str):
+        return etree.fromstring(
+            f'<tt:Message xmlns:tt="http://www.onvif.org/ver10/schema" UtcTime="{stamp}" PropertyOperation="Changed">'
+            '<tt:Source/><tt:Data><tt:SimpleItem Name="IsMotion" Value="true"/></tt:Data></tt:Message>'
+        )
+
+    received = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC).timestamp()
+    topic = "tns1:RuleEngine/CellMotionDetector/Motion"
+
+    def at(stamp: str, offset: float = 0.0) -> float:
+        return parse_message(topic, message(stamp), received=received, clock_offset=offset).at
+
+    assert at("2026-03-02T09:59:57Z") == received - 3  # the device's moment
+    assert at("2026-03-02T10:00:05Z", offset=6.0) == received - 1  # its clock runs 6 s ahead
+    assert at("2026-03-02T09:50:00Z") == received  # ten minutes old: a clock not to trust
+    assert at("2026-03-02T10:00:30Z") == received  # in the future
+    assert at("1970-01-01T00:00:00Z") == received  # never set
+    assert at("not a time") == received
+
+
 def test_the_client_subscribes_pulls_renews_and_unsubscribes(device):
     device.max_subscription_seconds = 2  # renewed at 80 % of what the device grants
     with Subscription(host="127.0.0.1", port=device.port, user="admin", password="s3cret", seconds=30) as sub:
@@ -90,13 +126,14 @@ def test_a_motion_event_from_the_camera_makes_an_event_clip_with_nothing_decoded
         ingest = supervisor.ingests[alpha.camera.pk]
         assert wait_for(lambda: device.live_subscriptions() == 1, timeout=20)
         assert wait_for(lambda: len(segments(alpha.camera)) >= 2, timeout=25)
-        device.raise_motion(True)
-        time.sleep(1.5)
-        device.raise_motion(False)
+        # The device saw 4 s of motion that ended a second ago; both messages come in one long poll.
+        start, end = _moments(seconds=4)
+        device.raise_motion(True, at=start)
+        device.raise_motion(False, at=end)
         assert wait_for(lambda: MotionEvent.objects.filter(camera=alpha.camera).exists(), timeout=15)
         event = MotionEvent.objects.get(camera=alpha.camera)
         assert event.source == MotionEvent.Source.SENSOR and event.triggered_by_id == alpha.camera.pk
-        assert 1.0 <= (event.ended_at - event.at).total_seconds() <= 4.0
+        _from_the_device(event, start, end)
         # No server-side motion for this camera: no motion thread, no decoding ffmpeg.
         names = [thread.name for thread in ingest.threads]
         assert f"onvif-events-{alpha.camera.pk}" in names and f"motion-{alpha.camera.pk}" not in names
@@ -117,10 +154,11 @@ def test_the_recorder_renews_its_subscription(alpha, device, settings, tmp_path)
         worker.tick()
         assert wait_for(lambda: device.renewals >= 3, timeout=25)
         assert device.subscriptions == 1  # the same one, renewed (not a new one each time it expired)
-        device.raise_motion(True)
-        time.sleep(1)
-        device.raise_motion(False)
+        start, end = _moments(seconds=3)
+        device.raise_motion(True, at=start)
+        device.raise_motion(False, at=end)
         assert wait_for(lambda: MotionEvent.objects.filter(camera=alpha.camera).exists(), timeout=15)
+        _from_the_device(MotionEvent.objects.get(camera=alpha.camera), start, end)
     finally:
         worker.close()
 
