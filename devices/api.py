@@ -1,7 +1,7 @@
 """REST API of devices (`/api/v1/devices/`): list/retrieve for every role; register (camera and
 sensor by MAC into a room, or an edge recorder), a recorder's `channels`, rename, delete, `exchange`
-and `stream` for admins; `/api/v1/registrations/`, the first-registration wizard in one call
-(devices/registration.py).
+and `stream` for admins; `trouble-refresh` for every role of the owner; `/api/v1/registrations/`, the
+first-registration wizard in one call (devices/registration.py).
 
 Objects come through `access_device` / the selectors: another operator's id is a 404.
 """
@@ -9,7 +9,7 @@ Objects come through `access_device` / the selectors: another operator's id is a
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
@@ -28,11 +28,20 @@ from .serializers import (
     DeviceExchangeSerializer,
     DeviceRenameSerializer,
     DeviceSerializer,
+    RefusalSerializer,
     RegistrationResultSerializer,
     RegistrationSerializer,
     StreamSettingsSerializer,
+    TroubleRefreshSerializer,
 )
-from .services import channel_add, device_delete, device_delete_summary, device_exchange, device_set_stream
+from .services import (
+    channel_add,
+    device_delete,
+    device_delete_summary,
+    device_exchange,
+    device_set_stream,
+    device_trouble_refresh,
+)
 
 
 @extend_schema_view(
@@ -49,6 +58,7 @@ from .services import channel_add, device_delete, device_delete_summary, device_
 class DeviceViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "device_id"
     lookup_value_regex = "[0-9]+"
+    any_role_may_write = False  # set per action (trouble_refresh: every role, as on the page)
 
     def get_serializer_class(self):
         return {
@@ -57,6 +67,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
             "partial_update": DeviceRenameSerializer,
             "exchange": DeviceExchangeSerializer,
             "stream": StreamSettingsSerializer,
+            "trouble_refresh": TroubleRefreshSerializer,
             "channels": ChannelCreateSerializer,
         }.get(self.action, DeviceSerializer)
 
@@ -112,6 +123,36 @@ class DeviceViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as exc:
             raise_as_drf(exc, "mac")
         return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: TroubleRefreshSerializer,
+            400: OpenApiResponse(
+                RefusalSerializer,
+                description="Remote maintenance is stopped: the camera's license expired or it has no license "
+                "(the reason in non_field_errors); nothing was asked or changed.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="trouble-refresh", any_role_may_write=True)
+    def trouble_refresh(self, request: Request, device_id: str) -> Response:
+        """Refresh trouble info: ask the camera now and store its trouble state (every role of the owner, as
+        on the device page). Refused while the license stops remote maintenance (docs/product.md §7.8)."""
+        device = access_device(operator=request.operator, user=request.user, pk=device_id)
+        if device.operator_id != request.operator.pk:  # it probes and may mail the owner: a receiver's 404
+            raise Http404
+        try:
+            check = device_trouble_refresh(device=device)
+        except DjangoValidationError as exc:
+            raise_as_drf(exc)
+        answer = {
+            "device": device,
+            "checked": bool(check and check.checked),
+            "problem": str(check.problem) if check else "",
+            "message": check.message if check else "",
+        }
+        return Response(TroubleRefreshSerializer(answer, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ChannelCreateSerializer, responses={201: DeviceSerializer})
     @action(detail=True, methods=["post"])

@@ -116,6 +116,26 @@ class DeviceExchangeSerializer(serializers.Serializer):
     mac = serializers.CharField(max_length=20, help_text=_("The MAC address (S/N) of the new camera."))
 
 
+class TroubleRefreshSerializer(serializers.Serializer):
+    """The answer of "refresh trouble info" for one device: the camera was asked now."""
+
+    device = DeviceSerializer(help_text=_("The device with its trouble state after the check."))
+    checked = serializers.BooleanField(
+        help_text=_("False when there was nothing to ask (no stream settings, or not a camera).")
+    )
+    problem = serializers.CharField(
+        help_text=_('What the check found: "" (fine), network, auth, not_found, not_video, garbage or refused.')
+    )
+    message = serializers.CharField(help_text=_("What the check found, in words (the page shows the same)."))
+
+
+class RefusalSerializer(serializers.Serializer):
+    """A request refused as a whole (400), e.g. remote maintenance of a camera whose license expired or is
+    missing: the reason, in words."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField())
+
+
 class StreamSettingsSerializer(serializers.Serializer):
     """Write: the settings. Read: the same without secrets, plus whether each secret is set."""
 

@@ -305,13 +305,15 @@ def device_set_stream(
     return device
 
 
-def device_trouble_refresh(*, device: Device) -> Device:
-    """ "Refresh trouble info": re-reads the stored state. The device workers keep it current; when they
-    can be asked on demand, the request goes here. Refused (ValidationError) while the license stops
-    remote maintenance."""
+def device_trouble_refresh(*, device: Device):
+    """ "Refresh trouble info" of one device, for the page and the API alike: refused (ValidationError,
+    code "maintenance_stopped") while the license stops remote maintenance, else the camera is asked now
+    (recording's probe, devices/hooks.py) and the stored state re-read. Returns the probe's answer (None
+    when no app probes cameras)."""
     hooks.maintenance_require(device=device)
+    check = hooks.trouble_probe(camera=device)
     device.refresh_from_db(fields=["trouble_state", "trouble_since", "trouble_checked_at"])
-    return device
+    return check
 
 
 def device_delete_summary(device: Device) -> dict[str, int]:

@@ -79,11 +79,10 @@ def trouble_refresh_view(request: HttpRequest, device_id: int) -> HttpResponse:
     if device.operator_id != request.operator.pk:
         raise Http404
     try:
-        device_trouble_refresh(device=device)
+        check = device_trouble_refresh(device=device)  # recording's stream check (devices/hooks.py)
     except ValidationError as exc:  # the license stops remote maintenance
         messages.error(request, " ".join(exc.messages))
         return redirect(_device_url(device))
-    check = hooks.trouble_probe(camera=device)  # recording's stream check (devices/hooks.py)
     messages.success(request, _("The trouble information was refreshed."))
     if check is not None and check.message:
         (messages.info if check.checked and not check.problem else messages.warning)(request, check.message)

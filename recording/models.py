@@ -373,6 +373,9 @@ class TroubleRefresh(TenantModel):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     troubles = models.PositiveIntegerField(default=0)  # cameras found in trouble so far
+    # Cameras not asked because the license stops their remote maintenance (docs/product.md §7.8), each
+    # {"id", "name", "reason"} with reason media_selectors.LICENSE_EXPIRED or LICENSE_MISSING; they count in `done`.
+    skipped = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -16,7 +16,9 @@ Which trouble a failed check means (``trouble_for``, also used by the ingest wor
 - otherwise as workers.probe_camera.TROUBLE_FOR_PROBLEM says (network, unknown).
 
 A whole building is refreshed by a task (``building_trouble_refresh``), camera after camera, with its
-progress on a TroubleRefresh row (the page and the API show it).
+progress on a TroubleRefresh row (the page and the API show it). A camera whose license expired or is
+missing is not asked (remote maintenance stops with the license, docs/product.md §7.8, as for one camera):
+the run lists it as skipped with the reason.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from devices.services import device_set_trouble
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, Problem, probe_camera
 
 from . import media_services, tasks
+from .media_selectors import LICENSE_MISSING, media_blocked_reason
 from .models import CameraRecording, RecordingSegment, TroubleRefresh
 from .onvif import OnvifError
 from .streams import ingest_url, is_onvif
@@ -180,6 +183,15 @@ def building_trouble_refresh_run(*, refresh_id: int, camera_ids: list[int]) -> T
     for camera_id in camera_ids:
         camera = Device.objects.filter(pk=camera_id, operator_id=run.operator_id, kind=DeviceKind.CAMERA).first()
         trouble = False
+        if camera is not None and (reason := media_blocked_reason(camera)):
+            # The license stops its remote maintenance, as for one camera (devices.hooks.maintenance_require):
+            # not asked, listed as skipped with the reason.
+            with transaction.atomic():
+                row = TroubleRefresh.objects.select_for_update().get(pk=run.pk)
+                row.skipped = [*row.skipped, {"id": camera.pk, "name": camera.name, "reason": reason}]
+                row.done += 1
+                row.save(update_fields=["skipped", "done"])
+            continue
         if camera is not None:
             camera_trouble_refresh(camera=camera)
             trouble = bool(camera.trouble_state)
@@ -191,3 +203,10 @@ def building_trouble_refresh_run(*, refresh_id: int, camera_ids: list[int]) -> T
 
 def latest_building_refresh(*, operator, building) -> TroubleRefresh | None:
     return TroubleRefresh.objects.for_operator(operator).filter(building=building).first()
+
+
+def skipped_reason(reason: str) -> str:
+    """What the page and the API say about a camera the run skipped for `reason`."""
+    if reason == LICENSE_MISSING:
+        return _("maintenance stopped: no license")
+    return _("maintenance stopped: license expired")

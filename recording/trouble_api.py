@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -16,11 +16,27 @@ from . import trouble
 from .models import TroubleRefresh
 
 
+class SkippedCameraSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    reason = serializers.ChoiceField(choices=["license_expired", "license_missing"])
+    message = serializers.CharField(help_text='e.g. "maintenance stopped: license expired"')
+
+
 class TroubleRefreshSerializer(serializers.ModelSerializer):
+    skipped = serializers.SerializerMethodField(
+        help_text="Cameras not asked because their license expired or is missing (remote maintenance is "
+        "stopped); they count in done, not in troubles."
+    )
+
     class Meta:
         model = TroubleRefresh
-        fields = ["id", "state", "total", "done", "troubles", "created_at", "finished_at"]
+        fields = ["id", "state", "total", "done", "troubles", "skipped", "created_at", "finished_at"]
         read_only_fields = fields
+
+    @extend_schema_field(SkippedCameraSerializer(many=True))
+    def get_skipped(self, obj: TroubleRefresh) -> list[dict]:
+        return [{**entry, "message": trouble.skipped_reason(entry.get("reason", ""))} for entry in obj.skipped]
 
 
 class BuildingTroubleRefreshView(GenericAPIView):

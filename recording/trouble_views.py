@@ -29,4 +29,6 @@ def building_trouble_refresh_view(request: HttpRequest, building_id: int) -> Htt
             messages.success(request, _("The cameras of this building are being checked."))
         return redirect("recording:building_trouble_refresh", building_id=building.pk)
     run = trouble.latest_building_refresh(operator=request.operator, building=building)
-    return render(request, "recording/building_trouble_refresh.html", {"building": building, "run": run})
+    skipped = [(entry["name"], trouble.skipped_reason(entry["reason"])) for entry in (run.skipped if run else [])]
+    context = {"building": building, "run": run, "skipped": skipped}
+    return render(request, "recording/building_trouble_refresh.html", context)

@@ -888,6 +888,7 @@ VIEWER_MAY_WRITE = {
     "tenants:api_token_create": "own API token, part of the own account",
     "tenants:api_token_delete": "own API token, part of the own account",
     "devices:trouble_refresh": "trouble states are refreshable on demand by any role (docs/product.md §2.6)",
+    "device-trouble-refresh": "one device's trouble refresh through the API, as devices:trouble_refresh",
     "recording:building_trouble_refresh": "a whole building's trouble refresh, as devices:trouble_refresh",
     "building-trouble-refresh": "a whole building's trouble refresh, as devices:trouble_refresh",
     "recording:live_token": "live view (docs/product.md §1.3: viewers watch live)",
