@@ -11,9 +11,13 @@ second, audio copied). Measured over ``--seconds`` after ``--warmup``:
 
 - CPU of the transcode's ffmpeg (user+sys from psutil, process CPU time, not wall time), as % of one core;
   the camera's ffmpeg is not counted (in production that is the recorder's stream copy, paid anyway);
-- frames out per second against frames in (does it keep up);
+- frames out per second against frames in (does it keep up), and the source fragments it dropped;
+- CPU for real time: CPU seconds per frame out × the camera's frame rate, i.e. what it would take to keep
+  up; on a machine too busy to give the transcode what it needs (it then skips to keyframes, see
+  ``H264Transcode``) the measured CPU is what it got, and this is the figure to size a server by;
 - the delay it adds: wall time from a source video fragment written to ffmpeg to the matching H.264
-  fragment read back (one fragment per frame both sides, so the k-th in is the k-th out), median and p95.
+  fragment read back (one fragment per frame both sides, so the k-th in is the k-th out; only measured
+  when nothing was dropped), median and p95.
 
 Prints a Markdown section for docs/performance.md ("## H.265 live view: the H.264 transcode").
 """
@@ -87,6 +91,7 @@ def measure(name: str, *, seconds: float, warmup: float) -> dict:
 
     camera = subprocess.Popen(camera_args(path), stdout=subprocess.PIPE)  # noqa: S603
     job = transcode.H264Transcode(on_piece=on_piece)
+    dropped0 = 0
     try:
         pieces = fmp4.split(camera.stdout)
         init = next(pieces)
@@ -115,18 +120,23 @@ def measure(name: str, *, seconds: float, warmup: float) -> dict:
         cpu0, wall0 = cpu_seconds(process), time.monotonic()
         with lock:
             in0, out0 = len(sent), len(received)
+        dropped0 = job.dropped
         time.sleep(seconds)
         cpu1, wall1 = cpu_seconds(process), time.monotonic()
         with lock:
             in1, out1 = len(sent), len(received)
-            delays = [received[k] - sent[k] for k in range(in0, min(out1, len(sent)))]
+            delays = [] if job.dropped else [received[k] - sent[k] for k in range(in0, min(out1, len(sent)))]
+        dropped = job.dropped - dropped0
         load_after = os.getloadavg()
     finally:
         job.stop()
         camera.kill()
         camera.wait(timeout=5)
     window = wall1 - wall0
+    frames_out = out1 - out0
     return {
+        "dropped": dropped,
+        "realtime_cpu": 100 * (cpu1 - cpu0) / frames_out * fps if frames_out else float("nan"),
         "name": name,
         "label": label,
         "fps": fps,
@@ -142,9 +152,15 @@ def measure(name: str, *, seconds: float, warmup: float) -> dict:
 
 def section(results: list[dict], *, seconds: float) -> str:
     ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+
+    def delay(r: dict) -> str:
+        if r["delay_median"] != r["delay_median"]:  # NaN: it dropped, so frames in and out do not pair
+            return "– (fell behind)"
+        return f"{1000 * r['delay_median']:.0f} / {1000 * r['delay_p95']:.0f} ms"
+
     rows = "\n".join(
-        f"| {r['label']} | {r['cpu']:.0f} % | {r['in_fps']:.1f} / {r['out_fps']:.1f} | "
-        f"{1000 * r['delay_median']:.0f} / {1000 * r['delay_p95']:.0f} ms | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+        f"| {r['label']} | {r['cpu']:.0f} % | {r['realtime_cpu']:.0f} % | {r['in_fps']:.1f} / {r['out_fps']:.1f} | "
+        f"{r['dropped']} | {delay(r)} | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
         for r in results
     )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -153,10 +169,12 @@ def section(results: list[dict], *, seconds: float) -> str:
 `bench/hevc_transcode_bench.py`, {when}, {seconds:.0f} s per footage after a warm-up. One transcode per
 camera (workers/transcode.py, the live feed's variant "h264", started by the first viewer who asks for it
 and stopped after the last): H.265 decode on one thread, libx264 `veryfast` `zerolatency`, a keyframe per
-second, the sound copied. CPU is the transcode's ffmpeg (psutil user+sys) as a share of one core.
+second, the sound copied. CPU is the transcode's ffmpeg (psutil user+sys) as a share of one core: what
+it got in the window, and what keeping up takes (CPU per frame out × frame rate; the two agree when it
+keeps up). "dropped": source fragments skipped because it fell over 1 s behind.
 
-| Camera | CPU per camera | frames/s in / out | delay added, median / p95 | load average (start → end) |
-|---|---|---|---|---|
+| Camera | CPU got | CPU for real time | frames/s in / out | dropped | delay added, median / p95 | load (start → end) |
+|---|---|---|---|---|---|---|
 {rows}
 
 Machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}. {ffmpeg_version}.

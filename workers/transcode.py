@@ -21,12 +21,14 @@ import collections
 import contextlib
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from workers import fmp4, live
 
 VARIANT = "h264"
 QUEUE_BYTES = 8 * 1024 * 1024  # of source fragments not yet written to ffmpeg (several seconds of 4K)
+MAX_LAG = 1.0  # seconds a source fragment may wait for ffmpeg before the transcode skips to a keyframe
 LIVE_FMP4 = "empty_moov+default_base_moof+frag_every_frame"
 
 
@@ -95,14 +97,18 @@ class H264Transcode:
         on_end: Callable[[], None] | None = None,
         ffmpeg: str = "ffmpeg",
         queue_bytes: int = QUEUE_BYTES,
+        max_lag: float = MAX_LAG,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.on_piece = on_piece
         self.on_end = on_end or (lambda: None)
         self.ffmpeg = ffmpeg
         self.queue_bytes = queue_bytes
+        self.max_lag = max_lag
+        self.clock = clock
         self.process: subprocess.Popen | None = None
         self.dropped = 0  # source fragments dropped because ffmpeg fell behind
-        self._queue: collections.deque[bytes] = collections.deque()
+        self._queue: collections.deque[tuple[bytes, bool, float]] = collections.deque()  # data, keyframe, queued at
         self._queued = 0
         self._skipping = False  # dropping until the next keyframe
         self._cond = threading.Condition()
@@ -122,7 +128,7 @@ class H264Transcode:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        self._queue.append(init)
+        self._queue.append((init, True, float("inf")))  # the init segment is never dropped
         self._queued = len(init)
         for data, keyframe in fragments:
             self.feed(data, keyframe=keyframe)
@@ -133,7 +139,9 @@ class H264Transcode:
         return self
 
     def feed(self, data: bytes, *, keyframe: bool) -> None:
-        """Queue one source fragment (never blocks: past ``queue_bytes`` it drops to the next keyframe)."""
+        """Queue one source fragment. Never blocks: past ``queue_bytes``, or when ffmpeg has not taken a
+        fragment within ``max_lag`` seconds (the machine cannot keep up), it skips to the next keyframe,
+        so the H.264 picture stays live (with gaps) instead of falling further and further behind."""
         with self._cond:
             if self._stopped:
                 return
@@ -145,7 +153,7 @@ class H264Transcode:
                 self.dropped += 1
                 return
             self._skipping = False
-            self._queue.append(data)
+            self._queue.append((data, keyframe, self.clock()))
             self._queued += len(data)
             self._cond.notify()
 
@@ -158,8 +166,12 @@ class H264Transcode:
                         self._cond.wait(0.5)
                     if self._stopped:
                         return
-                    data = self._queue.popleft()
+                    data, keyframe, queued_at = self._queue.popleft()
                     self._queued -= len(data)
+                    late = self.clock() - queued_at > self.max_lag
+                    if late and (not keyframe or any(later for _, later, _ in self._queue)):
+                        self._skip_to_keyframe()  # a newer keyframe waits, or this is no start at all
+                        continue
                 stdin.write(data)
                 stdin.flush()
         except (OSError, ValueError):
@@ -167,6 +179,16 @@ class H264Transcode:
         finally:
             with contextlib.suppress(OSError, ValueError):
                 stdin.close()
+
+    def _skip_to_keyframe(self) -> None:
+        """Drop the queued fragments up to the next keyframe (the caller holds the lock)."""
+        self.dropped += 1
+        while self._queue and not self._queue[0][1]:
+            data, _, _ = self._queue.popleft()
+            self._queued -= len(data)
+            self.dropped += 1
+        if not self._queue:
+            self._skipping = True  # and what comes until the next keyframe
 
     def _read(self) -> None:
         try:

@@ -133,3 +133,46 @@ def test_a_viewer_that_comes_back_gets_a_new_transcode(hub: live.LiveHub):
             assert [kind for kind, _ in first_frames(viewer, 3)] == ["meta", "init", "key"]
             assert len(transcoders()) == 1
         assert wait_for(lambda: transcoders() == [], timeout=10)
+
+
+def test_a_transcode_that_falls_behind_skips_to_the_newest_keyframe():
+    """A machine too busy for the transcode: fragments that waited over max_lag are dropped up to the next
+    keyframe (the picture stays live, with a gap), never queued without end."""
+    now = [0.0]
+    written: list[bytes] = []
+
+    class Stdin:
+        def write(self, data: bytes) -> None:
+            written.append(data)
+
+        def flush(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    job = transcode.H264Transcode(on_piece=lambda piece: None, clock=lambda: now[0], max_lag=1.0)
+
+    class Process:  # an ffmpeg that has exited once the test is done with it
+        stdin = Stdin()
+
+        def poll(self) -> int:
+            return 0
+
+        def wait(self, timeout: float) -> int:
+            return 0
+
+    job.process = Process()
+    job._queue.append((b"init", True, float("inf")))
+    for data, keyframe in ((b"k1", True), (b"f1", False), (b"f2", False)):
+        job.feed(data, keyframe=keyframe)
+    now[0] = 5.0  # ffmpeg took nothing for 5 s
+    for data, keyframe in ((b"k2", True), (b"f3", False)):
+        job.feed(data, keyframe=keyframe)
+    writer = threading.Thread(target=job._write, daemon=True)
+    writer.start()
+    assert wait_for(lambda: len(written) == 3, timeout=5), written
+    job.stop()
+    writer.join(timeout=5)
+    assert written == [b"init", b"k2", b"f3"]
+    assert job.dropped == 3
