@@ -22,6 +22,9 @@ class TroubleState(models.TextChoices):
     STORAGE = "storage", _("Storage (SD card) error: continuous recording impossible")
     DELETED = "deleted", _("Device deleted or account changed")
     UNKNOWN = "unknown", _("Unknown error")
+    # Set by recording while the license stops the camera (docs/product.md §7.8); cleared when it resumes.
+    LICENSE_EXPIRED = "license_expired", _("License expired: recording stopped")
+    LICENSE_MISSING = "license_missing", _("No license: recording stopped")
 
 
 class StreamSource(models.TextChoices):

@@ -6,7 +6,8 @@ fit a task: a broker redelivers a task that outlives its visibility timeout (two
 killed worker's task would wait for that timeout. Instead each camera has an `IngestLease` row:
 
 - the `recording.supervise_ingest` beat task (and each worker, every few ticks) keeps one lease row per
-  camera with a stream, enabled only while the camera may record (license not expired);
+  camera with a stream, enabled only while the camera may record (license neither expired nor missing;
+  a stopped camera's trouble state says which, mailed once);
 - a worker *claims* a free or expired lease with one conditional UPDATE (so two workers can never
   take the same camera), renews the leases it holds on every tick, and stops a camera the moment a
   renewal fails or the lease is disabled;
@@ -46,6 +47,7 @@ from django.db import IntegrityError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from devices.models import TroubleState
 from workers.cpu import TreeLoad
 from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, TapSubscription, grab_snapshot
 from workers.hls import HlsStream
@@ -94,6 +96,7 @@ def ingest_sync() -> dict[str, int]:
         except IntegrityError:  # another worker created it at the same moment
             lease, created = IngestLease.objects.get(camera=camera), False
         counts["created"] += created
+        _license_trouble_follow(camera, blocked)
         enabled = not blocked
         if lease.enabled != enabled or lease.disabled_reason != blocked:
             IngestLease.objects.filter(pk=lease.pk).update(
@@ -103,6 +106,20 @@ def ingest_sync() -> dict[str, int]:
     gone = IngestLease.objects.filter(enabled=True).exclude(camera_id__in=seen)
     counts["disabled"] += gone.update(enabled=False, disabled_reason="no_stream", updated_at=timezone.now())
     return counts
+
+
+LICENSE_TROUBLES = {TroubleState.LICENSE_EXPIRED, TroubleState.LICENSE_MISSING}
+
+
+def _license_trouble_follow(camera, blocked: str) -> None:  # noqa: ANN001
+    """A camera the license stops shows why as its trouble state ("license expired" or "no license"), mailed
+    once to its room's recipients by the transition (media_services.trouble_set); when it may record
+    again the license trouble clears (the recovery mail) and the recorder finds its stream's state anew."""
+    if blocked in LICENSE_TROUBLES:
+        if camera.trouble_state != blocked:
+            media_services.trouble_set(camera=camera, state=blocked)
+    elif camera.trouble_state in LICENSE_TROUBLES:
+        media_services.trouble_set(camera=camera, state="")
 
 
 def lease_claim(*, camera_id: int, worker_id: str, now: datetime | None = None) -> bool:

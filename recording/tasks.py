@@ -58,7 +58,10 @@ def notify_trouble_state(device_id: int) -> int:
     from . import mail
 
     device = device_for_notification(device_id=device_id)
-    if device is None or media_blocked_reason(device):  # an expired license stops remote notification
+    if device is None:
+        return 0
+    blocked = media_blocked_reason(device)
+    if blocked and device.trouble_state != blocked:  # a stopped camera mails only why it stopped
         return 0
     if device.trouble_state:
         mail.trouble_claim(device=device, state=device.trouble_state)
