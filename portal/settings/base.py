@@ -11,6 +11,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 VAR_DIR = BASE_DIR / "var"
 
 INSTALLED_APPS = [
+    # First: its runserver replaces Django's, so `manage.py runserver` (bin/demo) serves portal.asgi, the
+    # live view's WebSocket included.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +54,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
+ASGI_APPLICATION = "portal.asgi.application"  # HTTP and the live view's WebSocket (recording/consumers.py)
+# The live view's socket: access re-checked this often while watching, sockets one client may hold open.
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 2, minimum=1)
+LIVE_SOCKETS_PER_CLIENT = env_int("LIVE_SOCKETS_PER_CLIENT", 16, minimum=1)
 
 TEMPLATES = [
     {
