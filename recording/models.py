@@ -226,6 +226,9 @@ class RecordingSegment(TenantModel):
     storage_name = models.CharField(max_length=300, unique=True)
     kind = models.CharField(max_length=12, choices=SegmentKind.choices, default=SegmentKind.CONTINUOUS)
     complete = models.BooleanField(default=True)  # False: cut short by an outage or a stop (still playable)
+    # Whether the file carries sound (False: the camera has none, or "Record sound" was off); None: not known
+    # (stored before this was noted, or the file's header could not be read). The player's mute follows it.
+    has_audio = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
