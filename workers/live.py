@@ -124,16 +124,19 @@ class FeedSource:
         try:
             for piece in fmp4.split(stream, max_box=self.max_box):
                 self.push(piece)
-        except fmp4.Fmp4Error as exc:
-            self.error = str(exc)
-            logger.warning("live feed: %s; nothing more of this run is served", exc)
-            with contextlib.suppress(OSError, ValueError):
-                while stream.read(65536):  # keep reading: the recording's ffmpeg must never block on it
-                    pass
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError) as exc:  # Fmp4Error among them: nothing more of this run is served
+            self.error = str(exc) or type(exc).__name__
+            logger.warning("live feed: %s; nothing more of this run is served", self.error)
+        except Exception:
+            self.error = "the live feed's reader failed"
+            logger.exception("live feed: reading the recorder's output failed")
         finally:
             self.end()
+            # Read to the end, whatever happened: the recording's ffmpeg must never block on (or lose) this
+            # pipe; a broken output would end its recording too.
+            with contextlib.suppress(OSError, ValueError):
+                while stream.read(65536):
+                    pass
 
     def begin(self) -> None:
         """A run begins (a new ffmpeg): what follows is its init segment, then its fragments."""

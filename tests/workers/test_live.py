@@ -3,6 +3,7 @@ connection, a slow viewer falls to the next keyframe with bounded memory, bad su
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import threading
@@ -276,3 +277,16 @@ def test_closing_the_hub_ends_its_viewers_with_stopped(live_init):
     assert not hub.running
     assert list(viewer) == [("end", b'{"reason": "stopped"}')]
     viewer.close()
+
+
+def test_a_stream_that_cannot_be_split_is_still_read_to_its_end(live_init):
+    """The recorder's ffmpeg must never block on its live pipe: bad bytes end the feed, not the reading."""
+    junk = (64 * 1024 * 1024).to_bytes(4, "big") + b"mdat" + bytes(3 * 1024 * 1024)
+    stream = io.BytesIO(live_init.data + junk)
+    source = live.FeedSource()
+    events = []
+    source.add_listener(lambda event: events.append(event.kind), lambda snapshot: None)
+    source.feed(stream)
+    assert stream.tell() == len(live_init.data) + len(junk)
+    assert events == ["run", "init", "end"]
+    assert "limit" in source.error
