@@ -12,9 +12,10 @@ second, audio copied). Measured over ``--seconds`` after ``--warmup``:
 - CPU of the transcode's ffmpeg (user+sys from psutil, process CPU time, not wall time), as % of one core;
   the camera's ffmpeg is not counted (in production that is the recorder's stream copy, paid anyway);
 - frames out per second against frames in (does it keep up), and the source fragments it dropped;
-- CPU for real time: CPU seconds per frame out × the camera's frame rate, i.e. what it would take to keep
-  up; on a machine too busy to give the transcode what it needs (it then skips to keyframes, see
-  ``H264Transcode``) the measured CPU is what it got, and this is the figure to size a server by;
+- CPU for real time: the same transcode (same ffmpeg arguments) run unpaced over ``--offline-seconds``
+  of the footage, its CPU (the child's rusage) per second of video: what keeping up takes. On a machine
+  too busy to give the live transcode what it needs (it then skips to keyframes, see ``H264Transcode``)
+  the live figure is only what it got, and this one is the figure to size a server by;
 - the delay it adds: wall time from a source video fragment written to ffmpeg to the matching H.264
   fragment read back (one fragment per frame both sides, so the k-th in is the k-th out; only measured
   when nothing was dropped), median and p95.
@@ -58,11 +59,13 @@ def cpu_model() -> str:
     return match.group(1).strip() if match else (platform.processor() or "unknown")
 
 
-def camera_args(path: Path) -> list[str]:
+def camera_args(path: Path, *, realtime: bool = True, seconds: float | None = None) -> list[str]:
+    pace = ["-re"] if realtime else []
+    limit = ["-t", f"{seconds:g}"] if seconds else []
     return [
-        "ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(path),
-        "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
-        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-tag:v", "hvc1", "-c:a", "aac", "-b:a", "32k",
+        "ffmpeg", "-nostdin", "-loglevel", "error", *pace, "-stream_loop", "-1", "-i", str(path),
+        *pace, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
+        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-tag:v", "hvc1", "-c:a", "aac", "-b:a", "32k", *limit,
         "-f", "mp4", "-movflags", transcode.LIVE_FMP4, "-flush_packets", "1", "pipe:1",
     ]  # fmt: skip
 
@@ -77,7 +80,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def measure(name: str, *, seconds: float, warmup: float) -> dict:
+def offline_cost(path: Path, *, seconds: float) -> float:
+    """% of one core that transcoding ``seconds`` of ``path`` costs per second of video (unpaced)."""
+    source = camera_args(path, realtime=False, seconds=seconds)  # as fast as it goes
+    camera = subprocess.Popen(source, stdout=subprocess.PIPE)  # noqa: S603
+    job = subprocess.Popen(transcode.transcode_args(), stdin=camera.stdout, stdout=subprocess.DEVNULL)  # noqa: S603
+    camera.stdout.close()
+    _, _, usage = os.wait4(job.pid, 0)
+    job.returncode = 0
+    camera.wait(timeout=30)
+    return 100 * (usage.ru_utime + usage.ru_stime) / seconds
+
+
+def measure(name: str, *, seconds: float, warmup: float, offline_seconds: float) -> dict:
     make, label, fps = FOOTAGE[name]
     path = make()
     sent: list[float] = []  # wall time each source video fragment was handed to the transcode
@@ -133,10 +148,9 @@ def measure(name: str, *, seconds: float, warmup: float) -> dict:
         camera.kill()
         camera.wait(timeout=5)
     window = wall1 - wall0
-    frames_out = out1 - out0
     return {
         "dropped": dropped,
-        "realtime_cpu": 100 * (cpu1 - cpu0) / frames_out * fps if frames_out else float("nan"),
+        "realtime_cpu": offline_cost(path, seconds=offline_seconds),
         "name": name,
         "label": label,
         "fps": fps,
@@ -151,7 +165,7 @@ def measure(name: str, *, seconds: float, warmup: float) -> dict:
 
 
 def section(results: list[dict], *, seconds: float) -> str:
-    ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split(" Copyright")[0]
 
     def delay(r: dict) -> str:
         if r["delay_median"] != r["delay_median"]:  # NaN: it dropped, so frames in and out do not pair
@@ -170,8 +184,8 @@ def section(results: list[dict], *, seconds: float) -> str:
 camera (workers/transcode.py, the live feed's variant "h264", started by the first viewer who asks for it
 and stopped after the last): H.265 decode on one thread, libx264 `veryfast` `zerolatency`, a keyframe per
 second, the sound copied. CPU is the transcode's ffmpeg (psutil user+sys) as a share of one core: what
-it got in the window, and what keeping up takes (CPU per frame out × frame rate; the two agree when it
-keeps up). "dropped": source fragments skipped because it fell over 1 s behind.
+it got in the window, and what keeping up takes (the same transcode unpaced: CPU per second of video;
+the two agree when it keeps up). "dropped": source fragments skipped because it fell over 1 s behind.
 
 | Camera | CPU got | CPU for real time | frames/s in / out | dropped | delay added, median / p95 | load (start → end) |
 |---|---|---|---|---|---|---|
@@ -190,10 +204,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--footage", default="576p10,1080p30")
+    parser.add_argument("--offline-seconds", type=float, default=20.0)
     args = parser.parse_args()
     results = []
     for name in args.footage.split(","):
-        result = measure(name.strip(), seconds=args.seconds, warmup=args.warmup)
+        result = measure(name.strip(), seconds=args.seconds, warmup=args.warmup, offline_seconds=args.offline_seconds)
         print(f"{name}: {result}", file=sys.stderr, flush=True)
         results.append(result)
     print(section(results, seconds=args.seconds))
