@@ -290,3 +290,35 @@ def test_a_stream_that_cannot_be_split_is_still_read_to_its_end(live_init):
     assert stream.tell() == len(live_init.data) + len(junk)
     assert events == ["run", "init", "end"]
     assert "limit" in source.error
+
+
+def test_an_h265_camera_with_g711_sound_feeds_hvc1_video_and_aac_sound(tmp_path):
+    from demo.footage import hevc_footage
+
+    sim = SimCamera(mounts={"cam1": hevc_footage()}, audio={"cam1": "pcmu"}, log_path=tmp_path / "sim.log").start()
+    try:
+        source = live.FeedSource()
+        segmenter = Segmenter(
+            url=sim.url("cam1"), out_dir=tmp_path / "spool", on_segment=lambda s: None, audio=True, live=source
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=segmenter.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            assert wait_for(lambda: source.snapshot().init is not None, 30), "no live init segment"
+            with source.reader() as reader:
+                frames = []
+                for kind, payload in reader:
+                    frames.append((kind, payload))
+                    if kind == "key" or len(frames) > 200:
+                        break
+        finally:
+            stop.set()
+            thread.join(timeout=patience(20))
+    finally:
+        sim.kill()
+    meta = json.loads(frames[0][1])
+    assert meta["video"] == "hevc" and meta["audio"] is True, meta
+    video, audio = meta["mime"].split('"')[1].split(",")
+    assert video.startswith("hvc1.1.6.L") and audio == "mp4a.40.2", meta  # tagged hvc1; G.711 made AAC
+    assert frames[-1][0] == "key"
