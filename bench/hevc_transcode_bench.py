@@ -165,7 +165,8 @@ def measure(name: str, *, seconds: float, warmup: float, offline_seconds: float)
 
 
 def section(results: list[dict], *, seconds: float) -> str:
-    ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split(" Copyright")[0]
+    version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout
+    ffmpeg_version = version.split(" Copyright")[0]
 
     def delay(r: dict) -> str:
         if r["delay_median"] != r["delay_median"]:  # NaN: it dropped, so frames in and out do not pair
