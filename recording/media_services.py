@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from devices.models import Device
 from devices.services import device_set_trouble
 from tenants.models import User
+from workers import fmp4
 from workers.retention import Dated, StoredSegment, clips_expired, exports_to_delete, segments_over_quota
 from workers.segmenter import ClipError, Segment, make_clip, probe
 
@@ -161,6 +162,7 @@ def segment_store(*, camera: Device, segment: Segment) -> RecordingSegment:
         except (ClipError, subprocess.TimeoutExpired):
             plain = segment.path  # still a playable fragmented MP4: keep it as it is
         size = plain.stat().st_size
+        has_audio = file_has_audio(plain)
         stored = storage_save(name, plain)
     try:
         row = RecordingSegment.objects.create(
@@ -171,6 +173,7 @@ def segment_store(*, camera: Device, segment: Segment) -> RecordingSegment:
             size=size,
             storage_name=stored,
             complete=segment.complete,
+            has_audio=has_audio,
         )
     except IntegrityError:
         row = RecordingSegment.objects.get(storage_name=stored)
@@ -181,6 +184,26 @@ def segment_store(*, camera: Device, segment: Segment) -> RecordingSegment:
         updated_at=timezone.now(),
     )
     return row
+
+
+AUDIO_HEADER_MAX_BYTES = 4 * 1024 * 1024  # a 1-minute file's moov is some kilobytes; past this: not known
+
+
+def file_has_audio(path: Path) -> bool | None:
+    """Whether the MP4 at `path` has a sound track, from its header (ftyp + moov, first in a faststart or
+    fragmented file; no ffprobe). None when its header cannot be read within AUDIO_HEADER_MAX_BYTES."""
+    try:
+        with path.open("rb") as handle:
+            head = b""
+            for box in fmp4.read_boxes(handle, max_box=AUDIO_HEADER_MAX_BYTES):
+                if box.type == b"mdat" or box.type == b"moof":
+                    return None  # media before the header: not a file this recorder writes
+                head += box.data
+                if box.type == b"moov":
+                    return fmp4.parse_init(head).audio is not None
+    except (OSError, fmp4.Fmp4Error):
+        return None
+    return None
 
 
 def quota_enforce(*, camera: Device) -> int:

@@ -498,7 +498,8 @@ def player_view(request: HttpRequest, camera_id: int) -> HttpResponse:
             "segments": [
                 {"id": s.pk, "start": s.start.timestamp(), "duration": s.duration,
                  "url": reverse("recording:segment_file", kwargs={"segment_id": s.pk}),
-                 "download": reverse("recording:segment_file", kwargs={"segment_id": s.pk}) + "?download=1"}
+                 "download": reverse("recording:segment_file", kwargs={"segment_id": s.pk}) + "?download=1",
+                 "audio": s.has_audio}  # False: no sound (the mute button is disabled); None: not known
                 for s in segs
             ],
             "clips": [

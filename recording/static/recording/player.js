@@ -52,6 +52,7 @@
     if (video.dataset.src !== f.url) { video.src = f.url; video.dataset.src = f.url; }
     var download = document.getElementById("player-download");
     if (download && f.download) download.href = f.download;  // "download this file": the file on screen
+    showSound(f);
     var seek = function () {
       video.currentTime = Math.max(0, Math.min(offset || 0, (video.duration || f.duration) - 0.1));
       if (play) video.play().catch(function () {});
@@ -114,9 +115,21 @@
     var n = Math.min(files.length - 1, current + 1);
     data.view === "event" ? playClip(n) : load(n, 0, true);
   });
+  // Mute is a toggle button (aria-pressed: the sound is off); a file recorded without sound disables it
+  // and says why (f.audio false; null: not known, the button stays).
+  var noSound = document.getElementById("player-no-sound");
+  function showSound(f) {
+    var silent = f.audio === false;
+    muteButton.disabled = silent;
+    noSound.hidden = !silent;
+    if (silent) muteButton.setAttribute("aria-describedby", "player-no-sound");
+    else muteButton.removeAttribute("aria-describedby");
+  }
   muteButton.addEventListener("click", function () {
     video.muted = !video.muted;
-    muteButton.textContent = video.muted ? muteButton.dataset.unmute : muteButton.dataset.mute;
+  });
+  video.addEventListener("volumechange", function () {
+    muteButton.setAttribute("aria-pressed", video.muted ? "true" : "false");
   });
   video.addEventListener("play", function () { playButton.textContent = playButton.dataset.pause; });
   video.addEventListener("pause", function () { playButton.textContent = playButton.dataset.play; });
