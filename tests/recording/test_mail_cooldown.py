@@ -18,11 +18,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.mail_sink import MailSink
 from devices.models import TroubleState
 from recording import mail as mail_service
 from recording import tasks
 from recording.models import NotificationLog, NotificationSetting, NotificationWindow
 from recording.services import notification_setting_update
+from recording.sunk_mails import list_mails
 from tests.conftest import client_for
 from tests.factories import CameraFactory
 
@@ -144,6 +146,27 @@ def test_the_first_detection_mails_at_once_and_five_more_go_in_one_follow_up_wit
         "sent",
         "bundled",
     }
+
+
+def test_the_follow_up_goes_through_real_smtp_to_the_sink(alpha, clock, settings, tmp_path):
+    configure(alpha, recipients=["kanri@example.com", "guard@example.com"])
+    with MailSink(tmp_path / "sink") as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        detect(alpha.camera, clock)
+        for _ in range(2):
+            clock.advance(minutes=2)
+            detect(alpha.camera, clock)
+        clock.advance(minutes=10)
+        assert beat() == 1
+    received = list_mails(tmp_path / "sink")
+    assert len(received) == 2
+    (follow_up,) = [m for m in received if "2 more detections: Alpha Entrance" in m.subject]
+    assert "kanri@example.com" in follow_up.to and "guard@example.com" in follow_up.to
+    text = follow_up.message.get_body(preferencelist=("plain",)).get_content()
+    assert text.count("/player/?day=2026-03-02&view=continuous") == 4  # two items, Japanese and English
 
 
 def test_a_detection_after_the_window_mails_at_once_and_opens_the_next(alpha, clock):
