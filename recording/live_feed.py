@@ -30,7 +30,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from workers import live
+from workers import live, transcode
 
 from . import conf
 from .models import IngestLease, IngestWorker
@@ -158,5 +158,6 @@ def start_hub() -> live.LiveHub | None:
     bind = conf.live_feed_bind()
     if not bind:
         return None
+    transcode.register()  # the variant "h264": an H.265 camera transcoded for a browser without HEVC, on demand
     host, port = live.split_address(bind)
     return live.LiveHub(key=feed_key(), bind=(host, port), advertise=conf.live_feed_advertise()).start()
