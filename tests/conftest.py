@@ -23,6 +23,7 @@ from tests.factories import (
     SensorFactory,
     UserFactory,
 )
+from tests.live_asgi import live_asgi  # noqa: F401 - the ASGI live server fixture for every test folder
 from tests.waiting import patience
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop

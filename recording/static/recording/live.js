@@ -1,71 +1,330 @@
-// Live view: hls.js (served from this site) on the camera's stream-copy HLS, about a second behind
-// the live edge (2-4 s glass to glass); a picture every 2 s where HLS cannot play.
+// Live view, three paths, the first that works:
+// 1. Low latency: the camera's own video as fragmented MP4 (stream copy, no decode on the server) over a
+//    WebSocket (/ws/live/<camera>/), played through Media Source Extensions (ManagedMediaSource on iOS 17.1+),
+//    at the live edge: under a second glass to glass.
+// 2. HLS: hls.js (served from this site), or Safari's own HLS where neither MediaSource is there; about a
+//    second behind the newest segment (2-4 s glass to glass).
+// 3. A picture every 2 s where no video can play.
+// The page names the path that plays, says "starting" until the first fresh frame, says when the camera
+// is offline and resumes by itself when it is back.
 (function () {
   "use strict";
   var video = document.getElementById("live-video");
   if (!video) return;
   var status = document.getElementById("live-status");
+  var pathLabel = document.getElementById("live-path");
+  var muteButton = document.getElementById("live-mute");
+  var h264Button = document.getElementById("live-h264");
   var snapshot = document.getElementById("live-snapshot");
   var token = video.dataset.token;
+  var firstToken = token;
   var playlist = video.dataset.playlist;
+  var path = "";
 
-  function say(key) { status.textContent = status.dataset[key]; }
+  var LIVE_EDGE_MAX = 0.6;   // s behind the newest frame before the player jumps ahead
+  var LIVE_EDGE_TARGET = 0.2; // s behind the newest frame it jumps to
+  var BACK_BUFFER = 6;        // s of played video kept in the SourceBuffer
+  var ACK_EVERY = 32768;      // bytes: the server sends at most a window beyond the last acknowledgement
 
+  function say(key) {
+    status.textContent = status.dataset[key] || "";
+    status.dataset.state = key;
+  }
+
+  function showPath(name) {
+    path = name;
+    video.dataset.path = name;
+    if (pathLabel) {
+      pathLabel.hidden = false;
+      pathLabel.dataset.path = name;
+      pathLabel.textContent = pathLabel.dataset[name];
+    }
+  }
+
+  function showMute(show) {
+    if (!muteButton) return;
+    muteButton.hidden = !show;
+    muteButton.textContent = video.muted ? muteButton.dataset.unmute : muteButton.dataset.mute;
+  }
+  if (muteButton) {
+    muteButton.addEventListener("click", function () {
+      video.muted = !video.muted;
+      if (!video.muted) video.play().catch(function () {});
+      showMute(true);
+    });
+  }
+
+  // Media tokens live minutes; the page may stay open for hours. Fetch a fresh one regularly (for every
+  // request hls.js makes, and for a socket that connects again).
+  function renewToken() {
+    return fetch(video.dataset.tokenUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) token = data.token; })
+      .catch(function () {});
+  }
+  setInterval(renewToken, 120000);
+
+  // ------------------------------------------------------------------------------------ 3. snapshot
+  var snapshotTimer = null;
   function fallback() {
+    if (snapshotTimer) return;
     video.hidden = true;
     snapshot.hidden = false;
+    showPath("snapshot");
+    showMute(false);
     say("fallback");
     var refresh = function () { snapshot.src = video.dataset.snapshot + "?t=" + Date.now(); };
     refresh();
-    setInterval(refresh, 2000);
+    snapshotTimer = setInterval(refresh, 2000);
   }
 
-  // Media tokens live minutes; the page may stay open for hours. Fetch a fresh one regularly and
-  // put it into every request hls.js makes.
-  setInterval(function () {
-    fetch(video.dataset.tokenUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) token = data.token; });
-  }, 120000);
-  var firstToken = token;
-
-  if (window.Hls && window.Hls.isSupported()) {
-    var hls = new window.Hls({
-      // At the live edge (issue #18): start 1 s behind the newest segment's end (1 s segments), catch
-      // up by playing faster when it drifts, and jump back to that point when more than 2.5 s behind.
-      startPosition: -1,
-      liveSyncDuration: 1.0,
-      liveMaxLatencyDuration: 2.5,
-      maxLiveSyncPlaybackRate: 1.25,
-      backBufferLength: 0,
-      manifestLoadingMaxRetry: 20,
-      manifestLoadingRetryDelay: 1000,
-      levelLoadingMaxRetry: 20,
-      xhrSetup: function (xhr, url) { xhr.open("GET", url.replace(firstToken, token), true); },
-    });
-    // The worker starts the stream on demand: until its playlist exists the server answers 404,
-    // which hls.js does not retry itself. Wait for it up to a minute (a busy worker, a camera that
-    // takes a while to send its first keyframe); other fatal errors get three more tries.
-    var fatal = 0;
-    var starting = 0;
-    var MAX_STARTING = 30;  // × 2 s
-    hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
-    hls.on(window.Hls.Events.FRAG_BUFFERED, function () { say("playing"); fatal = 0; starting = 0; });
-    hls.on(window.Hls.Events.ERROR, function (_e, data) {
-      if (!data.fatal) return;
-      var notYet = data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR &&
-        data.response && data.response.code === 404;
-      if (notYet) { starting += 1; } else { fatal += 1; }
-      if (fatal > 3 || starting > MAX_STARTING) { hls.destroy(); fallback(); return; }
-      setTimeout(function () { hls.loadSource(playlist); hls.startLoad(); }, 2000);
-    });
-    hls.loadSource(playlist);
-    hls.attachMedia(video);
-  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-    video.src = playlist;  // Safari plays HLS natively
-    video.addEventListener("playing", function () { say("playing"); });
-    video.addEventListener("error", fallback);
-  } else {
-    fallback();
+  // ------------------------------------------------------------------------------------ 2. HLS
+  var hlsStarted = false;
+  function startHls() {
+    if (hlsStarted) return;
+    hlsStarted = true;
+    video.style.visibility = "";
+    video.removeAttribute("src");
+    video.load();
+    say("waiting");
+    if (window.Hls && window.Hls.isSupported()) {
+      var hls = new window.Hls({
+        // At the live edge (issue #18): start 1 s behind the newest segment's end (1 s segments), catch
+        // up by playing faster when it drifts, and jump back to that point when more than 2.5 s behind.
+        startPosition: -1,
+        liveSyncDuration: 1.0,
+        liveMaxLatencyDuration: 2.5,
+        maxLiveSyncPlaybackRate: 1.25,
+        backBufferLength: 0,
+        manifestLoadingMaxRetry: 20,
+        manifestLoadingRetryDelay: 1000,
+        levelLoadingMaxRetry: 20,
+        xhrSetup: function (xhr, url) { xhr.open("GET", url.replace(firstToken, token), true); },
+      });
+      // The worker starts the stream on demand: until its playlist exists the server answers 404,
+      // which hls.js does not retry itself. Wait for it up to a minute (a busy worker, a camera that
+      // takes a while to send its first keyframe); other fatal errors get three more tries.
+      var fatal = 0;
+      var starting = 0;
+      var MAX_STARTING = 30;  // × 2 s
+      hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
+      hls.on(window.Hls.Events.FRAG_BUFFERED, function () {
+        say("playingHls"); showPath("hls"); showMute(true); fatal = 0; starting = 0;
+      });
+      hls.on(window.Hls.Events.ERROR, function (_e, data) {
+        if (!data.fatal) return;
+        var notYet = data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR &&
+          data.response && data.response.code === 404;
+        if (notYet) { starting += 1; } else { fatal += 1; }
+        if (fatal > 3 || starting > MAX_STARTING) { hls.destroy(); fallback(); return; }
+        setTimeout(function () { hls.loadSource(playlist); hls.startLoad(); }, 2000);
+      });
+      hls.loadSource(playlist);
+      hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = playlist;  // Safari plays HLS natively
+      video.addEventListener("playing", function () { say("playingHls"); showPath("hls"); showMute(true); });
+      video.addEventListener("error", fallback);
+    } else {
+      fallback();
+    }
   }
+
+  // ------------------------------------------------------------------------------------ 1. low latency
+  var Source = window.ManagedMediaSource || window.MediaSource;
+  var socketPath = video.dataset.socket;
+
+  function startLowLatency() {
+    if (!socketPath || !Source || !window.WebSocket) return false;
+    var socket = null;
+    var everPlayed = false;     // this page has shown low-latency video (then a lost socket is retried)
+    var failures = 0;           // sockets in a row that ended before any meta
+    var wanted = "source";      // the variant this viewer asked for (h264: the server's transcode)
+    var media = null;           // {source, buffer, queue, mime}
+    var received = 0;
+    var acked = 0;
+    var presented = false;
+
+    function teardown() {
+      if (media && media.url) URL.revokeObjectURL(media.url);
+      media = null;
+      presented = false;
+    }
+
+    function giveUp() {
+      if (socket) { socket.onclose = null; socket.close(); socket = null; }
+      teardown();
+      startHls();
+    }
+
+    function newMedia(mime) {
+      teardown();
+      var source = new Source();
+      var entry = { source: source, buffer: null, queue: [], mime: mime, url: null };
+      media = entry;
+      presented = false;
+      video.style.visibility = "hidden";  // nothing is shown until it is at the live edge
+      if (window.ManagedMediaSource && Source === window.ManagedMediaSource) {
+        video.disableRemotePlayback = true;  // ManagedMediaSource plays only so (iOS Safari)
+        video.srcObject = source;
+      } else {
+        entry.url = URL.createObjectURL(source);
+        video.src = entry.url;
+      }
+      source.addEventListener("sourceopen", function () {
+        if (media !== entry) return;
+        try {
+          entry.buffer = source.addSourceBuffer(mime);
+          entry.buffer.mode = "segments";
+        } catch (e) {
+          giveUp();
+          return;
+        }
+        entry.buffer.addEventListener("updateend", function () { if (media === entry) { chase(); append(); } });
+        entry.buffer.addEventListener("error", function () { if (media === entry) giveUp(); });
+        append();
+      });
+    }
+
+    function append() {
+      var buffer = media && media.buffer;
+      if (!buffer || buffer.updating || !media.queue.length) return;
+      var ranges = buffer.buffered;
+      if (ranges.length && video.currentTime - ranges.start(0) > BACK_BUFFER * 2) {
+        buffer.remove(0, video.currentTime - BACK_BUFFER);  // trim what was played; updateend appends next
+        return;
+      }
+      try {
+        buffer.appendBuffer(media.queue[0]);
+        media.queue.shift();
+      } catch (e) {
+        if (e.name === "QuotaExceededError" && ranges.length) {
+          buffer.remove(0, Math.max(ranges.start(0) + 0.1, video.currentTime - 1));
+        } else {
+          giveUp();
+        }
+      }
+    }
+
+    // Stay at the live edge: jump ahead when more than LIVE_EDGE_MAX behind the newest frame, or when a
+    // gap (the server dropped a slow viewer to the next keyframe) left the playhead behind.
+    function chase() {
+      var ranges = video.buffered;
+      if (!ranges.length) return;
+      var last = ranges.length - 1;
+      var end = ranges.end(last);
+      var start = ranges.start(last);
+      if (video.currentTime < start || end - video.currentTime > LIVE_EDGE_MAX) {
+        video.currentTime = Math.max(start, end - LIVE_EDGE_TARGET);
+      }
+      if (video.paused && !video.ended) video.play().catch(function () {});
+    }
+
+    // "Starting" until a frame at the live edge plays: never an old frame labelled live.
+    function presentWhenLive() {
+      if (presented || !media) return;
+      var ranges = video.buffered;
+      if (!ranges.length || video.paused || video.readyState < 2) return;
+      if (ranges.end(ranges.length - 1) - video.currentTime > LIVE_EDGE_MAX) return;
+      presented = true;
+      everPlayed = true;
+      failures = 0;
+      video.style.visibility = "";
+      showPath(wanted === "h264" ? "mseH264" : "mse");
+      say("playingLive");
+    }
+    video.addEventListener("timeupdate", presentWhenLive);
+    video.addEventListener("playing", presentWhenLive);
+    video.addEventListener("error", function () { if (media && !hlsStarted) giveUp(); });
+
+    function onMeta(meta) {
+      if ((meta.variant || "source") !== wanted) return;  // the subscription before a variant change
+      var mime = meta.mime || "";
+      if (!mime || !Source.isTypeSupported(mime)) {
+        // H.265 where this browser has no HEVC decoder: offer the server's H.264 transcode (opt-in).
+        if (meta.video === "hevc" && h264Button && wanted === "source") h264Button.hidden = false;
+        giveUp();
+        return;
+      }
+      showMute(!!meta.audio);
+      newMedia(mime);
+    }
+
+    function connect() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      var opened = false;
+      var gotMeta = false;
+      try {
+        socket = new WebSocket(scheme + location.host + socketPath + "?token=" + encodeURIComponent(token));
+      } catch (e) {
+        return false;
+      }
+      socket.binaryType = "arraybuffer";
+      received = 0;
+      acked = 0;
+      socket.onopen = function () {
+        opened = true;
+        if (wanted !== "source") socket.send(JSON.stringify({ type: "variant", value: wanted }));
+      };
+      socket.onmessage = function (event) {
+        if (typeof event.data === "string") {
+          var message;
+          try { message = JSON.parse(event.data); } catch (e) { return; }
+          if (message.type === "meta") { gotMeta = true; onMeta(message); }
+          else if (message.type === "status") {
+            if (message.state === "camera-offline") {
+              // The last frame is not the camera now: hide it until a fresh one plays.
+              presented = false;
+              video.style.visibility = "hidden";
+              say("offline");
+            }
+            else if (message.state === "starting" && !presented) { say("waiting"); }
+          }
+          return;
+        }
+        received += event.data.byteLength;
+        if (received - acked >= ACK_EVERY) {
+          acked = received;
+          socket.send(JSON.stringify({ type: "ack", bytes: acked }));
+        }
+        if (media) {
+          media.queue.push(event.data);
+          append();
+        }
+      };
+      socket.onclose = function (event) {
+        socket = null;
+        if (hlsStarted) return;
+        if (event.code === 4404 || event.code === 4403) {
+          teardown();
+          video.hidden = true;
+          showMute(false);
+          say("denied");
+          return;
+        }
+        if (event.code === 4429) { giveUp(); return; }  // too many sockets from here: HLS still plays
+        if (!opened || !gotMeta) failures += 1;
+        // A socket that never worked here (no ASGI server, a proxy that drops WebSockets): HLS.
+        if (!everPlayed && (!opened || failures >= 3)) { giveUp(); return; }
+        if (failures >= 10) { giveUp(); return; }
+        say(everPlayed ? "offline" : "waiting");
+        setTimeout(function () { renewToken().then(connect); }, 2000);
+      };
+      return true;
+    }
+
+    if (h264Button) {
+      h264Button.addEventListener("click", function () {
+        h264Button.hidden = true;
+        wanted = "h264";
+        if (hlsStarted) { window.location.search = "?variant=h264"; return; }
+        if (socket) socket.send(JSON.stringify({ type: "variant", value: "h264" }));
+      });
+    }
+    if (new URLSearchParams(window.location.search).get("variant") === "h264") wanted = "h264";
+    say("waiting");
+    return connect();
+  }
+
+  if (!startLowLatency()) startHls();
 })();

@@ -1,0 +1,119 @@
+"""The live view's low-latency path end to end in headless Chromium: a SimCamera recorded by an ingest
+worker (its one camera connection also writes the live feed, recording/live_feed.py), the page served by
+daphne (tests/live_asgi.py) with its WebSocket, played through Media Source Extensions. And the page's
+fallbacks: no WebSocket -> HLS, no WebSocket and no MediaSource (so no hls.js either) -> snapshots."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from demo.rtsp_sim import SimCamera
+from tests.browser.test_foundation_flow import log_in
+from tests.conftest import build_tenant
+from tests.licensing.factories import give_camera_licenses
+from tests.recording.media import VTEST, Running, media_settings, point_at
+from tests.waiting import patience
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NO_SOCKET = "window.WebSocket = function () { throw new Error('no WebSocket here'); };"
+NO_MEDIA_SOURCE = "delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;"
+
+
+@pytest.fixture
+def tenant(transactional_db):
+    tenant = build_tenant("Alpha", "alpha")
+    give_camera_licenses(tenant.operator, count=1)
+    return tenant
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path):
+    """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
+    media_settings(settings, tmp_path)
+    settings.RECORDING_TICK_SECONDS = 1
+    sim = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log")
+    sim.start()
+    point_at(tenant.camera, sim.url("cam1"))
+    worker = Running("mse")
+    stop = threading.Event()
+
+    def tick() -> None:
+        try:
+            while not stop.is_set():
+                worker.tick()
+                stop.wait(1.0)
+        finally:
+            connection.close()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    yield tenant.camera
+    stop.set()
+    ticker.join(timeout=patience(10))
+    worker.close()
+    connection.close()
+    sim.kill()
+
+
+def open_live(page, server, tenant, camera) -> None:
+    log_in(page, server, tenant.viewer.email)
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(server.url + reverse("recording:live", kwargs={"camera_id": camera.pk}))
+
+
+def playing(page, path: str, timeout: float = 60) -> float:
+    """Wait until the page plays on `path` and its video advances; the current time then."""
+    page.wait_for_function(
+        "p => { const v = document.getElementById('live-video'); return v.dataset.path === p && v.currentTime > 0; }",
+        arg=path,
+        timeout=patience(timeout) * 1000,
+    )
+    first = page.locator("#live-video").evaluate("v => v.currentTime")
+    page.wait_for_function("t => document.getElementById('live-video').currentTime > t + 1", arg=first)
+    return first
+
+
+def test_the_live_view_plays_on_the_low_latency_path_and_says_so(page, live_asgi, tenant, recording_camera, screenshot):
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    open_live(page, live_asgi, tenant, recording_camera)
+    playing(page, "mse")
+    video = page.locator("#live-video")
+    assert video.evaluate("v => v.videoWidth") == 768
+    assert video.evaluate("v => v.src.startsWith('blob:')")  # a MediaSource, not a playlist
+    assert page.locator("#live-path").inner_text() == "Low latency"
+    assert page.locator("#live-status").inner_text() == "Live"
+    assert [url.split("?")[0] for url in sockets] == [f"{live_asgi.ws_url}/ws/live/{recording_camera.pk}/"]
+    hls = page.evaluate("() => performance.getEntriesByType('resource').filter(e => e.name.includes('.m3u8')).length")
+    assert hls == 0
+    # At the live edge: the player keeps less than a second buffered ahead of what it shows.
+    ahead = video.evaluate("v => v.buffered.end(v.buffered.length - 1) - v.currentTime")
+    assert ahead < 1.0, ahead
+    screenshot("recording-live-mse")
+
+
+def test_where_the_socket_cannot_open_the_page_plays_hls_and_says_so(page, live_asgi, tenant, recording_camera):
+    page.add_init_script(NO_SOCKET)
+    open_live(page, live_asgi, tenant, recording_camera)
+    playing(page, "hls")
+    assert page.locator("#live-path").inner_text() == "HLS"
+    assert page.locator("#live-status").inner_text() == "Live (a few seconds behind real time)"
+
+
+def test_where_no_video_can_play_the_page_shows_snapshots_and_says_so(page, live_asgi, tenant, recording_camera):
+    page.add_init_script(NO_SOCKET + NO_MEDIA_SOURCE)
+    open_live(page, live_asgi, tenant, recording_camera)
+    page.wait_for_function(
+        "() => { const i = document.getElementById('live-snapshot'); return !i.hidden && i.naturalWidth > 0; }",
+        timeout=patience(30) * 1000,
+    )
+    assert page.locator("#live-video").evaluate("v => v.hidden")
+    assert page.locator("#live-path").inner_text() == "Snapshot"
+    assert (
+        page.locator("#live-status").inner_text() == "Live video cannot play here: showing a picture every 2 seconds."
+    )
