@@ -147,13 +147,75 @@ def test_detector_for_mode_builds_each_detector_once():
         detector_for_mode("thermal")
 
 
-def test_wide_area_on_the_dense_synthetic_crowd_keeps_its_measured_share(box_detector, bus, zidane):
-    """docs/performance.md "Wide-area mode in a dense crowd": 107 of 165 counted (65 %), 112 matched. The
-    ≥ 90 % target is not met; this guards the measured figure and that overlaps are not counted twice."""
+def _found_one_to_one(boxes, people) -> int:
+    """Pasted people matched one to one by a detection at IoU >= 0.4 (duplicates cannot raise it)."""
+    pairs = []
+    for g, (x1, y1, x2, y2) in enumerate(boxes):
+        for d, p in enumerate(people):
+            ix, iy = max(0.0, min(x2, p.x2) - max(x1, p.x1)), max(0.0, min(y2, p.y2) - max(y1, p.y1))
+            iou = ix * iy / ((x2 - x1) * (y2 - y1) + p.width * p.height - ix * iy)
+            if iou >= 0.4:
+                pairs.append((iou, g, d))
+    used_g, used_d = set(), set()
+    for _, g, d in sorted(pairs, reverse=True):
+        if g not in used_g and d not in used_d:
+            used_g.add(g)
+            used_d.add(d)
+    return len(used_g)
+
+
+def test_wide_area_on_the_dense_synthetic_crowd_keeps_at_least_90_percent(box_detector, bus, zidane):
+    """docs/performance.md "Wide-area mode in a dense crowd": 139 of 147 counted (95 %), 132 found one to
+    one (90 %); before the level shift and the crowd rule for weak boxes, 122 and 119 (83 %, 81 %)."""
     from workers.people.crowd import dense_crowd, person_crops
 
     crowd = dense_crowd(person_crops([bus, zidane], box_detector))
-    assert crowd.people >= 150  # 165 with the 8-bit model here (the crops come from the detector)
-    counted = len(TiledDetector(box_detector).detect(crowd.frame))
-    assert 0.6 * crowd.people <= counted <= crowd.people, counted
+    assert crowd.people >= 140  # 147 with the 8-bit model here (the crops come from the detector)
+    people = TiledDetector(box_detector).detect(crowd.frame)
+    assert 0.9 * crowd.people <= len(people) <= crowd.people, len(people)
+    assert _found_one_to_one(crowd.boxes, people) >= 0.86 * crowd.people
     assert len(box_detector.detect(crowd.frame)) < 0.1 * crowd.people  # plain detection sees almost nobody
+
+
+def _painted_people(frame: np.ndarray) -> list[Person]:
+    """A stand-in 'model': each rectangle painted in one colour channel is a person scoring value / 250."""
+    people = []
+    for channel in range(3):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((frame[:, :, channel] > 0).astype(np.uint8))
+        for index, (x, y, w, h, _) in enumerate(stats[1:count], start=1):
+            value = frame[:, :, channel][labels == index].max()
+            people.append(Person(x, y, x + w, y + h, value / 250))
+    return people
+
+
+def test_a_weak_box_counts_in_wide_area_mode_only_next_to_another_person():
+    """Wide area runs one level more sensitive (level 3 → 0.15); a box scoring below level 3's 0.25
+    counts only when it overlaps another person, so a lone post or cone does not become a person."""
+    lone_weak, too_weak, strong = (100, 100, 30, 80, 0.2, 0), (200, 350, 30, 80, 0.1, 0), (500, 300, 60, 160, 0.5, 0)
+    crowd = [(300, 200, 40, 100, 0.2, 0), (325, 205, 40, 100, 0.18, 1), (350, 200, 40, 100, 0.6, 2)]
+    for size in ((1080, 1920), (480, 640)):  # tiled, and one pass (the frame fits in a tile)
+        frame = np.zeros((*size, 3), np.uint8)
+        for x, y, w, h, score, channel in (lone_weak, too_weak, strong, *crowd):
+            frame[y : y + h, x : x + w, channel] = round(score * 250)
+        people = TiledDetector(FakeDetector(_painted_people)).detect(frame)
+        found = sorted((round(p.x1), round(p.score, 2)) for p in people)
+        assert found == sorted((x, score) for x, _, _, _, score, _ in (*crowd, strong)), size
+        before = TiledDetector(FakeDetector(_painted_people), level_shift=0).detect(frame)
+        assert sorted(round(p.x1) for p in before) == [350, 500]
+        assert [round(p.x1) for p in TiledDetector(FakeDetector(_painted_people)).detect(frame, level=1)] == [350]
+
+
+def test_wide_area_mode_finds_no_more_people_on_the_demo_footage_than_before_the_crowd_tuning(box_detector, vtest):
+    """An ordinary scene (the demo footage: people walking, posts, cones, a tripod) gains no false positives
+    from the level shift: the weak boxes there stand alone."""
+    import subprocess
+
+    before = TiledDetector(box_detector, level_shift=0, cut_containment=0.6)
+    for second in (5, 20, 50, 65):
+        png = subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-ss", str(second), "-i", str(vtest), "-frames:v", "1",
+             "-f", "image2pipe", "-c:v", "png", "-"],
+            check=True, capture_output=True,
+        ).stdout  # fmt: skip
+        frame = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        assert len(TiledDetector(box_detector).detect(frame)) <= len(before.detect(frame)), second
