@@ -148,6 +148,57 @@ def test_routes_without_ids_never_show_another_operators_data(route, alpha, brav
         assert marker.encode() not in response.content, f"GET {route.route} leaked {marker!r}"
 
 
+# The socket walk: every WebSocket route of portal/asgi.py, opened as the other operator's admin (with its
+# session) naming this operator's ids, must be refused with 4404 and send nothing: with no token, with
+# the admin's genuine token for its own camera, and with a signed token that names the other object.
+
+
+def socket_routes() -> list[Route]:
+    from portal.asgi import websocket_urlpatterns
+
+    return [Route(p.name, str(p.pattern), tuple(p.pattern.regex.groupindex)) for p in websocket_urlpatterns]
+
+
+SOCKET_ROUTES = socket_routes()
+
+
+def test_the_socket_walk_covers_the_live_view():
+    assert {r.name for r in SOCKET_ROUTES} >= {"live_socket"}
+    assert all(r.params for r in SOCKET_ROUTES), "a socket without ids needs its own isolation test"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", SOCKET_ROUTES, ids=lambda r: r.name)
+def test_another_operators_ids_are_refused_on_every_socket(route, alpha, bravo):
+    import re
+
+    from devices.media_tokens import camera_access_token
+    from devices.models import Device
+    from tests.recording.live_socket import open_socket, receive_until, run
+
+    unknown = [p for p in route.params if p not in ENTITY_IDS]
+    assert not unknown, f"socket ids {unknown}: add them to ENTITY_IDS"
+    kwargs = {p: ENTITY_IDS[p](bravo) for p in route.params}
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route.route)
+    cookie = f"sessionid={client_for(alpha.admin).cookies['sessionid'].value}"
+    tokens = [None, camera_access_token(alpha.camera, alpha.operator, user=alpha.admin)]
+    for value in kwargs.values():
+        device = Device.objects.filter(pk=value).first()
+        if device is not None:  # genuinely signed, naming the other operator's device for our operator
+            tokens.append(camera_access_token(device, alpha.operator, user=alpha.admin))
+    before = _snapshot(bravo)
+    for token in tokens:
+        url = path + (f"?token={token}" if token else "")
+
+        async def body(url=url):
+            return await receive_until(open_socket(url, cookie=cookie), lambda got: False, accepted=False)
+
+        got = run(body)
+        assert got.close_code == 4404, f"{url}: closed with {got.close_code}"
+        assert got.texts == [] and got.binaries == [], f"{url} sent {got.texts} and {len(got.binaries)} binaries"
+    assert _snapshot(bravo) == before
+
+
 def _snapshot(tenant: Tenant) -> tuple:
     tenant.building.refresh_from_db()
     tenant.room.refresh_from_db()
