@@ -28,11 +28,11 @@ from .serializers import (
     DeviceExchangeSerializer,
     DeviceRenameSerializer,
     DeviceSerializer,
+    DeviceTroubleCheckSerializer,
     RefusalSerializer,
     RegistrationResultSerializer,
     RegistrationSerializer,
     StreamSettingsSerializer,
-    TroubleRefreshSerializer,
 )
 from .services import (
     channel_add,
@@ -67,7 +67,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
             "partial_update": DeviceRenameSerializer,
             "exchange": DeviceExchangeSerializer,
             "stream": StreamSettingsSerializer,
-            "trouble_refresh": TroubleRefreshSerializer,
+            "trouble_refresh": DeviceTroubleCheckSerializer,
             "channels": ChannelCreateSerializer,
         }.get(self.action, DeviceSerializer)
 
@@ -127,7 +127,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
     @extend_schema(
         request=None,
         responses={
-            200: TroubleRefreshSerializer,
+            200: DeviceTroubleCheckSerializer,
             400: OpenApiResponse(
                 RefusalSerializer,
                 description="Remote maintenance is stopped: the camera's license expired or it has no license "
@@ -152,7 +152,7 @@ class DeviceViewSet(viewsets.ModelViewSet):
             "problem": str(check.problem) if check else "",
             "message": check.message if check else "",
         }
-        return Response(TroubleRefreshSerializer(answer, context=self.get_serializer_context()).data)
+        return Response(DeviceTroubleCheckSerializer(answer, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ChannelCreateSerializer, responses={201: DeviceSerializer})
     @action(detail=True, methods=["post"])

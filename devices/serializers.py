@@ -116,7 +116,7 @@ class DeviceExchangeSerializer(serializers.Serializer):
     mac = serializers.CharField(max_length=20, help_text=_("The MAC address (S/N) of the new camera."))
 
 
-class TroubleRefreshSerializer(serializers.Serializer):
+class DeviceTroubleCheckSerializer(serializers.Serializer):
     """The answer of "refresh trouble info" for one device: the camera was asked now."""
 
     device = DeviceSerializer(help_text=_("The device with its trouble state after the check."))
