@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -44,6 +45,7 @@ LIST_NAME = ".segments.csv"
 # The live output (workers.live): one fragment per frame, each flushed to the pipe at once, so a viewer
 # is one frame behind the camera, not one GOP; an init segment (ftyp + moov) before the first fragment.
 LIVE_MOVFLAGS = "+empty_moov+default_base_moof+frag_every_frame"
+LIVE_PIPE_BYTES = 1024 * 1024  # the live pipe's buffer (Linux's default unprivileged maximum)
 
 
 def utcnow() -> datetime:
@@ -477,6 +479,11 @@ class Segmenter:
         self._stderr.clear()
         self._choose_audio()
         live_read, live_write = os.pipe() if self.live is not None else (None, None)
+        if live_write is not None:
+            # Room for a few seconds of video in the pipe itself: a reader thread held up for a moment (a
+            # busy machine) must not hold up ffmpeg, whose recording waits on every output.
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(live_write, fcntl.F_SETPIPE_SZ, LIVE_PIPE_BYTES)
         started_process = None
         try:
             args = self.args(live_fd=live_write)  # every (re)start checks the camera's address again
