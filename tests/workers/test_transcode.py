@@ -37,22 +37,49 @@ def hevc(vtest: Path) -> Path:
     return hevc_footage()
 
 
+class Camera:
+    """The recorder's side: an ffmpeg run writing the camera's source feed; ``restart()`` is a new run
+    (what the recorder does after an outage), on the same published FeedSource."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.source = live.FeedSource()
+        self.runs: list[tuple[subprocess.Popen, threading.Thread]] = []
+
+    def start(self) -> None:
+        process = subprocess.Popen(source_feed_args(self.path), stdout=subprocess.PIPE)  # noqa: S603
+        pump = threading.Thread(target=self.source.feed, args=(process.stdout,), daemon=True)
+        pump.start()
+        self.runs.append((process, pump))
+
+    def stop(self) -> None:
+        for process, pump in self.runs:
+            process.kill()
+            process.wait(timeout=5)
+            pump.join(timeout=5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 @pytest.fixture
-def hub(hevc: Path) -> Iterator[live.LiveHub]:
+def camera(hevc: Path) -> Iterator[Camera]:
+    camera = Camera(hevc)
+    camera.start()
+    yield camera
+    camera.stop()
+
+
+@pytest.fixture
+def hub(camera: Camera) -> Iterator[live.LiveHub]:
     """A live server with one H.265 camera's source feed published, as the ingest process has it."""
     transcode.register()
     hub = live.LiveHub(key=KEY).start()
-    camera = subprocess.Popen(source_feed_args(hevc), stdout=subprocess.PIPE)  # noqa: S603
-    source = live.FeedSource()
-    pump = threading.Thread(target=source.feed, args=(camera.stdout,), daemon=True)
-    pump.start()
-    hub.publish(CAMERA, source)
-    assert wait_for(lambda: source.snapshot().init is not None, timeout=10)
+    hub.publish(CAMERA, camera.source)
+    assert wait_for(lambda: camera.source.snapshot().init is not None, timeout=10)
     yield hub
     hub.close()
-    camera.kill()
-    camera.wait(timeout=5)
-    pump.join(timeout=5)
 
 
 def transcoders() -> list[psutil.Process]:
@@ -176,3 +203,22 @@ def test_a_transcode_that_falls_behind_skips_to_the_newest_keyframe():
     writer.join(timeout=5)
     assert written == [b"init", b"k2", b"f3"]
     assert job.dropped == 3
+
+
+def test_a_recorder_restart_restarts_the_transcode_on_the_new_run(hub: live.LiveHub, camera: Camera):
+    with live.FeedConnection(hub.address, live.sub_line(KEY, CAMERA, "h264"), timeout=patience(20)) as viewer:
+        assert [kind for kind, _ in first_frames(viewer, 3)] == ["meta", "init", "key"]
+        first = transcoders()
+        assert len(first) == 1
+        camera.restart()  # a new ffmpeg run: a new init on the source feed
+        kinds = []
+        for kind, payload in viewer:
+            kinds.append(kind)
+            if kind == "meta":
+                assert json.loads(payload)["video"] == "h264"
+            if kind == "key" and "init" in kinds:
+                break
+        assert kinds[kinds.index("meta") + 1] == "init"  # M + I again, then the new run's keyframe
+        assert [job.transcodes for job in transcode.jobs()] == [2]
+        assert len(transcoders()) == 1 and transcoders()[0].pid != first[0].pid
+    assert wait_for(lambda: transcoders() == [], timeout=10)
