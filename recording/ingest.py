@@ -18,7 +18,8 @@ Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy of the
 copied or transcoded to AAC, restarts with backoff), server-side motion for cameras without their own
 sensor (keyframes only, decoded by the segmenter's own ffmpeg, so one connection per camera; of the
 sub-stream where the camera has one; see `CameraIngest.run_motion`), and, while somebody watches, an
-HLS stream by stream copy for live view (its own ffmpeg, started on demand). A change of the camera's
+HLS stream by stream copy for live view, made from the recorder's live feed (its own ffmpeg, started on
+demand; the camera's one connection still feeds everything, workers.hls.FeedHls). A change of the camera's
 stream settings restarts its pipeline within one tick (`IngestSupervisor._follow_settings`).
 
 A worker sizes itself by what it costs, not by a camera count: it measures its own process tree (Python
@@ -50,7 +51,7 @@ from django.utils import timezone
 from devices.models import TroubleState
 from workers.cpu import TreeLoad
 from workers.frames import FrameSource, FrameSourceError, KeyframeTap, SnapshotError, TapSubscription, grab_snapshot
-from workers.hls import HlsStream
+from workers.hls import FeedHls
 from workers.live import FeedSource, LiveHub
 from workers.motion import GopMeter, MotionConfig, MotionDetector
 from workers.probe_camera import probe_camera
@@ -197,7 +198,7 @@ class CameraIngest:
     recording: bool = field(default=False, init=False)  # start() runs the segmenter (run_motion alone does not)
     stop_event: threading.Event = field(default_factory=threading.Event, init=False)
     threads: list[threading.Thread] = field(default_factory=list, init=False)
-    hls: HlsStream | None = field(default=None, init=False)
+    hls: FeedHls | None = field(default=None, init=False)
     # The live view's feed: the recorder's ffmpeg writes the camera as fMP4 to a pipe this reads always; the
     # worker's live server (workers/live.py) serves it to every viewer of the camera, on this one connection.
     live_feed: FeedSource = field(default_factory=FeedSource, init=False)
@@ -552,10 +553,9 @@ class CameraIngest:
     def live(self, wanted: bool) -> None:
         """Run the HLS stream while somebody watches; stop it when nobody has asked for a while."""
         if wanted and (self.hls is None or not self.hls.running):
-            # Its own ffmpeg, started on demand: adding an output to the recording's running ffmpeg would
-            # mean restarting it (a cut in the recording). The sound as the recorder found it.
-            audio = (self.segmenter.audio_plan or "") if self.audio else ""
-            self.hls = HlsStream(url=self.url, out_dir=conf.live_dir() / str(self.camera_id), audio=audio).start()
+            # Made from the recorder's live feed (the camera's one connection, its sound as recorded) by an
+            # ffmpeg of its own, started on demand: nothing of the recording's ffmpeg changes.
+            self.hls = FeedHls(feed=self.live_feed, out_dir=conf.live_dir() / str(self.camera_id)).start()
         elif not wanted and self.hls is not None:
             self.hls.stop()
             self.hls = None

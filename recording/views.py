@@ -408,7 +408,7 @@ def live_token_view(request: HttpRequest, camera_id: int) -> JsonResponse:
     return JsonResponse({"token": camera_access_token(camera, request.operator, user=request.user)})
 
 
-LIVE_FILE = re.compile(r"^(index\.m3u8|seg\d{1,9}\.ts)$")
+LIVE_FILE = re.compile(r"^(index\.m3u8|init\.mp4|seg\d{1,12}\.(ts|m4s))$")  # TS from RTSP, fMP4 from the feed
 
 
 @require_http_methods(["GET"])
@@ -435,7 +435,7 @@ def live_media_view(request: HttpRequest, media_token: str, filename: str) -> Ht
     path = live_segment(folder, filename)
     if path is None:
         raise Http404
-    return FileResponse(path.open("rb"), content_type="video/mp2t")
+    return FileResponse(path.open("rb"), content_type="video/mp2t" if filename.endswith(".ts") else "video/mp4")
 
 
 @login_required

@@ -14,16 +14,22 @@ whose camera stopped sending, is a 404, never the last minutes' video shown as l
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workers import netpolicy
 from workers.redaction import redact, url_secrets
-from workers.segmenter import audio_args
+from workers.segmenter import audio_args, video_tag_args
+
+logger = logging.getLogger(__name__)
 
 PLAYLIST = "index.m3u8"
+FEED_INIT = "init.mp4"  # a feed stream's fMP4 segments: this init, then seg<N>.m4s
 FRESH_SLACK = 2.0  # seconds past its target duration that a live playlist may go without a new segment
 
 
@@ -147,8 +153,188 @@ class HlsStream:
 
 def clear(out_dir: Path) -> None:
     """Delete a live folder's playlist and segments (and ffmpeg's half-written ``.tmp`` files)."""
-    for path in [*out_dir.glob("seg*.ts"), *out_dir.glob("*.tmp"), out_dir / PLAYLIST]:
+    for path in [*out_dir.glob("seg*.ts"), *out_dir.glob("seg*.m4s"), *out_dir.glob("*.tmp")]:
         path.unlink(missing_ok=True)
+    (out_dir / FEED_INIT).unlink(missing_ok=True)
+    (out_dir / PLAYLIST).unlink(missing_ok=True)
+
+
+def feed_hls_args(
+    *, out_dir: Path, video: str = "", segment_seconds: int = 1, list_size: int = 6, start_number: int = 0,
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:  # fmt: skip
+    """ffmpeg reading the recorder's live feed (fragmented MP4, video and the recording's sound already as
+    AAC) on stdin and writing HLS by stream copy. fMP4 segments, which carry H.265 (hvc1) as well as
+    H.264; ``start_number`` keeps segment numbers rising across the camera's runs."""
+    return [
+        ffmpeg,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-f",
+        "mp4",
+        "-i",
+        "pipe:0",
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-c",
+        "copy",
+        *video_tag_args(video),
+        "-f",
+        "hls",
+        "-hls_time",
+        str(segment_seconds),
+        "-hls_list_size",
+        str(list_size),
+        "-hls_flags",
+        "delete_segments+independent_segments+temp_file",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_fmp4_init_filename",
+        FEED_INIT,
+        "-start_number",
+        str(start_number),
+        "-hls_segment_filename",
+        str(out_dir / "seg%d.m4s"),
+        str(out_dir / PLAYLIST),
+    ]
+
+
+@dataclass
+class FeedHls:
+    """One camera's live HLS made from the recorder's live feed (a workers.live.FeedSource), so the
+    camera has one connection however many watch: the same interface as HlsStream.
+
+    A thread reads the feed (a bounded FeedReader: a stalled ffmpeg loses fragments up to the next
+    keyframe, never the recording) and pipes each run of the recorder into an ffmpeg of its own: a new
+    run (the recorder restarted) has a new init segment, which one mp4 demuxer cannot take mid-stream.
+    Between runs, and after ``stop``, the folder is empty (never stale)."""
+
+    feed: object  # workers.live.FeedSource
+    out_dir: Path
+    segment_seconds: int = 1
+    list_size: int = 6
+    ffmpeg: str = "ffmpeg"
+    process: subprocess.Popen | None = field(default=None, init=False)
+    refused: str = field(default="", init=False)  # (HlsStream's interface: a feed is never refused)
+    runs: int = field(default=0, init=False)  # ffmpeg runs started (one per recorder run watched)
+    _reader: object = field(default=None, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _errors: list[str] = field(default_factory=list, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    @property
+    def playlist(self) -> Path:
+        return self.out_dir / PLAYLIST
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> FeedHls:
+        if self.running:
+            return self
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        clear(self.out_dir)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._pump, name=f"hls-{self.out_dir.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait_ready(self, timeout: float = 15.0, segments: int = 1) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                return False
+            with contextlib.suppress(OSError):
+                if self.playlist.read_text().count("#EXTINF") >= segments:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        reader = self._reader
+        if reader is not None:
+            reader.close()  # ends the pump's iteration, which then ends its ffmpeg
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._finish()
+        clear(self.out_dir)
+
+    def error(self) -> str:
+        return "; ".join(self._errors[-3:])
+
+    def _pump(self) -> None:
+        while not self._stop.is_set():
+            self._reader = reader = self.feed.reader()
+            video = ""
+            try:
+                for kind, data in reader:
+                    if self._stop.is_set():
+                        break
+                    if kind == "meta":
+                        with contextlib.suppress(ValueError, AttributeError):
+                            video = str(json.loads(data).get("video", ""))
+                    elif kind == "init":
+                        self._finish()  # a new run: a new ffmpeg (its init cannot follow the old one's)
+                        self._begin(video)
+                        self._write(data)
+                    elif kind in ("key", "fragment"):
+                        self._write(data)
+                    elif kind == "end":
+                        break
+            finally:
+                reader.close()
+                self._finish()
+                clear(self.out_dir)  # between runs nothing is live
+
+    def _begin(self, video: str) -> None:
+        args = feed_hls_args(
+            out_dir=self.out_dir,
+            video=video,
+            segment_seconds=self.segment_seconds,
+            list_size=self.list_size,
+            start_number=int(time.time()) % 10**9,
+            ffmpeg=self.ffmpeg,
+        )
+        clear(self.out_dir)
+        self.process = subprocess.Popen(  # noqa: S603
+            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.runs += 1
+
+    def _write(self, data: bytes) -> None:
+        process = self.process
+        if process is None or process.stdin is None:
+            return
+        try:
+            process.stdin.write(data)
+            process.stdin.flush()
+        except (OSError, ValueError):  # ffmpeg died: the next run's init starts another
+            self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:  # the pump and stop() may both end a run
+            process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            process.stdin.close()  # end of input: ffmpeg writes its last segment and exits
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        if process.returncode and process.stderr is not None:
+            message = process.stderr.read().decode(errors="replace").strip()
+            if message:
+                self._errors.append(message[-500:])
+                logger.info("live HLS from the feed: ffmpeg exited %s: %s", process.returncode, message[-300:])
 
 
 def _target_duration(text: str) -> float:

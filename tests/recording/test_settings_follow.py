@@ -42,9 +42,13 @@ def running():
 
 
 def audio_of(row: RecordingSegment) -> list[str]:
+    return audio_of_file(default_storage.path(row.storage_name))
+
+
+def audio_of_file(path) -> list[str]:
     result = subprocess.run(  # noqa: S603
         ["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_name", "-of", "json",
-         default_storage.path(row.storage_name)],
+         str(path)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return [s["codec_name"] for s in json.loads(result.stdout)["streams"]]
@@ -84,8 +88,10 @@ def test_a_new_rtsp_url_reaches_the_running_recorder_within_one_tick(alpha, medi
         # Live view follows: a viewer now gets the new camera.
         IngestLease.objects.filter(camera=alpha.camera).update(live_requested_at=timezone.now())
         worker.tick()
-        assert ingest.hls is not None and ingest.hls.url == new.url("new")
-        assert ingest.hls.audio == "aac"
+        # (HLS is made from the new recorder's live feed, so it has the new camera's sound as recorded.)
+        assert ingest.hls is not None and ingest.hls.feed is ingest.live_feed
+        assert wait_for(lambda: (ingest.hls.out_dir / "init.mp4").exists(), timeout=30), ingest.hls.error()
+        assert audio_of_file(ingest.hls.out_dir / "init.mp4") == ["aac"]
     finally:
         old.kill()
         new.kill()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
+
 from demo.rtsp_sim import SimCamera
-from tests.waiting import patience
-from workers.hls import FRESH_SLACK, HlsStream, hls_args, live_playlist, live_segment
-from workers.segmenter import probe
+from tests.waiting import patience, wait_for
+from workers.hls import FRESH_SLACK, FeedHls, HlsStream, hls_args, live_playlist, live_segment
+from workers.live import FeedSource
+from workers.segmenter import live_output_args, probe
 
 
 def test_hls_is_made_by_stream_copy_with_short_segments(tmp_path):
@@ -65,3 +69,49 @@ def test_a_stopped_stream_deletes_its_playlist_and_segments_and_a_new_one_starts
         stream.stop()
     assert not stream.running
     assert sorted(p.name for p in folder.iterdir()) == []
+
+
+def _camera_run(vtest, seconds: int = 30) -> subprocess.Popen:
+    """What the recorder's live output writes: the footage as fMP4, one fragment per frame, in real time."""
+    return subprocess.Popen(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", str(vtest), "-t", str(seconds),
+         *live_output_args("pipe:1")],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def test_hls_from_the_recorders_live_feed_plays_by_stream_copy_and_follows_a_restart(vtest, tmp_path):
+    feed = FeedSource()
+
+    def run() -> subprocess.Popen:
+        process = _camera_run(vtest)
+        threading.Thread(target=feed.feed, args=(process.stdout,), daemon=True).start()
+        return process
+
+    camera = run()
+    stream = FeedHls(feed=feed, out_dir=tmp_path / "live").start()
+    try:
+        assert stream.wait_ready(timeout=patience(20), segments=2), stream.error()
+        playlist = stream.playlist.read_text()
+        assert '#EXT-X-MAP:URI="init.mp4"' in playlist
+        name = next(line for line in playlist.splitlines() if line.endswith(".m4s"))
+        played = tmp_path / "played.mp4"
+        played.write_bytes((stream.out_dir / "init.mp4").read_bytes() + (stream.out_dir / name).read_bytes())
+        info = probe(played)
+        assert info.ok, info.error
+        assert info.codec_parameters == probe(vtest).codec_parameters  # stream copy
+        assert live_playlist(stream.out_dir) is not None
+
+        camera.kill()  # the recorder's ffmpeg ends (camera drop): nothing is live until the next run
+        camera.wait()
+        assert wait_for(lambda: not stream.playlist.exists(), timeout=10)
+        assert stream.running  # still following the feed
+        camera = run()  # the recorder's next run: a new init segment, a new ffmpeg
+        assert stream.wait_ready(timeout=patience(20), segments=1), stream.error()
+        assert stream.runs == 2
+    finally:
+        stream.stop()
+        camera.kill()
+        camera.wait()
+    assert not stream.running
+    assert sorted(p.name for p in stream.out_dir.iterdir()) == []
