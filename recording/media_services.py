@@ -36,6 +36,8 @@ from workers.segmenter import ClipError, Segment, make_clip, probe
 
 from . import conf, tasks
 from .media_selectors import (
+    LICENSE_EXPIRED,
+    LICENSE_MISSING,
     camera_bitrate,
     export_limit_minutes,
     media_blocked_message,
@@ -134,7 +136,11 @@ def camera_media_purge(*, operator_id: int, camera_id: int) -> int:
 
 
 def trouble_set(*, camera: Device, state: str) -> bool:
-    """Set the camera's trouble state; on a transition, mail it once (after the commit)."""
+    """Set the camera's trouble state; on a transition, mail it once (after the commit). While the license
+    stops the camera its trouble is the license's (set and cleared by recording.ingest.ingest_sync): a late
+    word of its stopping recorder (recording again, an outage) changes nothing, so the stop mails once."""
+    if state not in (LICENSE_EXPIRED, LICENSE_MISSING) and camera.kind == "camera" and media_blocked_reason(camera):
+        return False
     changed = device_set_trouble(device=camera, state=state)
     if changed:
         transaction.on_commit(lambda: tasks.notify_trouble_state.delay(camera.pk))

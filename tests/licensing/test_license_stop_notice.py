@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from devices.models import Device, TroubleState
 from licensing.services import license_move
+from recording import media_services
 from recording.ingest import ingest_sync
 from recording.models import IngestLease
 from recording.services import notification_setting_update
@@ -51,6 +52,10 @@ def _stops_and_says(alpha, state: str) -> None:
         ingest_sync()
     lease = IngestLease.objects.get(camera=alpha.camera)
     assert not lease.enabled and lease.disabled_reason == state  # recording stopped
+    assert Device.objects.get(pk=alpha.camera.pk).trouble_state == state
+    # A late word of the stopping recorder (an outage, recording again) leaves the reason and mails nothing.
+    for late in (TroubleState.NETWORK, ""):
+        assert media_services.trouble_set(camera=Device.objects.get(pk=alpha.camera.pk), state=late) is False
     assert Device.objects.get(pk=alpha.camera.pk).trouble_state == state
     [sent] = _trouble_mails()
     assert sent.to == ["kanri@example.com"] and alpha.camera.name in sent.subject
