@@ -5,8 +5,8 @@
 - ``JS_READER``: the same reader for a page, as a JavaScript function expression. Called in the page with
   the <video> element, it draws the strip of the frame being shown onto a canvas (getImageData) and
   returns ``{shown: ms, now: Date.now()}``, or null when no readable clock is on screen (not playing yet,
-  a frame smeared by compression). ``now - shown`` is the glass-to-glass delay: the camera and the
-  browser run on the same machine, so one clock.
+  the video hidden while the page starts, a frame smeared by compression). ``now - shown`` is the
+  glass-to-glass delay: the camera and the browser run on the same machine, so one clock.
 
 Both sample the middle of each cell and threshold between the two marker cells' levels.
 ``page_ages(page, samples)`` collects delays from a Playwright page (one per newly shown frame).
@@ -26,6 +26,8 @@ JS_READER = f"""
   const CELLS = {sim_clock.CELLS}, STRIP = {sim_clock.STRIP_HEIGHT}, BITS = {sim_clock.BITS};
   const CHECK_BITS = {sim_clock.CHECK_BITS}, MODULUS = {sim_clock.CHECK_MODULUS};
   if (!video || video.readyState < 2 || !video.videoWidth) return null;
+  // Only what is on screen: the page hides the video until it plays at the live edge.
+  if (video.hidden || getComputedStyle(video).visibility === "hidden" || !video.offsetParent) return null;
   const now = Date.now();
   const w = video.videoWidth;
   const canvas = window.__liveClockCanvas || (window.__liveClockCanvas = document.createElement("canvas"));
