@@ -15,6 +15,11 @@
   var pathLabel = document.getElementById("live-path");
   var muteButton = document.getElementById("live-mute");
   var h264Button = document.getElementById("live-h264");
+  var h264Note = document.getElementById("live-h264-note");  // says that H.264 is a transcode on the server
+  function offerH264(show) {
+    if (h264Button) h264Button.hidden = !show;
+    if (h264Note) h264Note.hidden = !show;
+  }
   var snapshot = document.getElementById("live-snapshot");
   var token = video.dataset.token;
   var firstToken = token;
@@ -242,7 +247,7 @@
       var mime = meta.mime || "";
       if (!mime || !Source.isTypeSupported(mime)) {
         // H.265 where this browser has no HEVC decoder: offer the server's H.264 transcode (opt-in).
-        if (meta.video === "hevc" && h264Button && wanted === "source") h264Button.hidden = false;
+        if (meta.video === "hevc" && wanted === "source") offerH264(true);
         giveUp();
         return;
       }
@@ -315,7 +320,7 @@
 
     if (h264Button) {
       h264Button.addEventListener("click", function () {
-        h264Button.hidden = true;
+        offerH264(false);
         wanted = "h264";
         if (hlsStarted) { window.location.search = "?variant=h264"; return; }
         if (socket) socket.send(JSON.stringify({ type: "variant", value: "h264" }));
