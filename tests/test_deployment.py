@@ -20,14 +20,17 @@ def compose() -> dict:
 
 
 def test_it_runs_web_worker_ingest_beat_postgres_and_redis(compose):
-    assert set(compose["services"]) == {"web", "worker", "ingest", "beat", "postgres", "redis"}
+    assert set(compose["services"]) == {"web", "live", "worker", "ingest", "beat", "postgres", "redis"}
+    assert (
+        "daphne" in compose["services"]["live"]["command"] and "portal.asgi" in compose["services"]["live"]["command"]
+    )
     assert compose["services"]["ingest"]["command"] == "python manage.py run_ingest"
     assert "gunicorn" in compose["services"]["web"]["command"]
     assert "celery -A portal worker" in compose["services"]["worker"]["command"]
     assert "celery -A portal beat" in compose["services"]["beat"]["command"]
 
 
-@pytest.mark.parametrize("service", ["web", "worker", "ingest", "beat"])
+@pytest.mark.parametrize("service", ["web", "live", "worker", "ingest", "beat"])
 def test_app_services_get_production_settings_and_real_services(compose, service):
     env = compose["services"][service]["environment"]
     assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.prod"
