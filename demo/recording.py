@@ -15,6 +15,9 @@ FOOTAGE = "var/media-fixtures/vtest.mp4"
 # The same footage as a 1080p30 H.264 camera with a 2 s GOP (bin/setup makes it; bench/recording_bench.py).
 FOOTAGE_1080P30 = "var/media-fixtures/vtest-1080p30.mp4"
 HD_MOUNT = "hd1080"
+# The footage as an H.265 camera sends it (demo/footage.py makes it once, the H.265 tests on first use).
+FOOTAGE_H265 = "var/media-fixtures/vtest-hevc.mp4"
+H265_MOUNT = "h265"
 RECORDER_MAC = "02:00:5E:30:00:01"
 RECORDER_CHANNELS = {1: "Lobby NVR channel 1", 2: "Lobby NVR channel 2"}
 RECORDER_MOUNT = "nvr-ch{channel}"
@@ -133,4 +136,6 @@ def sim_camera_args() -> list[str]:
         args += ["--mount", f"{RECORDER_MOUNT.format(channel=channel)}={FOOTAGE}"]
     if (settings.BASE_DIR / FOOTAGE_1080P30).exists():  # a 1080p30 camera to point a device at by hand
         args += ["--mount", f"{HD_MOUNT}={FOOTAGE_1080P30}"]
+    if (settings.BASE_DIR / FOOTAGE_H265).exists():  # an H.265 camera to point a device at by hand
+        args += ["--mount", f"{H265_MOUNT}={FOOTAGE_H265}"]
     return args
