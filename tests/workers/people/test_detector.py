@@ -205,6 +205,23 @@ def test_a_weak_box_counts_in_wide_area_mode_only_next_to_another_person():
         assert [round(p.x1) for p in TiledDetector(FakeDetector(_painted_people)).detect(frame, level=1)] == [350]
 
 
+def test_a_weak_box_cut_by_a_tile_edge_is_a_fragment_and_not_counted():
+    """Each tile 'sees' a person and, at the tile's right edge beside them, a weak box that no other pass
+    confirms: a fragment where the edge is inside the frame, a person where it is the frame's own edge."""
+
+    def tile_fragments(frame: np.ndarray) -> list[Person]:
+        if frame.shape[:2] != (640, 640):
+            return []  # the whole-frame pass sees nothing
+        return [Person(560, 300, 610, 420, 0.9), Person(600, 300, 640, 420, 0.2)]
+
+    frame = np.zeros((1080, 1920, 3), np.uint8)  # 4 × 2 tiles
+    shipped = TiledDetector(FakeDetector(tile_fragments)).detect(frame)
+    fragments_kept = TiledDetector(FakeDetector(tile_fragments), drop_weak_cut=False).detect(frame)
+    assert sum(p.score >= 0.25 for p in shipped) == sum(p.score >= 0.25 for p in fragments_kept) == 8
+    assert sorted(round(p.x1) for p in shipped if p.score < 0.25) == [1880, 1880]  # the right column's
+    assert sum(p.score < 0.25 for p in fragments_kept) == 8
+
+
 def test_wide_area_mode_finds_no_more_people_on_the_demo_footage_than_before_the_crowd_tuning(box_detector, vtest):
     """An ordinary scene (the demo footage: people walking, posts, cones, a tripod) gains no false positives
     from the level shift: the weak boxes there stand alone."""
