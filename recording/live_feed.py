@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
+from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.utils import timezone
 
@@ -92,7 +92,10 @@ def _offline() -> FeedMessage:
 async def subscribe(camera_id: int, *, variant: str = live.SOURCE, timeout: float = 10.0) -> AsyncIterator[FeedMessage]:
     """The camera's live feed as it comes (see the module's docstring); ends with an "end" message.
     Closing the generator (``aclose``, or leaving ``async for``) closes the connection."""
-    address = await sync_to_async(feed_address, thread_sensitive=False)(camera_id)
+    # In a thread of the loop's pool, its Django connection closed after the query (CONN_MAX_AGE): a
+    # plain sync_to_async leaves one open per pool thread for ever (a test database cannot be dropped;
+    # in production a restarted database leaves those threads with dead connections).
+    address = await DatabaseSyncToAsync(feed_address, thread_sensitive=False)(camera_id)
     if not address:
         yield _offline()
         return
