@@ -32,12 +32,17 @@ def tenant(transactional_db):
 
 
 @pytest.fixture
-def recording_camera(tenant, settings, tmp_path):
+def sim(tmp_path):
+    camera = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log").start()
+    yield camera
+    camera.kill()
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path, sim):
     """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
     media_settings(settings, tmp_path)
     settings.RECORDING_TICK_SECONDS = 1
-    sim = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log")
-    sim.start()
     point_at(tenant.camera, sim.url("cam1"))
     worker = Running("mse")
     stop = threading.Event()
@@ -57,7 +62,6 @@ def recording_camera(tenant, settings, tmp_path):
     ticker.join(timeout=patience(10))
     worker.close()
     connection.close()
-    sim.kill()
 
 
 def open_live(page, server, tenant, camera) -> None:
@@ -117,3 +121,31 @@ def test_where_no_video_can_play_the_page_shows_snapshots_and_says_so(page, live
     assert (
         page.locator("#live-status").inner_text() == "Live video cannot play here: showing a picture every 2 seconds."
     )
+
+
+def test_the_page_says_the_camera_dropped_and_resumes_by_itself_when_it_is_back(
+    page, live_asgi, tenant, recording_camera, sim, tmp_path
+):
+    from tests.recording.media import lease
+
+    open_live(page, live_asgi, tenant, recording_camera)
+    playing(page, "mse")
+    # The camera goes away: the page says so and hides the last picture (it is not the camera now).
+    sim.kill()
+    page.wait_for_function(
+        "() => document.getElementById('live-status').dataset.state === 'offline'", timeout=patience(60) * 1000
+    )
+    assert page.locator("#live-video").evaluate("v => v.style.visibility") == "hidden"
+    assert page.locator("#live-status").inner_text().startswith("The camera is offline.")
+    # ... and comes back on the same address: the page plays again without a reload.
+    back = SimCamera(mounts={"cam1": VTEST}, port=sim.port, log_path=tmp_path / "sim-back.log").start()
+    try:
+        page.wait_for_function(
+            "() => document.getElementById('live-status').dataset.state === 'playingLive'",
+            timeout=patience(120) * 1000,
+        )
+        playing(page, "mse")
+        assert page.locator("#live-video").evaluate("v => v.style.visibility") == ""
+        assert lease(recording_camera).worker_id == "mse"
+    finally:
+        back.kill()
