@@ -14,7 +14,8 @@ browser: {"type": "ack", "bytes": N} (the total binary bytes it has received; th
 LIVE_SOCKET_WINDOW_BYTES beyond it, so a slow link stops this socket reading the feed, and the feed drops
 that viewer to the next keyframe instead of anything buffering without bound) and {"type": "variant",
 "value": "source"|"h264"} (the H.264 transcode of an H.265 camera, on the viewer's request). Anything
-else, over LIVE_CLIENT_MESSAGE_BYTES, or not JSON closes this socket only (1009 / 1008).
+else, over LIVE_CLIENT_MESSAGE_BYTES, or not JSON closes this socket only (1009 / 1008); daphne itself
+closes a socket whose frame or message passes 1 MiB before any of it reaches this code.
 
 A client (one user from one address) holds at most LIVE_SOCKETS_PER_CLIENT sockets in this process;
 the next is closed at once with 4429.
