@@ -23,6 +23,12 @@ from tests.waiting import patience
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HEVC_MIME = 'video/mp4; codecs="hvc1.1.6.L93.B0"'
+# Keeps every type the page asks MediaSource.isTypeSupported about in window.askedTypes.
+RECORD_TYPES = """
+window.askedTypes = [];
+const nativeIsTypeSupported = MediaSource.isTypeSupported.bind(MediaSource);
+MediaSource.isTypeSupported = (type) => { window.askedTypes.push(type); return nativeIsTypeSupported(type); };
+"""
 
 
 def transcoders() -> list[psutil.Process]:
@@ -91,6 +97,7 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
     page, live_asgi, tenant, h265_camera, screenshot
 ):
     assert not page.evaluate("m => MediaSource.isTypeSupported(m)", HEVC_MIME)  # this Chromium has no HEVC
+    page.add_init_script(RECORD_TYPES)
     log_in(page, live_asgi, tenant.viewer.email)
     page.wait_for_url(lambda url: "login" not in url)
     open_live(page, live_asgi, h265_camera)
@@ -99,6 +106,9 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
     assert "Play as H.264 (uses server CPU)" in offer.inner_text()
     assert "transcode" in page.locator("#live-h264-note").inner_text()
     assert transcoders() == []  # opt-in: nothing is decoded on the server before the viewer asks
+    # The page asked about the camera's own H.265 with its codec string: a browser with HEVC plays it as it is.
+    asked = page.evaluate("() => window.askedTypes")
+    assert any('codecs="hvc1.' in t for t in asked), asked
     screenshot("recording-live-hevc-offer")
 
     offer.click()
@@ -106,6 +116,8 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
     assert page.locator("#live-path").inner_text() == "Low latency (converted to H.264)"
     assert page.locator("#live-video").evaluate("v => v.videoWidth") == 768
     assert len(transcoders()) == 1
+    asked = page.evaluate("() => window.askedTypes")
+    assert any('codecs="avc1.' in t for t in asked), asked
 
     # A second viewer of the camera who asks for H.264 too shares the same transcode.
     second = page.context.new_page()
