@@ -56,12 +56,10 @@ def feed_key() -> bytes:
 def feed_address(camera_id: int) -> str:
     """Where the camera's feed is served ("host:port"), or "" when no live worker records it."""
     now = timezone.now()
-    worker_id = (
-        IngestLease.objects.filter(camera_id=camera_id, lease_until__gt=now)
-        .exclude(worker_id="")
-        .values_list("worker_id", flat=True)
-        .first()
-    )
+    # The lease's holder, also a moment past its renewal (a late tick): its live server says itself
+    # whether it still records the camera; a worker whose heartbeat stopped is not asked.
+    held = IngestLease.objects.filter(camera_id=camera_id).exclude(worker_id="")
+    worker_id = held.values_list("worker_id", flat=True).first()
     if not worker_id:
         return ""
     fresh = now - timedelta(seconds=conf.ingest_worker_stale_seconds())
