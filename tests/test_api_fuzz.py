@@ -7,14 +7,18 @@ documented response must match its schema (`response_schema_conformance`).
 
 The world is `seed_demo`'s, seeded once for the module. Path ids are those of the demo objects (a random
 id is a 404 and tests nothing; the isolation walk covers other operators' ids), and every request runs in
-a savepoint that is rolled back, so a DELETE leaves the world whole for the next example.
+a savepoint that is rolled back, so a DELETE leaves the world whole for the next example. A coverage case
+that repeats a request already sent, in effect, is not sent again (`already_covered`,
+`refused_before_the_body`): half the requests, the same checks.
 
 Run it alone: `bin/test tests/test_api_fuzz.py` (docs/development.md).
 """
 
 from __future__ import annotations
 
+import os
 import socket
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -23,12 +27,20 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import override_settings
+from django.urls import Resolver404, resolve
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.generation.meta import CoverageScenario, TestPhase
+from schemathesis.specs.openapi.checks import positive_data_acceptance, response_schema_conformance
 
 MAX_EXAMPLES = 5
+CHECKS = [schemathesis.checks.not_a_server_error, response_schema_conformance]
+# "The schema promises less than validation demands": a request generated valid by the schema answered 400/422.
+# Not in the suite yet (docs/development.md lists what it still finds); FUZZ_POSITIVE=1 adds it.
+if os.environ.get("FUZZ_POSITIVE"):
+    CHECKS.append(positive_data_acceptance)
 
 
 def _raw_schema() -> dict:
@@ -49,7 +61,7 @@ schema = schemathesis.openapi.from_dict(_raw_schema(), config=CONFIG)
 def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """seed_demo once for the module, in a transaction rolled back at its end."""
     from demo.licensing import PARTNER_EMAIL
-    from tenants.models import User
+    from tenants.models import ApiToken, User
     from tenants.services import api_token_create
 
     media = tmp_path_factory.mktemp("fuzz-media")
@@ -82,6 +94,9 @@ def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
                     ("partner", PARTNER_EMAIL),  # the customer and license routes are the partner's
                 )
             }
+            # "Last used" is written at most once a minute per token (tenants.services.api_token_touch); every
+            # request here is rolled back, so without this each one would write it again: one UPDATE less each.
+            ApiToken.objects.filter(name="fuzz").update(last_used_at=timezone.now() + timedelta(days=1))
             yield {"tokens": tokens, "ids": _demo_ids()}
         finally:
             transaction.set_rollback(True)
@@ -137,11 +152,70 @@ def _demo_ids() -> dict[str, int]:
 
 
 APP = get_wsgi_application()
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+_sent: set[tuple[str, str]] = set()  # (path, method) of the coverage phase's unspecified-method requests
+
+
+def already_covered(case) -> bool:
+    """A coverage case that sends what another case of this module already sent, in effect. Both are the coverage
+    phase's (the fuzzing phase runs whole):
+    - an unspecified method on a path (`TRACE /api/v1/rooms/{room_id}/`): every operation of the path generates
+      the same request, sent for the first one only;
+    - a negative body (a wrong type, a missing or too long field) in a form encoding where the operation also
+      takes JSON: a form carries every value as a string, so it meets the field validation the JSON case meets.
+      The form encodings' positive cases and the fuzzing phase's form bodies still run."""
+    meta = case.meta
+    if meta is None or meta.phase.name != TestPhase.COVERAGE:
+        return False
+    if getattr(meta.phase.data, "scenario", None) == CoverageScenario.UNSPECIFIED_HTTP_METHOD:
+        key = (case.path, case.method)
+        if key in _sent:
+            return True
+        _sent.add(key)
+        return False
+    return (
+        meta.generation.mode.is_negative
+        and case.media_type in FORMS
+        and any(body.media_type == "application/json" for body in case.operation.body)
+    )
+
+
+_admins_only: dict[tuple[str, str], bool] = {}
+
+
+def refused_before_the_body(case) -> bool:
+    """Whether a view-only user's request is refused before its body or query is read: an unsafe method on a view
+    whose only permission is tenants.permissions.OperatorRolePermission, which lets only admins write (unless the
+    view or its action sets `any_role_may_write`). Then every variant of the request meets the same 403, so the
+    viewer sends the operation's fuzzing cases (MAX_EXAMPLES of them), not each coverage case again."""
+    from rest_framework.views import APIView
+
+    from tenants.permissions import OperatorRolePermission
+
+    if case.method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return False
+    key = (case.path, case.method.upper())
+    if key not in _admins_only:
+        try:
+            func = resolve(case.formatted_path).func
+        except Resolver404:
+            return False  # a malformed path parameter: decided by the next case with a real id
+        view = getattr(func, "cls", None)
+        kwargs = getattr(func, "initkwargs", {}) or {}
+        _admins_only[key] = bool(
+            view is not None
+            and view.get_permissions is APIView.get_permissions
+            and list(kwargs.get("permission_classes", view.permission_classes)) == [OperatorRolePermission]
+            and not kwargs.get("any_role_may_write", getattr(view, "any_role_may_write", False))
+        )
+    return _admins_only[key]
 
 
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the world is reset per request instead
 def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
+    if already_covered(case):
+        return
     ids = demo_world["ids"]
     if case.path_parameters:
         # A generated integer id becomes the demo object's; a malformed one (coverage phase) stays.
@@ -153,10 +227,9 @@ def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
     for role, token in demo_world["tokens"].items():
         if role == "partner" and not partners_route:
             continue  # elsewhere the partner's own operator has none of the demo's objects
+        if role == "viewer" and case.meta.phase.name == TestPhase.COVERAGE and refused_before_the_body(case):
+            continue
         with transaction.atomic():
             response = case.call(app=APP, headers={"Authorization": f"Token {token}"})
-            case.validate_response(
-                response,
-                checks=[schemathesis.checks.not_a_server_error, response_schema_conformance],
-            )
+            case.validate_response(response, checks=CHECKS)
             transaction.set_rollback(True)
