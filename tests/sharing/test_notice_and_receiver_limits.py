@@ -36,6 +36,20 @@ def test_the_receivers_admins_see_a_badge_while_a_request_waits(alpha, bravo, re
     assert "share-pending" not in client_for(bravo.admin).get("/").content.decode()
 
 
+def test_the_api_lists_the_requests_that_wait_for_the_receivers_decision(alpha, bravo, requested):
+    """The badge's count through the API: the receiver's incoming requests still waiting."""
+    url = reverse("share-list") + "?status=requested&direction=incoming"
+    body = client_for(bravo.admin).get(url).json()
+    rows = body["results"] if isinstance(body, dict) else body
+    assert [row["share_id"] for row in rows] == [requested.pk]
+    owners = client_for(alpha.admin).get(url).json()
+    assert (owners["results"] if isinstance(owners, dict) else owners) == []  # the owner waits: nothing to decide
+
+    share_approve(operator=bravo.operator, user=bravo.admin, share=requested)
+    after = client_for(bravo.admin).get(url).json()
+    assert (after["results"] if isinstance(after, dict) else after) == []
+
+
 def test_a_receiver_never_sees_the_retention_period(alpha, bravo, shared):
     player = reverse("recording:player", kwargs={"camera_id": alpha.camera.pk})
     assert "retention" in client_for(alpha.admin).get(player).context
