@@ -35,6 +35,13 @@ DEFAULT_LEVEL = 3
 # "Wide-area mode in a dense crowd").
 WIDE_LEVEL_SHIFT = 1
 WIDE_WEAK_NEIGHBOUR = 0.05
+# Adaptive refinement: a tile in which the first pass finds at least WIDE_CROWD_PEOPLE people holds a
+# crowd; that region runs again as WIDE_REFINE_TILE px tiles (upscaled to the model's input, so people
+# there are seen 1.33× larger) whose results replace that tile's. An ordinary scene (the sample photos,
+# the demo footage: at most 7 people in a tile) never reaches it and costs what it did; in the dense
+# synthetic crowd every tile does (docs/performance.md "Wide-area mode in a dense crowd").
+WIDE_CROWD_PEOPLE = 12
+WIDE_REFINE_TILE = 480
 NMS_IOU = 0.7  # Ultralytics' default, so counts match its own predict()
 KEYPOINT_COUNT = 17  # COCO order: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles
 LETTERBOX_GREY = 114
@@ -306,6 +313,9 @@ class TiledDetector:
         level_shift: int = WIDE_LEVEL_SHIFT,
         weak_neighbour: float = WIDE_WEAK_NEIGHBOUR,
         drop_weak_cut: bool = True,
+        crowd_people: int | None = WIDE_CROWD_PEOPLE,
+        refine_tile: int = WIDE_REFINE_TILE,
+        refine_replaces: bool = True,
     ) -> None:
         if not 0 <= overlap < 1:
             raise ValueError("overlap must be in [0, 1)")
@@ -320,17 +330,36 @@ class TiledDetector:
         self.level_shift = level_shift
         self.weak_neighbour = weak_neighbour
         self.drop_weak_cut = drop_weak_cut
+        self.crowd_people = crowd_people
+        self.refine_tile = refine_tile
+        self.refine_replaces = refine_replaces
+        self.refined = 0  # refinement tiles run by the last detect() (the bench and tests read it)
         # A box this close to a tile edge (share of the tile) counts as cut: the model rarely puts
         # the edge of a partly visible person exactly on the border.
         self.edge_margin = edge_margin
 
-    def tiles(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    def tiles(self, width: int, height: int, tile: int | None = None) -> list[tuple[int, int, int, int]]:
         """(x, y, w, h) of every tile; an empty list when the frame fits in one tile."""
-        if width <= self.tile and height <= self.tile:
+        tile = tile or self.tile
+        if width <= tile and height <= tile:
             return []
-        overlap = int(self.tile * self.overlap)
-        tw, th = min(self.tile, width), min(self.tile, height)
+        overlap = int(tile * self.overlap)
+        tw, th = min(tile, width), min(tile, height)
         return [(x, y, tw, th) for y in _tile_starts(height, th, overlap) for x in _tile_starts(width, tw, overlap)]
+
+    def refinement_tiles(
+        self, width: int, height: int, crowded: Sequence[tuple[int, int, int, int]]
+    ) -> list[tuple[int, int, int, int]]:
+        """The ``refine_tile`` px tiles of the frame of which at least a quarter lies in a crowded tile."""
+        chosen = []
+        for x, y, tw, th in self.tiles(width, height, self.refine_tile):
+            inside = max(
+                max(0, min(x + tw, cx + cw) - max(x, cx)) * max(0, min(y + th, cy + ch) - max(y, cy))
+                for cx, cy, cw, ch in crowded
+            )
+            if inside >= 0.25 * tw * th:
+                chosen.append((x, y, tw, th))
+        return chosen
 
     def detect(self, frame_bgr: np.ndarray, *, level: int | None = None) -> list[Person]:
         level = self.level if level is None else level
@@ -338,24 +367,42 @@ class TiledDetector:
         inner_level = min(level + self.level_shift, max(LEVEL_CONFIDENCE))
         return _weak_only_in_a_crowd(self._detect(frame_bgr, inner_level, asked), asked, self.weak_neighbour)
 
+    def _run(self, frame_bgr: np.ndarray, crops: list[np.ndarray], level: int, whole: bool):
+        many = getattr(self.inner, "detect_many", None)
+        if many is not None:  # the tiles (all one shape) in one batched inference, the whole frame in another
+            per_crop = many([frame_bgr, *crops] if whole else crops, level=level)
+            return (per_crop.pop(0) if whole else []), per_crop
+        found = self.inner.detect(frame_bgr, level=level) if whole else []
+        return found, [self.inner.detect(crop, level=level) for crop in crops]
+
     def _detect(self, frame_bgr: np.ndarray, level: int, asked: float) -> list[Person]:
+        self.refined = 0
         height, width = frame_bgr.shape[:2]
         tiles = self.tiles(width, height)
         if not tiles:
             return self.inner.detect(frame_bgr, level=level)
-        found: list[tuple[Person, int, bool]] = []  # person, source (-1 = whole frame), cut by a tile edge
         crops = [frame_bgr[y : y + th, x : x + tw] for x, y, tw, th in tiles]
-        many = getattr(self.inner, "detect_many", None)
-        if many is not None:  # the tiles (all one shape) in one batched inference, the whole frame in another
-            per_crop = many([frame_bgr, *crops] if self.whole_frame_pass else crops, level=level)
-            whole = per_crop.pop(0) if self.whole_frame_pass else []
-        else:
-            whole = self.inner.detect(frame_bgr, level=level) if self.whole_frame_pass else []
-            per_crop = [self.inner.detect(crop, level=level) for crop in crops]
-        found += [(p, -1, False) for p in whole]
+        whole, per_crop = self._run(frame_bgr, crops, level, self.whole_frame_pass)
+        crowded = [
+            index
+            for index, people in enumerate(per_crop)
+            if self.crowd_people is not None and len(people) >= self.crowd_people
+        ]
+        if crowded:
+            finer = self.refinement_tiles(width, height, [tiles[i] for i in crowded])
+            _, finer_people = self._run(
+                frame_bgr, [frame_bgr[y : y + th, x : x + tw] for x, y, tw, th in finer], level, False
+            )
+            self.refined = len(finer)
+            if self.refine_replaces:
+                for index in crowded:
+                    per_crop[index] = []
+            tiles, per_crop = [*tiles, *finer], [*per_crop, *finer_people]
+        found: list[tuple[Person, int, bool]] = [(p, -1, False) for p in whole]  # person, source, cut by a tile edge
         for index, ((x, y, tw, th), people) in enumerate(zip(tiles, per_crop, strict=True)):
+            margin = self.edge_margin * max(tw, th)
             for p in people:
-                cut = _touches_inner_edge(p, x, y, tw, th, width, height, margin=self.edge_margin * self.tile)
+                cut = _touches_inner_edge(p, x, y, tw, th, width, height, margin=margin)
                 found.append((p.shifted(x, y), index, cut))
         # A weak box cut by a tile edge is a fragment: the tile beside it sees that person whole.
         kept = [
