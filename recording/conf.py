@@ -50,6 +50,12 @@ def stall_seconds() -> float:
     return float(_setting("RECORDING_STALL_SECONDS", 10))
 
 
+def probe_timeout() -> float:
+    """How long a trouble check waits for each of the camera's answers (its ONVIF service, its stream, its
+    storage state) before it takes the camera as unreachable (NETWORK)."""
+    return float(_setting("RECORDING_PROBE_TIMEOUT", 5.0))
+
+
 def pre_roll_seconds() -> float:
     return float(_setting("RECORDING_PRE_ROLL_SECONDS", 6))
 

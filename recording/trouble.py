@@ -37,13 +37,12 @@ from devices.selectors import camera_list
 from devices.services import device_set_trouble
 from workers.probe_camera import TROUBLE_FOR_PROBLEM, Problem, probe_camera
 
-from . import media_services, tasks
+from . import conf, media_services, tasks
 from .media_selectors import LICENSE_MISSING, media_blocked_reason
 from .models import CameraRecording, RecordingSegment, TroubleRefresh
 from .onvif import OnvifError
 from .streams import ingest_url, is_onvif
 
-PROBE_TIMEOUT = 5.0
 PROBE_CLEARS = {TroubleState.NETWORK, TroubleState.UNKNOWN, TroubleState.DELETED}
 
 
@@ -88,13 +87,14 @@ def problem_message(problem: Problem) -> str:
 
 
 def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
-    """Probe `camera` now (about PROBE_TIMEOUT seconds at most) and set its trouble state from the answer.
+    """Probe `camera` now (conf.probe_timeout() seconds at most per answer) and set its trouble state from it.
     The caller got `camera` through an access function."""
     if camera.kind != DeviceKind.CAMERA:
         return TroubleCheck(False, Problem.NONE, "")
     detail = ""
+    timeout = conf.probe_timeout()
     try:
-        url = ingest_url(camera, refresh=is_onvif(camera), timeout=PROBE_TIMEOUT)
+        url = ingest_url(camera, refresh=is_onvif(camera), timeout=timeout)
     except OnvifError as exc:
         problem, detail = exc.problem, exc.message
     else:
@@ -104,7 +104,7 @@ def camera_trouble_refresh(*, camera: Device) -> TroubleCheck:
                 Problem.NONE,
                 _("This camera has no stream settings, so it cannot be checked. Set them under Stream settings."),
             )
-        probe = probe_camera(url, timeout=PROBE_TIMEOUT)
+        probe = probe_camera(url, timeout=timeout)
         problem, detail = probe.problem, probe.message
     storage_failed = _device_storage_failed(camera) if problem == Problem.NONE and is_onvif(camera) else None
     camera.refresh_from_db(fields=["trouble_state"])
@@ -137,7 +137,7 @@ def _device_storage_failed(camera: Device) -> bool | None:
     subscription = subscription_for(camera, seconds=10)
     if subscription is None:
         return None
-    subscription.timeout = PROBE_TIMEOUT
+    subscription.timeout = conf.probe_timeout()
     try:
         return storage_state(**{f: getattr(subscription, f) for f in _SUBSCRIPTION_FIELDS})
     except OnvifError:  # no event service, or it failed: the stream answered, which is what counts here

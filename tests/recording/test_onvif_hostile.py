@@ -15,6 +15,14 @@ from recording.trouble import camera_trouble_refresh
 from tests.recording.media import VTEST
 from workers.probe_camera import Problem
 
+PATIENT = 60.0  # seconds: on a loaded machine a slow answer must not read as an unreachable camera (NETWORK)
+
+
+@pytest.fixture(autouse=True)
+def patient_checks(settings):
+    """The trouble check waits as long as `PATIENT` for each answer, so what it reports is the refusal."""
+    settings.RECORDING_PROBE_TIMEOUT = PATIENT
+
 
 @pytest.fixture
 def sim(tmp_path):
@@ -72,7 +80,7 @@ def test_a_hostile_answer_is_refused(monkeypatch, device, case):
     kind, answer, reason = HOSTILE[case]
     (_stream_uri_answer if kind == "stream" else _media_xaddr_answer)(monkeypatch, device, answer)
     with pytest.raises(OnvifError) as caught:
-        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=8)
+        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=PATIENT)
     assert caught.value.problem == Problem.REFUSED
     assert reason in caught.value.message
     assert "s3cret" not in caught.value.message
@@ -81,7 +89,7 @@ def test_a_hostile_answer_is_refused(monkeypatch, device, case):
 def test_an_onvif_host_on_a_refused_address_is_not_contacted(settings, device):
     settings.CAMERA_ALLOWED_NETWORKS = []  # production: public only
     with pytest.raises(OnvifError) as caught:
-        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret")
+        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=PATIENT)
     assert caught.value.problem == Problem.REFUSED and "loopback" in caught.value.message
 
 
@@ -109,7 +117,7 @@ def test_the_camera_goes_into_a_trouble_state_naming_the_reason(alpha, monkeypat
 
 
 def test_the_honest_simulator_still_resolves(device, sim):
-    found = resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret")
+    found = resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=PATIENT)
     assert found.stream_uri == f"rtsp://admin:s3cret@127.0.0.1:{sim.port}/cam1"
 
 
@@ -120,5 +128,5 @@ def test_an_oversized_answer_is_refused_before_it_is_parsed(monkeypatch, device)
     padding = "<!-- " + "x" * (MAX_ANSWER_BYTES + 10) + " -->"
     monkeypatch.setattr(service, "get_profiles", lambda: service._wrap_envelope(padding))
     with pytest.raises(OnvifError) as caught:
-        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=8)
+        resolve(host="127.0.0.1", port=device.port, user="admin", password="s3cret", timeout=PATIENT)
     assert caught.value.problem == Problem.GARBAGE and "larger than" in caught.value.message

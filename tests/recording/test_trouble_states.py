@@ -23,6 +23,13 @@ from tests.recording.media import VTEST, Running, media_settings, point_at, segm
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def patient_checks(settings):
+    """On a loaded machine a slow ONVIF or stream answer must not read as an unreachable camera (NETWORK):
+    the trouble checks here wait up to a minute for each answer."""
+    settings.RECORDING_PROBE_TIMEOUT = 60
+
+
 @pytest.fixture
 def sim(tmp_path):
     camera = SimCamera(mounts={"cam1": VTEST, "cam2": VTEST}, log_path=tmp_path / "sim.log")
