@@ -88,9 +88,6 @@ def notify_motion(device_id: int, at: str | datetime, clip_path: str | None = No
     return mail.deliver_pending(device=device)
 
 
-# ----------------------------------------------------------------------------- recording pipeline
-
-
 @shared_task(name="recording.close_mail_cooldowns")
 def close_mail_cooldowns() -> int:
     """Beat, every 30 s: each room's ended cooldown sends its one follow-up mail (docs/product.md §5.3).
@@ -98,6 +95,9 @@ def close_mail_cooldowns() -> int:
     from . import mail
 
     return mail.cooldowns_close()
+
+
+# ----------------------------------------------------------------------------- recording pipeline
 
 
 @shared_task(name="recording.supervise_ingest")
