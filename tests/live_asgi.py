@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.waiting import patience
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -78,11 +78,7 @@ def asgi_server() -> AsgiServer:
 
         thread = threading.Thread(target=serve, name="daphne-live-asgi", daemon=True)
         thread.start()
-        import time
-
-        deadline = time.monotonic() + patience(20)
-        while not server.listening_addresses and not failed and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: server.listening_addresses or failed, timeout=20, interval=0.05)
         if failed or not server.listening_addresses:
             raise RuntimeError(f"daphne did not start: {failed}")
         host, port = server.listening_addresses[0][:2]
