@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.settings import api_settings
 
 from .models import Building, Room
@@ -20,8 +21,25 @@ from .selectors import building_list
 from .services import building_create, building_rename, room_create, room_rename
 
 
+class Conflict(APIException):
+    """409: the request is well formed, but what is stored refuses it (a name or number already taken)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This conflicts with what is already registered.")
+    default_code = "conflict"
+
+
+def is_conflict(exc: DjangoValidationError) -> bool:
+    """Whether every refusal in `exc` is a state conflict: its code ends in `_taken` (a contract number,
+    a name, a MAC … already registered). No schema can say that a value is free, so the API answers 409
+    for these, and 400 where any other refusal is among them."""
+    errors = [e for errors in exc.error_dict.values() for e in errors] if hasattr(exc, "error_dict") else exc.error_list
+    return bool(errors) and all(str(e.code or "").endswith("_taken") for e in errors)
+
+
 def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.NON_FIELD_ERRORS_KEY) -> NoReturn:
-    """Re-raise a service's ValidationError as DRF's, keeping the field each message belongs to."""
+    """Re-raise a service's ValidationError as DRF's, keeping the field each message belongs to: a 400, or
+    a 409 `Conflict` with the same body when every refusal is a state conflict (`is_conflict`)."""
     if hasattr(exc, "error_dict"):
         detail = {
             (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
@@ -29,6 +47,8 @@ def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.N
         }
     else:
         detail = {default_field: exc.messages}
+    if is_conflict(exc):
+        raise Conflict(detail) from exc
     raise serializers.ValidationError(detail) from exc
 
 
