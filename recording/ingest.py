@@ -15,7 +15,8 @@ killed worker's task would wait for that timeout. Instead each camera has an `In
   one restarted) takes the camera over. A worker stopping cleanly releases its leases at once.
 
 Per camera (`CameraIngest`): a `workers.segmenter.Segmenter` (stream copy of the video, the audio
-copied or transcoded to AAC, restarts with backoff), server-side motion for cameras without their own
+copied or transcoded to AAC, restarts after an outage by `workers.segmenter.restart_delay`, so a camera
+that comes back records again within seconds), server-side motion for cameras without their own
 sensor (keyframes only, decoded by the segmenter's own ffmpeg, so one connection per camera; of the
 sub-stream where the camera has one; see `CameraIngest.run_motion`), and, while somebody watches, an
 HLS stream by stream copy for live view, made from the recorder's live feed (its own ffmpeg, started on

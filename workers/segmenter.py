@@ -22,6 +22,8 @@ import contextlib
 import fcntl
 import json
 import os
+import re
+import socket
 import subprocess
 import tempfile
 import threading
@@ -203,23 +205,77 @@ class StateChange:
     message: str = ""
 
 
+# The recorder's restart rule (docs/user-guide.md, "Live view"; issue #18: the live view must resume within
+# seconds of a camera coming back). After a run that recorded nothing the recorder waits 1, 2, 4 s, ...:
+# - the camera is gone (refused or unanswered connection, a stall, the stream ended): at most GONE_RETRY_MAX
+#   between tries, so a camera back from a reboot or a pulled cable records (and plays live) again within
+#   about that long. A try at a camera whose port is closed or silent is one TCP connection attempt
+#   (``Segmenter._unreachable``), no ffprobe or ffmpeg (about 0.2 s of CPU together); one that takes no
+#   connection at all spends the I/O timeout per try, so its tries come further apart by themselves.
+# - the camera answers, with an error (an RTSP 4xx/5xx status: a wrong password or path, a stream that does
+#   not exist), or the address policy refuses the address: up to REJECTED_RETRY_MAX. Waiting does not mend
+#   these; the operator's fix (new stream settings) restarts the recorder within one tick whatever the
+#   delay, and many cameras lock an account out after repeated failed logins.
+# The count starts again when the kind of failure changes (a rebooting camera that answers 503 before its
+# encoder is ready gets 1 s, 2 s, ... again) and after any run that recorded.
+GONE_RETRY_MAX = 5.0
+REJECTED_RETRY_MAX = 30.0
+RTSP_ERROR_ANSWER = re.compile(r"method [A-Z_]+ failed: [45]\d\d|Server returned [45](?:\d\d|XX)")
+
+
+def restart_delay(
+    failures: int,
+    *,
+    rejected: bool = False,
+    initial: float = 1.0,
+    factor: float = 2.0,
+    gone_max: float = GONE_RETRY_MAX,
+    rejected_max: float = REJECTED_RETRY_MAX,
+) -> float:
+    """Seconds to wait before the next try after ``failures`` failed runs in a row of one kind (1: the
+    first), ``rejected`` when the camera answered with an error. Never under 1 s: a restarted ffmpeg never
+    opens a file with the same second-resolution name as the partial file the previous run left."""
+    cap = rejected_max if rejected else gone_max
+    steps = min(max(failures, 1) - 1, 64)  # a camera gone for days must not overflow the float
+    return max(1.0, min(cap, initial * factor**steps))
+
+
+def rejected_by_camera(reason: str, stderr: Iterable[str]) -> bool:
+    """Whether a failed run was an answer, not silence: an RTSP error status in ffmpeg's output (libavformat
+    prints "method DESCRIBE failed: 401 Unauthorized", then "Server returned 404 Not Found" or "Server
+    returned 5XX Server Error reply"), or the address policy's refusal (``_run_once``'s "refused: ...")."""
+    if reason.startswith("refused:"):
+        return True
+    return any(RTSP_ERROR_ANSWER.search(line) for line in stderr)
+
+
 @dataclass
 class Backoff:
-    """Exponential restart delay. The floor of 1 s also guarantees that a restarted ffmpeg never opens a
-    file with the same second-resolution name as the partial file the previous run left."""
+    """The restart delays of one recorder, by ``restart_delay`` (``maximum``: a camera that is gone;
+    ``rejected_maximum``: one that answers with an error)."""
 
     initial: float = 1.0
-    maximum: float = 30.0
+    maximum: float = GONE_RETRY_MAX
     factor: float = 2.0
-    _next: float = field(default=0.0, init=False)
+    rejected_maximum: float = REJECTED_RETRY_MAX
+    _failures: int = field(default=0, init=False)
+    _rejected: bool = field(default=False, init=False)
 
-    def next(self) -> float:
-        delay = max(1.0, self._next or self.initial)
-        self._next = min(self.maximum, delay * self.factor)
-        return delay
+    def next(self, rejected: bool = False) -> float:
+        if rejected != self._rejected:
+            self._failures, self._rejected = 0, rejected
+        self._failures += 1
+        return restart_delay(
+            self._failures,
+            rejected=rejected,
+            initial=self.initial,
+            factor=self.factor,
+            gone_max=self.maximum,
+            rejected_max=self.rejected_maximum,
+        )
 
     def reset(self) -> None:
-        self._next = 0.0
+        self._failures, self._rejected = 0, False
 
 
 # Audio codecs that MP4 files and HLS players (browsers, hls.js) play as they are: recorded by stream copy.
@@ -467,7 +523,7 @@ class Segmenter:
             if stop.is_set():
                 break
             self._set_state(RecorderState.OUTAGE, reason)
-            stop.wait(self.backoff.next())
+            stop.wait(self.backoff.next(rejected=rejected_by_camera(reason, list(self._stderr))))
         self._set_state(RecorderState.STOPPED)
 
     def _run_once(self, stop: threading.Event) -> str:
@@ -477,6 +533,9 @@ class Segmenter:
         list_path.unlink(missing_ok=True)
         before = {p.name for p in self.out_dir.glob("*.mp4")}
         self._stderr.clear()
+        gone = self._unreachable()
+        if gone:
+            return gone
         self._choose_audio()
         live_read, live_write = os.pipe() if self.live is not None else (None, None)
         if live_write is not None:
@@ -554,6 +613,28 @@ class Segmenter:
             self._collect_listed(list_offset, final=True)
             self._collect_leftovers(exclude=before)
         return reason
+
+    def _unreachable(self) -> str:
+        """Why the camera cannot be connected to at all (its port refuses, or no connection within the I/O
+        timeout), or "" (it takes a connection, or it is not a network URL). Asked before each run, so a
+        try at a camera that is gone is one TCP connection attempt, not an ffprobe and an ffmpeg (about
+        0.2 s of CPU): the restart rule can try such a camera every few seconds. The connection goes only
+        to the addresses the policy checked; a refusal by the policy is left to the run to report."""
+        if not netpolicy.has_scheme(self.url):
+            return ""
+        try:
+            target = netpolicy.current().connect(self.url, schemes=netpolicy.STREAM_SCHEMES)
+        except netpolicy.Refused:
+            return ""
+        error: OSError | None = None
+        for address in target.addresses:
+            try:
+                with socket.create_connection((address, target.port), timeout=self.io_timeout):
+                    return ""
+            except OSError as exc:
+                error = exc
+        reason = getattr(error, "strerror", None) or error or "no address"
+        return f"cannot connect to {target.host}:{target.port}: {reason}"
 
     def _read_live(self, fd: int) -> None:
         with open(fd, "rb") as stream:

@@ -136,7 +136,7 @@ def test_killing_the_camera_mid_segment_leaves_no_corrupt_file_and_recording_res
 
 
 def test_a_recorder_killed_mid_segment_leaves_a_playable_partial_file(camera: SimCamera, tmp_path):
-    with Recorder(camera.url("cam2"), tmp_path, backoff=Backoff(initial=30)) as recorder:
+    with Recorder(camera.url("cam2"), tmp_path, backoff=Backoff(initial=30, maximum=30)) as recorder:
         assert wait_for(lambda: recorder.segmenter.state == RecorderState.RECORDING, timeout=20)
         assert wait_for(lambda: (recorder.segmenter.current_file() or tmp_path).stat().st_size > 100_000, timeout=10)
         victim = recorder.segmenter.current_file()
