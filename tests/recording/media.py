@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.files.storage import default_storage
+from django.db import connection
 
 from devices.models import StreamSource
 from recording.ingest import IngestSupervisor
@@ -81,6 +85,38 @@ class Running:
             thread.join(timeout=patience(60))
         alive = [thread.name for thread in threads if thread.is_alive()]
         assert not alive, f"recorder threads still running after the shutdown: {alive}"
+
+
+@contextlib.contextmanager
+def ticking(worker_id: str, *, go: threading.Event | None = None) -> Iterator[Running]:
+    """A `Running` worker ticking every second in a background thread, as `run_ingest` does, for tests whose
+    browser or client waits on the recorder (the browser tests of the live view). With `go`, the thread
+    waits for it before its first tick (a worker busy elsewhere). At the end the thread stops, then the
+    worker shuts down (its recorder threads finished); both leave no database connection behind."""
+    worker = Running(worker_id)
+    stop = threading.Event()
+
+    def tick() -> None:
+        try:
+            if go is not None:
+                while not go.wait(0.2):
+                    if stop.is_set():
+                        return
+            while not stop.is_set():
+                worker.tick()
+                stop.wait(1.0)
+        finally:
+            connection.close()  # the thread's own connection
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        ticker.join(timeout=patience(10))
+        worker.close()
+        connection.close()
 
 
 # Objects in a tenant for the project-wide isolation walk (tests/test_tenant_isolation.py): rows only,

@@ -112,9 +112,16 @@
       var fatal = 0;
       var starting = 0;
       var MAX_STARTING = 30;  // × 2 s
+      // The sound button only for a stream with sound: hls.js names the SourceBuffers it makes from each
+      // init segment ("audiovideo": one for an fMP4 that holds both; "audio" beside "video" for TS).
+      var sound = false;
+      hls.on(window.Hls.Events.BUFFER_CODECS, function (_e, data) {
+        sound = !!(data && (data.audio || data.audiovideo));
+        if (path === "hls") showMute(sound);
+      });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
       hls.on(window.Hls.Events.FRAG_BUFFERED, function () {
-        say("playingHls"); showPath("hls"); showMute(true); fatal = 0; starting = 0;
+        say("playingHls"); showPath("hls"); showMute(sound); fatal = 0; starting = 0;
       });
       hls.on(window.Hls.Events.ERROR, function (_e, data) {
         if (!data.fatal) return;
@@ -128,7 +135,15 @@
       hls.attachMedia(video);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = playlist;  // Safari plays HLS natively
-      video.addEventListener("playing", function () { say("playingHls"); showPath("hls"); showMute(true); });
+      // Safari lists the stream's sound in video.audioTracks; where a browser has no such list, the
+      // button shows (it cannot tell).
+      var nativeSound = function () { return !video.audioTracks || video.audioTracks.length > 0; };
+      video.addEventListener("playing", function () { say("playingHls"); showPath("hls"); showMute(nativeSound()); });
+      if (video.audioTracks && video.audioTracks.addEventListener) {
+        ["addtrack", "removetrack"].forEach(function (name) {
+          video.audioTracks.addEventListener(name, function () { if (path === "hls") showMute(nativeSound()); });
+        });
+      }
       video.addEventListener("error", fallback);
     } else {
       fallback();
