@@ -191,15 +191,23 @@ def with_license_state(devices: QuerySet[Device], at: datetime | None = None) ->
     """`devices` annotated with `license_state`, decided as `camera_license_state` decides it, inside
     the same query (a list asks once, not once per camera): a license of the device's own operator
     active today is "active", one that ran out "expired", none "unlicensed"."""
-    own = License.objects.filter(device=OuterRef("pk"), customer=OuterRef("operator"))
+    active, held = own_license_exists(at)
     return devices.annotate(
         license_state=Case(
-            When(Exists(_active(own, today(at))), then=Value("active")),
-            When(Exists(own), then=Value("expired")),
+            When(active, then=Value("active")),
+            When(held, then=Value("expired")),
             default=Value("unlicensed"),
             output_field=CharField(),
         )
     )
+
+
+def own_license_exists(at: datetime | None = None) -> tuple[Exists, Exists]:
+    """For annotations of devices: (a license of the device's own operator active today, any license
+    of it), the two tests `camera_license_state` makes, for a caller that needs them in a Case of its
+    own (an annotation that named `license_state` would repeat both subqueries once per mention)."""
+    own = License.objects.filter(device=OuterRef("pk"), customer=OuterRef("operator"))
+    return Exists(_active(own, today(at))), Exists(own)
 
 
 def camera_is_licensed(device: Device, at: datetime | None = None) -> bool:
