@@ -6,6 +6,9 @@ not expired, its operator (and user) may still see the camera, and the camera's 
 (media_blocked_reason). Refused at connect with close code 4404 (no such camera for this viewer) or
 4403 (the license stops media); while watching, the same check runs again every LIVE_RECHECK_SECONDS
 (a cancelled share, a removed user limit, an expired or moved license close the socket within seconds).
+That re-check is one loop per process (``_Rechecks``), not one per socket: each round checks every
+distinct (token, camera) once in one database hop, so the sockets of one viewer (a wall of tabs, a
+page that connects again) cost one check, and a socket costs no thread hop of its own.
 
 To the browser: text JSON {"type": "meta", "mime", "video", "audio", "path": "mse"} before each init
 segment, {"type": "status", "state": "starting"|"playing"|"camera-offline"|"resumed"}, and binary
@@ -24,9 +27,11 @@ the next is closed at once with 4429.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import types
+import weakref
 from collections import Counter
 from urllib.parse import parse_qs
 
@@ -74,6 +79,55 @@ def retry_seconds() -> float:
 _open: Counter[tuple[str, str]] = Counter()
 
 
+class _Rechecks:
+    """The re-check of every open socket on one event loop (module docstring): a round every
+    LIVE_RECHECK_SECONDS while any socket is open, each distinct (token, camera) checked once."""
+
+    def __init__(self) -> None:
+        self.sockets: set[LiveConsumer] = set()
+        self.task: asyncio.Task | None = None
+        self.closing: set[asyncio.Task] = set()  # held until done (the loop keeps only weak references)
+
+    def add(self, consumer: LiveConsumer) -> None:
+        self.sockets.add(consumer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def discard(self, consumer: LiveConsumer) -> None:
+        self.sockets.discard(consumer)
+
+    async def _run(self) -> None:
+        check = database_sync_to_async(_access_each)
+        while self.sockets:
+            await asyncio.sleep(recheck_seconds())
+            watching = list(self.sockets)
+            if not watching:
+                break
+            try:
+                codes = await check({(c.token, c.camera_id) for c in watching})
+            except Exception:  # the database away for a moment: the next round asks again
+                logger.warning("live sockets' re-check failed", exc_info=True)
+                continue
+            for consumer in watching:
+                code = codes.get((consumer.token, consumer.camera_id), 0)
+                if code and consumer in self.sockets:
+                    self.sockets.discard(consumer)
+                    closing = asyncio.get_running_loop().create_task(consumer._refuse(code))
+                    self.closing.add(closing)
+                    closing.add_done_callback(self.closing.discard)
+
+
+# One per event loop (daphne runs a process's consumers on one; the tests run a server per thread).
+_rechecks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Rechecks] = weakref.WeakKeyDictionary()
+
+
+def _rechecks_here() -> _Rechecks:
+    loop = asyncio.get_running_loop()
+    if loop not in _rechecks:
+        _rechecks[loop] = _Rechecks()
+    return _rechecks[loop]
+
+
 def open_sockets(client: tuple[str, str]) -> int:
     return _open[client]
 
@@ -89,6 +143,11 @@ def _access(token: str, camera_id: int, *, at_connect: bool) -> tuple[int, str]:
     if media_blocked_reason(access.camera):
         return CLOSE_BLOCKED, ""
     return 0, f"user:{access.user.pk}" if access.user is not None else f"operator:{access.operator.pk}"
+
+
+def _access_each(keys: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The while-watching check of each (token, camera): its close code, 0 when it may go on."""
+    return {(token, camera_id): _access(token, camera_id, at_connect=False)[0] for token, camera_id in keys}
 
 
 def _client_key(scope, who: str) -> tuple[str, str]:
@@ -145,7 +204,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         _open[client] += 1
         await self._status("starting")
         self.pump = asyncio.create_task(self._pump())
-        self.tasks = [asyncio.create_task(self._recheck()), self.pump]
+        self.tasks = [self.pump]
+        _rechecks_here().add(self)
 
     async def __call__(self, scope, receive, send):
         # Whichever way the socket ends (a disconnect, the server cancelling the application), its feed
@@ -161,6 +221,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def _release(self) -> None:
         for task in getattr(self, "tasks", []):
             task.cancel()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing was added
+            _rechecks_here().discard(self)
         if self.client is not None:
             _open[self.client] -= 1
             if _open[self.client] <= 0:
@@ -207,16 +269,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if task is not asyncio.current_task():
                 task.cancel()
         await self.close(code=code)
-
-    async def _recheck(self) -> None:
-        """Cut the viewer off within LIVE_RECHECK_SECONDS of losing access or license."""
-        check = database_sync_to_async(_access)
-        while True:
-            await asyncio.sleep(recheck_seconds())
-            code, _who = await check(self.token, self.camera_id, at_connect=False)
-            if code:
-                await self._refuse(code)
-                return
 
     async def _pump(self) -> None:
         """Feed -> socket, subscribing again while the camera is offline and on a variant change."""
