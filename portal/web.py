@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 GET = require_http_methods(["GET"])
@@ -24,6 +25,17 @@ def paginate(request: HttpRequest, items, *, per_page: int = PAGE_SIZE) -> Page:
     """The page of `items` named by `?page=` (the first for a missing or malformed number, the last
     past the end)."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def url_for_each(name: str, kwarg: str) -> Callable[[int], str]:
+    """`reverse(name, kwargs={kwarg: pk})` for a list's every row at the cost of one reversal: the URL
+    is reversed once with a marker id, which each row's id then replaces (an `<int:…>` converter writes
+    an id as its digits, so the two agree)."""
+    marker = str(987_654_321_012)
+    head, found, tail = reverse(name, kwargs={kwarg: int(marker)}).partition(marker)
+    if not found or marker in tail:
+        raise ValueError(f"{name}: the URL does not carry {kwarg} once")
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 @dataclass

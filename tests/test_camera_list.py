@@ -85,3 +85,31 @@ def test_thumbnails_load_lazily_and_an_expired_license_shows_no_picture(alpha):
     )
     assert thumbs == [(str(alpha.camera.pk), 'loading="lazy"')]
     assert body.count("License expired: live view and recording stopped") == 1
+
+
+def test_each_card_links_the_live_view_recordings_and_detail_of_its_own_camera(alpha):
+    cameras = [alpha.camera] + [CameraFactory(room=alpha.room, name=f"Link {i}") for i in range(3)]
+    body = _get(alpha.viewer)
+    for camera in cameras:
+        for name, arg in (
+            ("recording:live", "camera_id"),
+            ("recording:player", "camera_id"),
+            ("devices:detail", "device_id"),
+        ):
+            assert f'href="{reverse(name, kwargs={arg: camera.pk})}"' in body
+
+
+def test_url_for_each_reverses_as_reverse_does_under_a_script_prefix():
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from portal.web import url_for_each
+
+    before = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        live = url_for_each("recording:live", "camera_id")
+        for pk in (1, 7, 10, 987_654_321_012, 2**40):
+            assert live(pk) == reverse("recording:live", kwargs={"camera_id": pk})
+        assert live(7) == "/portal/recording/cameras/7/live/"
+    finally:
+        set_script_prefix(before)
