@@ -202,6 +202,7 @@ class CameraFilterForm(forms.Form):
     def __init__(self, *args, buildings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
+        self.fields["building"].widget.template_name = "devices/widgets/select.html"  # no include per option
         self.fields["q"].widget.attrs.update(type="search")
 
     def filters(self) -> tuple[Building | None, str]:
