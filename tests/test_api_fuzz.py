@@ -32,6 +32,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.generation.hypothesis import builder
 from schemathesis.generation.meta import CoverageScenario, TestPhase
 from schemathesis.specs.openapi.checks import positive_data_acceptance, response_schema_conformance
 
@@ -55,6 +56,31 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 schema = schemathesis.openapi.from_dict(_raw_schema(), config=CONFIG)
+
+
+# schemathesis builds every operation's coverage cases when it collects the test, and under pytest-xdist each
+# worker collects this module though one runs it (bin/test). They are built when the operation's test starts
+# instead (`coverage_cases` below): the same cases in the same order, so the worker that never runs them is
+# spared the CPU-seconds.
+_add_coverage = builder.add_coverage
+
+
+def _coverage_when_run(test, operation, *args, **kwargs):
+    if operation.schema.raw_schema is not schema.raw_schema:  # (parametrize works on a copy of `schema`)
+        return _add_coverage(test, operation, *args, **kwargs)
+    test.coverage_cases_later = lambda: _add_coverage(test, operation, *args, **kwargs)
+    return test
+
+
+builder.add_coverage = _coverage_when_run
+
+
+@pytest.fixture(autouse=True)
+def coverage_cases(request):
+    """Attach the operation's coverage cases to its test, as schemathesis would have at collection."""
+    build = vars(request.function).pop("coverage_cases_later", None)
+    if build is not None:
+        build()
 
 
 @pytest.fixture(scope="module")
