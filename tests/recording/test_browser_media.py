@@ -18,7 +18,7 @@ from recording.models import Export
 from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, Running, media_settings, point_at, segments, wait_for
+from tests.recording.media import VTEST, media_settings, point_at, segments, ticking, wait_for
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,27 +53,8 @@ def recording_camera(tenant, settings, tmp_path, worker_go):
     sim = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log")
     sim.start()
     point_at(tenant.camera, sim.url("cam1"))
-    worker = Running("browser")
-    stop = threading.Event()
-
-    def tick() -> None:
-        try:
-            while not worker_go.wait(0.2):
-                if stop.is_set():
-                    return
-            while not stop.is_set():
-                worker.tick()
-                stop.wait(1.0)
-        finally:
-            connection.close()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    yield tenant.camera
-    stop.set()
-    ticker.join(timeout=patience(10))
-    worker.close()
-    connection.close()
+    with ticking("browser", go=worker_go):
+        yield tenant.camera
     sim.kill()
 
 

@@ -5,11 +5,8 @@ many viewers), which stops once the last of them has gone."""
 
 from __future__ import annotations
 
-import threading
-
 import psutil
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from demo.footage import hevc_footage
@@ -17,7 +14,7 @@ from demo.rtsp_sim import SimCamera
 from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import Running, media_settings, point_at, wait_for
+from tests.recording.media import media_settings, point_at, ticking, wait_for
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,24 +55,8 @@ def h265_camera(tenant, settings, tmp_path):
     sim = SimCamera(mounts={"cam1": hevc_footage()}, audio={"cam1": "aac"}, log_path=tmp_path / "sim.log")
     sim.start()
     point_at(tenant.camera, sim.url("cam1"))
-    worker = Running("hevc")
-    stop = threading.Event()
-
-    def tick() -> None:
-        try:
-            while not stop.is_set():
-                worker.tick()
-                stop.wait(1.0)
-        finally:
-            connection.close()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    yield tenant.camera
-    stop.set()
-    ticker.join(timeout=patience(10))
-    worker.close()
-    connection.close()
+    with ticking("hevc"):
+        yield tenant.camera
     sim.kill()
 
 

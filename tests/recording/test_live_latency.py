@@ -17,10 +17,8 @@ at twice the target, for a loaded machine); bench/live_bench.py measures the fig
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from demo.rtsp_sim import SimCamera
@@ -29,7 +27,7 @@ from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
 from tests.live_clock import page_ages, summary
-from tests.recording.media import VTEST, Running, media_settings, point_at, wait_for
+from tests.recording.media import VTEST, media_settings, point_at, ticking, wait_for
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,24 +55,8 @@ def clock_camera(tenant, settings, tmp_path):
     settings.RECORDING_LIVE_IDLE_SECONDS = 12
     sim = SimCamera(mounts={"cam1": VTEST}, clock=["cam1"], log_path=tmp_path / "sim.log").start()
     point_at(tenant.camera, sim.url("cam1"))
-    worker = Running("latency")
-    stop = threading.Event()
-
-    def tick() -> None:
-        try:
-            while not stop.is_set():
-                worker.tick()
-                stop.wait(1.0)
-        finally:
-            connection.close()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    yield tenant.camera, worker.supervisor
-    stop.set()
-    ticker.join(timeout=patience(10))
-    worker.close()
-    connection.close()
+    with ticking("latency") as worker:
+        yield tenant.camera, worker.supervisor
     sim.kill()
 
 

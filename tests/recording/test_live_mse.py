@@ -5,17 +5,14 @@ fallbacks: no WebSocket -> HLS, no WebSocket and no MediaSource (so no hls.js ei
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from demo.rtsp_sim import SimCamera
 from tests.browser.test_foundation_flow import log_in
 from tests.conftest import build_tenant
 from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, Running, media_settings, point_at
+from tests.recording.media import VTEST, media_settings, point_at, ticking
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,24 +41,8 @@ def recording_camera(tenant, settings, tmp_path, sim):
     media_settings(settings, tmp_path)
     settings.RECORDING_TICK_SECONDS = 1
     point_at(tenant.camera, sim.url("cam1"))
-    worker = Running("mse")
-    stop = threading.Event()
-
-    def tick() -> None:
-        try:
-            while not stop.is_set():
-                worker.tick()
-                stop.wait(1.0)
-        finally:
-            connection.close()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    yield tenant.camera
-    stop.set()
-    ticker.join(timeout=patience(10))
-    worker.close()
-    connection.close()
+    with ticking("mse"):
+        yield tenant.camera
 
 
 def open_live(page, server, tenant, camera) -> None:
