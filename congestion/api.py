@@ -16,10 +16,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from buildings.serializers import raise_as_drf
+from buildings.serializers import Conflict, raise_as_drf
 from workers.frames import SnapshotError
 
+from . import api_schema as docs
 from . import rules, selectors, services
 from .models import BackgroundPattern, HoursRule, Mode
 
@@ -104,10 +106,19 @@ def _camera(request, congestion_camera_id, write=False):
     )
 
 
-def _save(call):
+def _codes(exc: DjangoValidationError) -> set:
+    errors = [e for es in exc.error_dict.values() for e in es] if hasattr(exc, "error_dict") else exc.error_list
+    return {e.code for e in errors}
+
+
+def _save(call, conflicts: frozenset = frozenset()):
+    """The service's answer; its ValidationError as a 400, or a 409 when each of its refusals has one of the
+    `conflicts` codes: refused by what is stored, not by the request (docs/development.md)."""
     try:
         return call()
     except DjangoValidationError as exc:
+        if conflicts and _codes(exc) <= conflicts:
+            raise Conflict({api_settings.NON_FIELD_ERRORS_KEY: exc.messages}) from None
         raise_as_drf(exc)
 
 
@@ -119,6 +130,7 @@ class CongestionCameraListView(GenericAPIView):
         page = self.paginate_queryset(selectors.congestion_camera_list(operator=request.operator, user=request.user))
         return self.get_paginated_response(CongestionCameraSerializer(page, many=True).data)
 
+    @extend_schema(request=CameraAddSerializer, responses={201: CongestionCameraSerializer})
     def post(self, request):
         body = CameraAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -129,7 +141,10 @@ class CongestionCameraListView(GenericAPIView):
         except Http404:  # a foreign, shared, unlicensed or already added camera: one answer, no leak
             message = _("No camera of yours with this id can be added.")
             raise serializers.ValidationError({"camera": [message]}) from None
-        cc = _save(lambda: services.camera_add(user=request.user, operator=request.operator, camera=camera))
+        cc = _save(
+            lambda: services.camera_add(user=request.user, operator=request.operator, camera=camera),
+            conflicts=services.CAMERA_ADD_CONFLICTS,
+        )
         # The warning the page's confirmation step shows (camera_add_confirm.html), word for word.
         registered = selectors.congestion_camera_list(operator=request.operator).count()
         licensed = selectors.option_licenses(operator=request.operator)
@@ -148,6 +163,7 @@ class CongestionCameraView(GenericAPIView):
     def get(self, request, congestion_camera_id):
         return Response(CongestionCameraSerializer(_camera(request, congestion_camera_id)).data)
 
+    @extend_schema(request=docs.CAMERA_PATCH, responses=CongestionCameraSerializer)
     def patch(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         body = CongestionCameraSerializer(cc, data=request.data, partial=True)
@@ -170,7 +186,7 @@ class CongestionCameraView(GenericAPIView):
 
     def delete(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
-        _save(lambda: services.camera_remove(user=request.user, congestion_camera=cc))
+        _save(lambda: services.camera_remove(user=request.user, congestion_camera=cc), conflicts={"default_of_group"})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -225,6 +241,7 @@ class CameraAlertView(GenericAPIView):
     def get(self, request, congestion_camera_id):
         return _alert_get(selectors.alert_setting_for(congestion_camera=_camera(request, congestion_camera_id)))
 
+    @extend_schema(request=docs.ALERT, responses=AlertSerializer)
     def put(self, request, congestion_camera_id):
         return _alert_put(request, congestion_camera=_camera(request, congestion_camera_id, write=True))
 
@@ -238,10 +255,12 @@ class HoursListView(GenericAPIView):
         cc = _camera(request, congestion_camera_id)
         return Response(HoursRuleSerializer(selectors.hours_rule_list(congestion_camera=cc), many=True).data)
 
+    @extend_schema(request=docs.HOURS_LINE, responses={201: HoursRuleSerializer})
     def post(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         body = HoursRuleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # Hours that overlap saved ones are refused with the code hours_taken: a 409 (raise_as_drf).
         rule = _save(lambda: services.hours_rule_add(user=request.user, congestion_camera=cc, **body.validated_data))
         return Response(HoursRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
@@ -255,6 +274,7 @@ class HoursRuleView(GenericAPIView):
         )
         return Response(HoursRuleSerializer(rule).data)
 
+    @extend_schema(request=docs.HOURS_LINE, responses=HoursRuleSerializer)
     def put(self, request, congestion_camera_id, hours_rule_id):
         """Change the line in place (the same checks as adding it)."""
         cc = _camera(request, congestion_camera_id, write=True)
@@ -328,6 +348,7 @@ class GroupHoursView(GenericAPIView):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
         return Response(_group_hours_data(group))
 
+    @extend_schema(request=docs.GROUP_HOURS, responses=GroupHoursSerializer)
     def put(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         body = GroupHoursSerializer(data=request.data)
@@ -377,11 +398,15 @@ class GroupListView(GenericAPIView):
         page = self.paginate_queryset(groups)
         return self.get_paginated_response([_group_data(g) for g in page])
 
+    @extend_schema(request=docs.GROUP, responses={201: GroupSerializer})
     def post(self, request):
         body = GroupSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         args = _group_args(request, body)
-        group = _save(lambda: services.group_create(user=request.user, operator=request.operator, **args))
+        group = _save(
+            lambda: services.group_create(user=request.user, operator=request.operator, **args),
+            conflicts={"groups_full"},
+        )
         return Response(_group_data(group), status=status.HTTP_201_CREATED)
 
 
@@ -391,6 +416,7 @@ class GroupView(GenericAPIView):
     def get(self, request, group_id):
         return Response(_group_data(selectors.access_group(operator=request.operator, user=request.user, pk=group_id)))
 
+    @extend_schema(request=docs.GROUP, responses=GroupSerializer)
     def put(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         body = GroupSerializer(data=request.data)
@@ -412,6 +438,7 @@ class GroupAlertView(GenericAPIView):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id)
         return _alert_get(selectors.alert_setting_for(group=group))
 
+    @extend_schema(request=docs.ALERT, responses=AlertSerializer)
     def put(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         return _alert_put(request, group=group)
@@ -432,6 +459,7 @@ class AlertSenderView(GenericAPIView):
     def get(self, request):
         return Response(AlertSenderSerializer(_sender_data(request)).data)
 
+    @extend_schema(request=docs.SENDER, responses=AlertSenderSerializer)
     def put(self, request):
         body = AlertSenderSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -472,7 +500,7 @@ class BackgroundView(GenericAPIView):
 
     serializer_class = BackgroundSerializer
 
-    @extend_schema(request=BackgroundSerializer, responses=CongestionCameraSerializer)
+    @extend_schema(request=docs.BACKGROUND, responses=CongestionCameraSerializer)
     def post(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         body = BackgroundSerializer(data=request.data)
@@ -486,9 +514,9 @@ class BackgroundView(GenericAPIView):
         else:
             try:
                 jpeg = services.grab_frame(cc.camera)
-            except SnapshotError:
+            except SnapshotError:  # a camera offline now: the request itself is fine
                 message = _("The camera did not answer. Check that it is online, or upload an image.")
-                raise serializers.ValidationError({"source": [message]}) from None
+                raise Conflict({"source": [message]}) from None
             blur = data["blur_level"]
         cc = _save(
             lambda: services.background_set(
@@ -506,12 +534,7 @@ class OffhoursImageView(GenericAPIView):
         cc = _camera(request, congestion_camera_id)
         return _jpeg_response(services.read_image(cc.offhours_image) or _static("offhours.jpg"))
 
-    @extend_schema(
-        request={
-            "multipart/form-data": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}}
-        },
-        responses={204: None},
-    )
+    @extend_schema(request=docs.OFFHOURS, responses={204: None})
     def put(self, request, congestion_camera_id):
         cc = _camera(request, congestion_camera_id, write=True)
         jpeg = _upload(request, "image")
@@ -542,13 +565,13 @@ class AlertImageSerializer(serializers.Serializer):
 
 def _alert_image_put(request, **owner):
     setting = selectors.alert_setting_for(**owner)
-    if setting is None:
-        raise serializers.ValidationError({"step": [_("Save the congestion alert settings first.")]})
+    if setting is None:  # nothing stored to add an image to yet
+        raise Conflict({"step": [_("Save the congestion alert settings first.")]})
     body = AlertImageSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
-    if data["step"] > setting.steps:
-        raise serializers.ValidationError({"step": [_("This alert has fewer steps.")]})
+    if data["step"] > setting.steps:  # the stored alert's steps
+        raise Conflict({"step": [_("This alert has fewer steps.")]})
     choice: str | bytes | None
     if data["remove"]:
         choice = ""
@@ -580,6 +603,7 @@ class CameraAlertImageView(GenericAPIView):
 
     serializer_class = AlertImageSerializer
 
+    @extend_schema(request=docs.ALERT_IMAGE, responses=AlertSerializer)
     def post(self, request, congestion_camera_id):
         return _alert_image_put(request, congestion_camera=_camera(request, congestion_camera_id, write=True))
 
@@ -587,6 +611,7 @@ class CameraAlertImageView(GenericAPIView):
 class GroupAlertImageView(GenericAPIView):
     serializer_class = AlertImageSerializer
 
+    @extend_schema(request=docs.ALERT_IMAGE, responses=AlertSerializer)
     def post(self, request, group_id):
         group = selectors.access_group(operator=request.operator, user=request.user, pk=group_id, write=True)
         return _alert_image_put(request, group=group)
@@ -716,7 +741,9 @@ def _zip(cameras, year, month, name) -> HttpResponse:
 
 
 _ZIP_SCHEMA = extend_schema(
-    parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+    parameters=[
+        OpenApiParameter("month", {"type": "string", "pattern": docs.MONTH}, required=True, description="YYYY-MM")
+    ],
     responses={(200, "application/zip"): OpenApiTypes.BINARY},
 )
 

@@ -12,12 +12,14 @@ the URL (?o=), so a pasted snippet keeps them when the default changes.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from buildings.serializers import raise_as_drf
+from congestion import api_schema as docs
 from congestion.selectors import access_congestion_camera, access_group
 
 from . import selectors, services
@@ -50,6 +52,90 @@ class GroupSiteSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True, allow_null=True, help_text="The site's public URL; null while off.")
 
 
+def _views(defaults: bool) -> list[dict]:
+    """At least one of the image and the prediction is shown, and the first view is one of them. With
+    `defaults` (the site) an absent field is its default: both shown, the image first."""
+    shown, hidden = docs.only(True), docs.only(False)
+    need = ["show_prediction"] if defaults else []
+    return [
+        {"properties": {"show_visualization": shown, "show_prediction": shown}},
+        {
+            "properties": {
+                "show_visualization": shown,
+                "show_prediction": hidden,
+                "initial_view": docs.only("visualization"),
+            },
+            "required": ["show_prediction"],
+        },
+        {
+            "properties": {
+                "show_visualization": hidden,
+                "show_prediction": shown,
+                "initial_view": docs.only("prediction"),
+            },
+            "required": ["show_visualization", "initial_view", *need],
+        },
+    ]
+
+
+_EMBED = {
+    "type": "object",
+    "properties": {
+        "show_visualization": docs.BOOL,
+        "show_prediction": docs.BOOL,
+        "initial_view": {"type": "string", **docs.only(*View.values)},
+        "size_mode": {"type": "string", **docs.only(*SizeMode.values)},
+        "auto_refresh": docs.BOOL,
+        "show_count": docs.BOOL,
+    },
+    "required": ["show_visualization", "show_prediction", "initial_view", "size_mode", "auto_refresh", "show_count"],
+    "anyOf": _views(defaults=False),
+}
+EMBED_REQUEST = docs.media("EmbedSettingChange", _EMBED)
+_LINK_MODES = [m for m in LinkMode.values if m != LinkMode.NONE]
+_SITE = {
+    "type": "object",
+    "properties": {
+        "enabled": docs.BOOL,
+        "name": docs.text(64, default=""),
+        "link_mode": {"type": "string", **docs.only(*LinkMode.values), "default": LinkMode.NONE},
+        "link_title": docs.text(64, default=""),
+        "link_description": docs.text(200, default=""),
+        "link_url": docs.text(500, default=""),
+        "show_visualization": {**docs.BOOL, "default": True},
+        "show_prediction": {**docs.BOOL, "default": True},
+        "initial_view": {"type": "string", **docs.only(*View.values), "default": View.VISUALIZATION},
+        "auto_refresh": {**docs.BOOL, "default": True},
+    },
+    "required": ["enabled"],
+    "anyOf": [
+        {"properties": {"enabled": docs.only(False)}, "description": "Off: the site and its URL are deleted."},
+        {
+            "properties": {"enabled": docs.only(True), "name": docs.name(64)},
+            "required": ["name"],
+            "allOf": [
+                {"anyOf": _views(defaults=True)},
+                {
+                    "anyOf": [
+                        {"properties": {"link_mode": docs.only(LinkMode.NONE)}},
+                        {
+                            "properties": {
+                                "link_mode": docs.only(*_LINK_MODES),
+                                "link_title": docs.name(64),
+                                "link_url": {"type": "string", "maxLength": 500, "pattern": docs.HTTP_URL},
+                            },
+                            "required": ["link_mode", "link_title", "link_url"],
+                        },
+                    ],
+                    "description": "A shown link needs its title and a full http:// or https:// address.",
+                },
+            ],
+        },
+    ],
+}
+SITE_REQUEST = docs.media("GroupSiteChange", _SITE)
+
+
 def _require_admin(request) -> None:
     if not request.user.is_admin:
         raise PermissionDenied
@@ -79,6 +165,7 @@ class CameraEmbedSnippetView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
     any_role_may_write = True  # makes HTML, saves nothing
 
+    @extend_schema(request=EMBED_REQUEST, responses=EmbedSettingSerializer)
     def post(self, request, congestion_camera_id):
         cc = access_congestion_camera(operator=request.operator, user=request.user, pk=congestion_camera_id)
         return _snippet_post(request, cc)
@@ -88,6 +175,7 @@ class GroupEmbedSnippetView(GenericAPIView):
     serializer_class = EmbedSettingSerializer
     any_role_may_write = True  # makes HTML, saves nothing
 
+    @extend_schema(request=EMBED_REQUEST, responses=EmbedSettingSerializer)
     def post(self, request, group_id):
         return _snippet_post(request, access_group(operator=request.operator, user=request.user, pk=group_id))
 
@@ -115,6 +203,7 @@ class CameraEmbedView(GenericAPIView):
         cc = self._cc(request, congestion_camera_id)
         return Response(_embed_data(request, cc, selectors.embed_setting_of(congestion_camera=cc)))
 
+    @extend_schema(request=EMBED_REQUEST, responses=EmbedSettingSerializer)
     def put(self, request, congestion_camera_id):
         return _embed_put(request, congestion_camera=self._cc(request, congestion_camera_id))
 
@@ -126,6 +215,7 @@ class GroupEmbedView(GenericAPIView):
         group = access_group(operator=request.operator, user=request.user, pk=group_id)
         return Response(_embed_data(request, group, selectors.embed_setting_of(group=group)))
 
+    @extend_schema(request=EMBED_REQUEST, responses=EmbedSettingSerializer)
     def put(self, request, group_id):
         return _embed_put(request, group=access_group(operator=request.operator, user=request.user, pk=group_id))
 
@@ -167,6 +257,7 @@ class GroupSiteView(GenericAPIView):
         group = self._group(request, group_id)
         return Response(_site_data(request, group, selectors.site_of(group=group)))
 
+    @extend_schema(request=SITE_REQUEST, responses=GroupSiteSerializer)
     def put(self, request, group_id):
         group = self._group(request, group_id, write=True)
         body = GroupSiteSerializer(data=request.data)

@@ -31,6 +31,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.hypothesis import builder
 from schemathesis.generation.meta import CoverageScenario, TestPhase
@@ -56,6 +57,21 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 schema = schemathesis.openapi.from_dict(_raw_schema(), config=CONFIG)
+
+
+@st.composite
+def _jpegs(draw) -> bytes:
+    """A multipart part the schema types image/jpeg (the congestion image uploads): a small decodable JPEG,
+    which is what validation reads in it and no schema can say of bytes."""
+    import cv2
+    import numpy as np
+
+    width, height = draw(st.integers(1, 64)), draw(st.integers(1, 64))
+    colour = draw(st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)))
+    return cv2.imencode(".jpg", np.full((height, width, 3), colour, dtype=np.uint8))[1].tobytes()
+
+
+schemathesis.openapi.media_type("image/jpeg", _jpegs())
 
 
 # schemathesis builds every operation's coverage cases when it collects the test, and under pytest-xdist each
@@ -174,7 +190,35 @@ def _demo_ids() -> dict[str, int]:
         "congestion_camera_id": congestion_camera_of(tenant).pk,
         "group_id": group_of(tenant).pk,
         "hours_rule_id": hours_rule_of(tenant).pk,
+        "addable_camera_id": _addable_camera(tenant),
     }
+
+
+def _addable_camera(tenant) -> int:
+    """A demo camera that POST congestion/cameras/ can add (own, licensed, not added yet), else the demo camera."""
+    from congestion.selectors import addable_cameras
+
+    addable = addable_cameras(operator=tenant.operator, user=tenant.admin)
+    return addable[0].pk if addable else tenant.camera.pk
+
+
+
+def congestion_body_ids(case, ids) -> None:
+    """On congestion's routes "cameras" and "default_camera" name congestion cameras and "camera" (adding one) a
+    camera not added yet: their generated integers become those demo objects, after BODY_IDS."""
+    if not case.path.startswith("/api/v1/congestion/") or not isinstance(case.body, dict):
+        return
+
+    def is_id(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    body = case.body
+    if isinstance(body.get("cameras"), list):
+        body["cameras"] = [ids["congestion_camera_id"] if is_id(v) else v for v in body["cameras"]]
+    if is_id(body.get("default_camera")):
+        body["default_camera"] = ids["congestion_camera_id"]
+    if is_id(body.get("camera")):
+        body["camera"] = ids["addable_camera_id"]
 
 
 APP = get_wsgi_application()
@@ -248,6 +292,7 @@ def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
         for name, value in list(case.path_parameters.items()):
             if name in ids and str(value).isdigit():
                 case.path_parameters[name] = ids[name]
+    congestion_body_ids(case, ids)
 
     partners_route = case.path.startswith(("/api/v1/partner/", "/api/v1/licenses/"))
     for role, token in demo_world["tokens"].items():

@@ -404,6 +404,7 @@ VALUES: dict[str, Callable[["World"], object]] = {
 CONTROL_REFUSED = {
     "pos-link-list": "the POS provider is called (closed port here); camera and connection are checked before it",
     "pos-link-detail": "the POS provider is called (closed port here); the camera is checked before it",
+    "congestion-cameras": "alpha's one camera is a congestion camera already here, so adding it again is refused",
 }
 
 CROSS_OPERATOR_BY_DESIGN = {

@@ -22,6 +22,7 @@ from .analysis import (
     default_background,
 )
 from .cameras import (
+    CAMERA_ADD_CONFLICTS,
     background_set,
     camera_add,
     camera_remove,
@@ -68,6 +69,7 @@ from .images import (
 )
 
 __all__ = [
+    "CAMERA_ADD_CONFLICTS",
     "ALERT_IMAGE_MAX",
     "ALERT_IMAGE_MAX_BYTES",
     "BACKGROUND_MAX",

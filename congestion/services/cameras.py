@@ -40,17 +40,21 @@ from .images import (
 # ----------------------------------------------------------------------------- cameras
 
 
+# Every refusal of camera_add is one of what is stored (whose camera, the licenses held, registered already).
+CAMERA_ADD_CONFLICTS = frozenset({"not_owner", "no_license", "camera_taken"})
+
+
 @transaction.atomic
 def camera_add(*, user: User, operator: Operator, camera: Device) -> CongestionCamera:
     """Register an own camera. Allowed beyond the option count (the manual's case), but then analysis
     stops for every camera of the operator until one is removed; the pages say so."""
     require_admin(user)
     if camera.operator_id != operator.pk:  # only the camera's owner may enable congestion
-        raise ValidationError(_("Only the camera's owner can add it to congestion visualization."))
+        raise ValidationError(_("Only the camera's owner can add it to congestion visualization."), code="not_owner")
     if selectors.option_licenses(operator=operator) < 1:
-        raise ValidationError(_("This account holds no congestion visualization option license."))
+        raise ValidationError(_("This account holds no congestion visualization option license."), code="no_license")
     if CongestionCamera.objects.filter(camera=camera).exists():
-        raise ValidationError(_("This camera is already registered."))
+        raise ValidationError(_("This camera is already registered."), code="camera_taken")
     return CongestionCamera.objects.create(operator=operator, camera=camera, display_name=camera.name[:64])
 
 
@@ -59,7 +63,8 @@ def camera_remove(*, user: User, congestion_camera: CongestionCamera) -> None:
     require_admin(user)
     if Group.objects.filter(default_camera=congestion_camera).exists():
         raise ValidationError(
-            _("This camera is the default camera of a group. Choose another default camera for the group first.")
+            _("This camera is the default camera of a group. Choose another default camera for the group first."),
+            code="default_of_group",
         )
     names = [congestion_camera.background_day, congestion_camera.background_night, congestion_camera.offhours_image]
     names += list(MonitoringFrame.objects.filter(congestion_camera=congestion_camera).values_list("image", flat=True))

@@ -50,7 +50,9 @@ def group_create(
     # Lock the operator's groups so two admins cannot both create the 101st.
     existing = list(Group.objects.for_operator(operator).select_for_update().values_list("pk", flat=True))
     if len(existing) >= MAX_GROUPS:
-        raise ValidationError(_("An account can have at most %(max)d groups.") % {"max": MAX_GROUPS})
+        raise ValidationError(
+            _("An account can have at most %(max)d groups.") % {"max": MAX_GROUPS}, code="groups_full"
+        )
     group = Group.objects.create(operator=operator, name=name, default_camera=default_camera)
     group.cameras.set(cameras)
     return group

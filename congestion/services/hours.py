@@ -82,7 +82,8 @@ def _refuse_overlap(fields: dict, congestion_camera: CongestionCamera, *, beside
     if clash is not None:
         raise ValidationError(
             _("These hours overlap hours already set (%(start)s–%(end)s). Change or delete those first.")
-            % {"start": clash.start.strftime("%H:%M"), "end": clash.end.strftime("%H:%M")}  # type: ignore[union-attr]
+            % {"start": clash.start.strftime("%H:%M"), "end": clash.end.strftime("%H:%M")},  # type: ignore[union-attr]
+            code="hours_taken",
         )
 
 

@@ -393,7 +393,7 @@ def test_api_background_upload_and_capture_and_offhours_image(cc, alpha, monkeyp
 def test_api_alert_images_per_step(cc, alpha):
     api = client_for(alpha.admin)
     base = f"/api/v1/congestion/cameras/{cc.pk}/alert/"
-    assert api.post(base + "image/", {"step": 1, "template": True}).status_code == 400  # no alert yet
+    assert api.post(base + "image/", {"step": 1, "template": True}).status_code == 409  # no alert stored yet
     body = {"steps": 3, "thresholds": [2, 5], "image_enabled": True}
     assert api.put(base, body, content_type="application/json").status_code == 200
     assert api.post(base + "image/", {"step": 2, "template": True}).json()["images"][1] == "template"
