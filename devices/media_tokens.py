@@ -44,15 +44,22 @@ def camera_access_valid(token: str, *, max_age: int = ACCESS_TOKEN_MAX_AGE) -> C
         camera_id, operator_id, user_id = int(payload["c"]), int(payload["o"]), payload.get("u")
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    operator = Operator.objects.filter(pk=operator_id).first()
-    if operator is None:
-        return None
+    # Presented on every media request and live re-check: the user with its operator in one query, and
+    # the camera with its owner (the license rule reads it).
     user = None
     if user_id is not None:
-        user = User.objects.filter(pk=user_id, operator=operator, is_active=True).first()
+        users = User.objects.select_related("operator")
+        user = users.filter(pk=user_id, operator_id=operator_id, is_active=True).first()
         if user is None:
             return None
-    camera = device_list(operator=operator, user=user, kind="camera").filter(pk=camera_id).first()
+        operator = user.operator
+    else:
+        operator = Operator.objects.filter(pk=operator_id).first()
+        if operator is None:
+            return None
+    camera = (
+        device_list(operator=operator, user=user, kind="camera").select_related("operator").filter(pk=camera_id).first()
+    )
     if camera is None:
         return None
     return CameraAccess(camera=camera, operator=operator, user=user)
