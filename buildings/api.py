@@ -15,7 +15,7 @@ from portal.ids import parse_id
 
 from .hooks import media_summary
 from .selectors import access_building, access_room, building_list, room_list
-from .serializers import BuildingSerializer, DeleteSummarySerializer, RoomSerializer
+from .serializers import BuildingSerializer, DeleteSummarySerializer, RoomSerializer, RoomUpdateSerializer
 from .services import building_delete, building_delete_summary, room_delete, room_delete_summary
 
 ID_REGEX = "[0-9]+"
@@ -58,6 +58,9 @@ class RoomViewSet(viewsets.ModelViewSet):
     serializer_class = RoomSerializer
     lookup_url_kwarg = "room_id"
     lookup_value_regex = ID_REGEX
+
+    def get_serializer_class(self):
+        return RoomUpdateSerializer if self.action in ("update", "partial_update") else RoomSerializer
 
     def get_queryset(self):
         building = self.request.query_params.get("building")

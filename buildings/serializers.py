@@ -6,10 +6,12 @@ never a link across tenants. Writes go through the services; their field-keyed V
 come back as 400 with the translated message per field (`raise_as_drf`).
 """
 
+from collections.abc import Collection
 from typing import NoReturn
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
@@ -29,15 +31,21 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-def is_conflict(exc: DjangoValidationError) -> bool:
+def is_conflict(exc: DjangoValidationError, conflicts: Collection[str] = ()) -> bool:
     """Whether every refusal in `exc` is a state conflict: its code ends in `_taken` (a contract number,
-    a name, a MAC … already registered). No schema can say that a value is free, so the API answers 409
-    for these, and 400 where any other refusal is among them."""
+    a name, a MAC … already registered) or is one of the caller's `conflicts` (refused by what is stored,
+    e.g. how the camera is set up). No schema can say that, so the API answers 409 for these, and 400 where
+    any other refusal is among them."""
     errors = [e for errors in exc.error_dict.values() for e in errors] if hasattr(exc, "error_dict") else exc.error_list
-    return bool(errors) and all(str(e.code or "").endswith("_taken") for e in errors)
+    return bool(errors) and all(str(e.code or "").endswith("_taken") or e.code in conflicts for e in errors)
 
 
-def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.NON_FIELD_ERRORS_KEY) -> NoReturn:
+def raise_as_drf(
+    exc: DjangoValidationError,
+    default_field: str = api_settings.NON_FIELD_ERRORS_KEY,
+    *,
+    conflicts: Collection[str] = (),
+) -> NoReturn:
     """Re-raise a service's ValidationError as DRF's, keeping the field each message belongs to: a 400, or
     a 409 `Conflict` with the same body when every refusal is a state conflict (`is_conflict`)."""
     if hasattr(exc, "error_dict"):
@@ -47,9 +55,58 @@ def raise_as_drf(exc: DjangoValidationError, default_field: str = api_settings.N
         }
     else:
         detail = {default_field: exc.messages}
-    if is_conflict(exc):
+    if is_conflict(exc, conflicts):
         raise Conflict(detail) from exc
     raise serializers.ValidationError(detail) from exc
+
+
+class Documented:
+    """A field whose request schema says what its service checks with its own message (so DRF does not
+    check it first with another message): `schema` adds keywords (a pattern, the length after stripping, a
+    range; a callable value is read when the schema is made) to what drf-spectacular derives from the field.
+    Responses are documented as the plain field."""
+
+    def __init__(self, *args, schema: dict, **kwargs) -> None:
+        self.schema = schema
+        super().__init__(*args, **kwargs)
+
+
+class TextField(Documented, serializers.CharField):
+    pass
+
+
+class IntegerField(Documented, serializers.IntegerField):
+    pass
+
+
+class DecimalField(Documented, serializers.DecimalField):
+    pass
+
+
+class ListField(Documented, serializers.ListField):
+    pass
+
+
+class DocumentedSchema(OpenApiSerializerFieldExtension):
+    target_class = Documented
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction != "request":
+            return schema
+        # drf-spectacular then lays the field's own meta over it (description, nullable, minLength 1 of a
+        # non-blank text): say those with the field's kwargs, not here.
+        return {**schema, **{key: value() if callable(value) else value for key, value in self.target.schema.items()}}
+
+
+# DRF strips a text field and refuses one left blank: a name must hold something besides spaces.
+NOT_ONLY_SPACES = r"\S"
+
+
+def name_field(max_length: int = 100, **kwargs) -> TextField:
+    """A building or room name: 1 to `max_length` characters, not only spaces (buildings.services.clean_name)."""
+    return TextField(max_length=max_length, schema={"pattern": NOT_ONLY_SPACES}, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -76,6 +133,7 @@ def _count(obj, annotation: str, fallback) -> int:
 
 
 class BuildingSerializer(serializers.ModelSerializer):
+    name = name_field()
     room_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -107,8 +165,17 @@ def _scoped_buildings(*, operator):
     return building_list(operator=operator)
 
 
+CONTRACT_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,32}$"  # buildings.services.clean_contract_number
+
+
 class RoomSerializer(serializers.ModelSerializer):
     building = OperatorScopedPKField(selector=_scoped_buildings)
+    name = name_field()
+    contract_number = TextField(
+        max_length=32,
+        schema={"pattern": CONTRACT_NUMBER_PATTERN},
+        help_text=_("Given at installation: letters, digits and '-', up to 32. Unique in your operator."),
+    )
     camera_count = serializers.SerializerMethodField()
     sensor_count = serializers.SerializerMethodField()
     trouble_count = serializers.SerializerMethodField()
@@ -149,9 +216,11 @@ class RoomSerializer(serializers.ModelSerializer):
             raise_as_drf(exc)
 
     def update(self, instance: Room, validated_data: dict) -> Room:
-        # The contract number and the building are fixed at registration; moving means register again.
-        for field in ("building", "contract_number"):
-            if field in validated_data and validated_data[field] != getattr(instance, field):
+        # The contract number and the building are fixed at registration (read-only in RoomUpdateSerializer,
+        # which PUT and PATCH use): one sent with another value than the stored one is refused.
+        sent = getattr(self, "initial_data", {})
+        for field, stored in (("building", instance.building_id), ("contract_number", instance.contract_number)):
+            if field in sent and str(sent[field]).strip() != str(stored):
                 raise serializers.ValidationError({field: [_("This cannot be changed after registration.")]})
         try:
             return room_rename(
@@ -159,6 +228,15 @@ class RoomSerializer(serializers.ModelSerializer):
             )
         except DjangoValidationError as exc:
             raise_as_drf(exc)
+
+
+class RoomUpdateSerializer(RoomSerializer):
+    """PUT/PATCH: only the name changes. The building and the contract number are fixed at registration
+    (moving means registering again), so they are read-only here; a request that sends another value than
+    the stored one is refused (`RoomSerializer.update`), one that sends the same is accepted."""
+
+    building = serializers.IntegerField(source="building_id", read_only=True)
+    contract_number = serializers.CharField(read_only=True)
 
 
 class DeletedMediaSerializer(serializers.Serializer):

@@ -70,7 +70,7 @@ def check_room_name_free(building: Building, name: str, *, exclude: Room | None 
 
 
 def _keyed(field: str, exc: ValidationError) -> ValidationError:
-    return ValidationError({field: exc.messages})
+    return ValidationError({field: exc.error_list})  # the codes stay: the API answers a `_taken` one with 409
 
 
 def building_rename_check(*, building: Building, name: str) -> str:
@@ -128,11 +128,11 @@ def room_create(*, user: User, building: Building, name: str, contract_number: s
         name = clean_name(name, _("room name"))
         check_room_name_free(building, name)
     except ValidationError as exc:
-        errors["name"] = exc.messages
+        errors["name"] = exc.error_list
     try:
         number = clean_contract_number(building.operator, contract_number)
     except ValidationError as exc:
-        errors["contract_number"] = exc.messages
+        errors["contract_number"] = exc.error_list
     if errors:
         raise ValidationError(errors)
     return Room.objects.create(operator=building.operator, building=building, name=name, contract_number=number)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -171,7 +172,8 @@ class DeviceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(methods=["GET"], responses=StreamSettingsSerializer)
     @extend_schema(methods=["PUT", "PATCH"], request=StreamSettingsSerializer, responses=StreamSettingsSerializer)
-    @action(detail=True, methods=["get", "put", "patch"])
+    # JSON: a null port (the default) has no spelling in a form.
+    @action(detail=True, methods=["get", "put", "patch"], parser_classes=[JSONParser])
     def stream(self, request: Request, device_id: str) -> Response:
         """Stream settings of a camera. Secrets are write-only; a blank one keeps the stored value."""
         device = self.get_object()

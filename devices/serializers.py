@@ -2,15 +2,55 @@
 say whether they are set. No serializer takes an `operator`; a room id in a body must be the caller's."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from buildings.selectors import building_list, room_list
-from buildings.serializers import OperatorScopedPKField, raise_as_drf
+from buildings.serializers import IntegerField, OperatorScopedPKField, TextField, raise_as_drf
 
 from .models import Device, DeviceKind, StreamSource
 from .registration import Registration, registration_complete
-from .services import NAME_MAX, camera_register, device_rename, recorder_register
+from .services import NAME_MAX, NAME_MIN, camera_register, device_rename, recorder_register
+
+# What the services check with their own message, said in the request schema (buildings.serializers.TextField).
+# A device name: 3 to 64 characters once stripped (devices.services.validate_device_name); DRF lets up to
+# NAME_MAX + 10 through so that the service's message, not DRF's, answers a long one.
+DEVICE_NAME_SCHEMA = {"maxLength": NAME_MAX, "pattern": rf"\S[\s\S]{{{NAME_MIN - 2},}}\S"}
+# devices.services.normalize_mac's three shapes.
+MAC_SCHEMA = {
+    "pattern": r"^([0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})$",
+}
+
+
+# A camera's address as the outbound-connection policy takes it (devices/outbound.py, workers/netpolicy.py):
+# a host name (no space, control or non-ASCII character; its last label starts with a letter). An IP address
+# is taken too where the policy allows it (a public one, or one in CAMERA_ALLOWED_NETWORKS): which is the
+# deployment's, so the pattern leaves addresses out and the description says so.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,59}[A-Za-z0-9])?"
+HOST_PATTERN = rf"({_LABEL}\.){{0,3}}[A-Za-z]([A-Za-z0-9-]{{0,59}}[A-Za-z0-9])?"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_USERINFO = r"[A-Za-z0-9._~!$&'()*+,;=-]+(:[A-Za-z0-9._~!$&'()*+,;=-]*)?@"
+# rtsp:// or rtsps://, [user[:password]@]host[:port][/path?query] without '#' or a space; blank keeps the stored one.
+_PATH = '(/[!-"$-~]*)?'  # printable ASCII but '#'
+STREAM_URL_SCHEMA = {"pattern": rf"^(rtsps?://({_USERINFO})?{HOST_PATTERN}(:{_PORT})?{_PATH})?$"}
+ONVIF_HOST_SCHEMA = {"pattern": rf"^({HOST_PATTERN})?$"}
+ADDRESS_NOTE = _(
+    "An IP address instead of the host name is accepted where the portal's network policy allows it: a public "
+    "address, or one in the portal's allowed camera networks."
+)
+
+# licensing.selectors' refusals of a new camera for want of a free license (devices.hooks.camera_allowed).
+LICENSE_CONFLICTS = frozenset({"no_license", "camera_direct_limit", "recorder_needs_edge_storage"})
+
+
+def device_name_field(**kwargs) -> TextField:
+    return TextField(max_length=NAME_MAX + 10, schema=DEVICE_NAME_SCHEMA, help_text=_("3 to 64 characters."), **kwargs)
+
+
+def mac_field(**kwargs) -> TextField:
+    return TextField(max_length=20, schema=MAC_SCHEMA, **kwargs)
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -78,8 +118,8 @@ class DeviceCreateSerializer(serializers.Serializer):
         choices=[DeviceKind.CAMERA, DeviceKind.RECORDER], default=DeviceKind.CAMERA, required=False
     )
     room = OperatorScopedPKField(selector=_scoped_rooms)
-    name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
-    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
+    name = device_name_field()
+    mac = mac_field(help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
 
     def create(self, validated_data: dict) -> Device:
         register = recorder_register if validated_data.get("kind") == DeviceKind.RECORDER else camera_register
@@ -91,14 +131,15 @@ class DeviceCreateSerializer(serializers.Serializer):
                 mac=validated_data["mac"],
             )
         except DjangoValidationError as exc:
-            raise_as_drf(exc)
+            # No free license is a refusal by what the operator holds, not by the request: a 409 (as a taken MAC).
+            raise_as_drf(exc, conflicts=LICENSE_CONFLICTS)
 
     def to_representation(self, instance: Device) -> dict:
         return DeviceSerializer(instance, context=self.context).data
 
 
 class DeviceRenameSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+    name = device_name_field()
 
     def update(self, instance: Device, validated_data: dict) -> Device:
         try:
@@ -113,7 +154,7 @@ class DeviceRenameSerializer(serializers.Serializer):
 
 
 class DeviceExchangeSerializer(serializers.Serializer):
-    mac = serializers.CharField(max_length=20, help_text=_("The MAC address (S/N) of the new camera."))
+    mac = mac_field(help_text=_("The MAC address (S/N) of the new camera."))
 
 
 class DeviceTroubleCheckSerializer(serializers.Serializer):
@@ -136,20 +177,46 @@ class RefusalSerializer(serializers.Serializer):
     non_field_errors = serializers.ListField(child=serializers.CharField())
 
 
+def _only(*values) -> dict:
+    # Inside allOf: drf-spectacular's enum hook would make a component of a bare enum under "properties".
+    return {"allOf": [{"enum": list(values)}]}
+
+
 class StreamSettingsSerializer(serializers.Serializer):
     """Write: the settings. Read: the same without secrets, plus whether each secret is set."""
 
+    # devices.services.device_set_stream: ONVIF needs its host (the service's default for a PUT is none); a
+    # PATCH that leaves the source out keeps the stored one. A blank RTSP URL keeps the stored URL.
+    request_any_of = [
+        {"required": ["stream_source"], "properties": {"stream_source": _only("", "rtsp")}},
+        {
+            "required": ["stream_source", "onvif_host"],
+            "properties": {"stream_source": _only("onvif"), "onvif_host": {"minLength": 1}},
+        },
+        {"not": {"required": ["stream_source"]}, "properties": {"onvif_host": {"minLength": 1}}},
+    ]
+
     stream_source = serializers.ChoiceField(choices=StreamSource.choices, allow_blank=True)
-    rtsp_url = serializers.CharField(
+    rtsp_url = TextField(
         write_only=True,
         required=False,
         allow_blank=True,
         max_length=1000,
         trim_whitespace=False,  # refused with a message by the outbound-connection policy, never trimmed
-        help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
+        help_text=format_lazy(
+            "{} {}", _("Write-only; it may carry credentials. Blank or left out keeps the stored URL."), ADDRESS_NOTE
+        ),
+        schema=STREAM_URL_SCHEMA,
     )
-    onvif_host = serializers.CharField(required=False, allow_blank=True, max_length=255, trim_whitespace=False)
-    onvif_port = serializers.IntegerField(required=False, allow_null=True)
+    onvif_host = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        trim_whitespace=False,
+        help_text=ADDRESS_NOTE,
+        schema=ONVIF_HOST_SCHEMA,
+    )
+    onvif_port = IntegerField(required=False, allow_null=True, schema={"minimum": 1, "maximum": 65535})
     onvif_user = serializers.CharField(required=False, allow_blank=True, max_length=64)
     onvif_password = serializers.CharField(
         write_only=True,
@@ -171,6 +238,14 @@ class StreamSettingsSerializer(serializers.Serializer):
             "rtsp_url_set": bool(instance.rtsp_url),
             "onvif_password_set": bool(instance.onvif_password),
         }
+
+
+class StreamSettingsSchema(OpenApiSerializerExtension):
+    target_class = StreamSettingsSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return {**schema, "anyOf": self.target.request_any_of} if direction == "request" else schema
 
 
 class ChannelCreateSerializer(serializers.Serializer):

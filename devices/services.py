@@ -78,7 +78,7 @@ def _raise_if_mac_taken(mac: str, *, exclude: Device | None = None) -> None:
     try:
         ensure_mac_free(mac, exclude=exclude)
     except ValidationError as exc:
-        raise ValidationError({"mac": exc.messages}) from None
+        raise ValidationError({"mac": exc.error_list}) from None
 
 
 def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
@@ -87,11 +87,11 @@ def camera_register_check(*, name: str, mac: str) -> tuple[str, str]:
     try:
         name = validate_device_name(name)
     except ValidationError as exc:
-        errors["name"] = exc.messages
+        errors["name"] = exc.error_list
     try:
         mac = clean_new_mac(mac)
     except ValidationError as exc:
-        errors["mac"] = exc.messages
+        errors["mac"] = exc.error_list
     if errors:
         raise ValidationError(errors)
     return name, mac
@@ -195,7 +195,7 @@ def device_exchange_check(*, device: Device, new_mac: str) -> str:
     try:
         new_mac = clean_new_mac(new_mac, exclude=device)
     except ValidationError as exc:
-        raise ValidationError({"mac": exc.messages}) from None
+        raise ValidationError({"mac": exc.error_list}) from None
     if device.mac == new_mac:
         raise ValidationError({"mac": _("The new MAC address is the same as the current one.")}, code="mac_same")
     return new_mac
@@ -205,7 +205,7 @@ def device_rename_check(*, name: str) -> str:
     try:
         return validate_device_name(name)
     except ValidationError as exc:
-        raise ValidationError({"name": exc.messages}) from None
+        raise ValidationError({"name": exc.error_list}) from None
 
 
 @transaction.atomic

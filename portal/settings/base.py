@@ -56,7 +56,7 @@ ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"  # HTTP and the live view's WebSocket (recording/consumers.py)
 # The live view's socket: access re-checked this often while watching, sockets one client may hold open.
-LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 2, minimum=1)
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 5, minimum=1)
 LIVE_SOCKETS_PER_CLIENT = env_int("LIVE_SOCKETS_PER_CLIENT", 16, minimum=1)
 
 TEMPLATES = [
@@ -148,6 +148,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Operators, buildings, rooms and devices. Every object is scoped to the caller's operator.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own (`BuildingRequest`): without read-only fields, and with
+    # minLength 1 on a text field that may not be blank (drf-spectacular documents that only on requests).
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

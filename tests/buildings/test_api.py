@@ -46,9 +46,9 @@ def test_building_delete_through_the_api_cascades(alpha):
     assert not Device.objects.filter(operator=alpha.operator).exists()
 
 
-def test_a_duplicate_building_name_is_a_400_with_the_message(alpha):
+def test_a_duplicate_building_name_is_a_409_with_the_message(alpha):
     response = client_for(alpha.admin).post(BUILDINGS, {"name": "Alpha Tower"}, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 409  # well formed, refused by what is stored: a conflict
     assert response.json() == {"name": ["A building named Alpha Tower already exists."]}
 
 
@@ -111,7 +111,7 @@ def test_room_create_in_another_operators_building_is_refused(alpha, bravo):
 def test_room_create_reports_each_bad_field(alpha):
     body = {"building": alpha.building.pk, "name": alpha.room.name, "contract_number": alpha.room.contract_number}
     response = client_for(alpha.admin).post(ROOMS, body, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 409  # both taken: a conflict (a mixed one is a 400, below)
     errors = response.json()
     assert errors["name"] == [f"The building already has a room named {alpha.room.name}."]
     assert errors["contract_number"] == [f"The contract number {alpha.room.contract_number} is already registered."]
@@ -173,7 +173,6 @@ def test_registration_into_an_existing_building(alpha):
         ({"camera_name": "ab"}, "camera_name", "The device name must be 3 to 64 characters (now 2)."),
         ({"camera_name": "x" * 65}, "camera_name", "The device name must be 3 to 64 characters (now 65)."),
         ({"building_name": ""}, "building_name", "Enter the building name."),
-        ({"building_name": "Alpha Tower"}, "building_name", "A building named Alpha Tower already exists."),
     ],
 )
 def test_registration_rejects_bad_input_and_saves_nothing(alpha, overrides, field, message):
@@ -184,14 +183,24 @@ def test_registration_rejects_bad_input_and_saves_nothing(alpha, overrides, fiel
     assert counts() == before
 
 
-def test_registration_rejects_taken_mac_and_contract_number(alpha, bravo):
+def test_registration_rejects_taken_mac_contract_number_and_name_as_a_conflict(alpha, bravo):
+    # Well formed, refused by what is stored: 409, with the messages per field as a 400 carries them.
     before = counts()
-    body = _registration(mac=bravo.camera.mac, contract_number=alpha.room.contract_number)
+    body = _registration(mac=bravo.camera.mac, contract_number=alpha.room.contract_number, building_name="Alpha Tower")
     response = client_for(alpha.admin).post(REGISTRATIONS, body, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "is already registered" in response.json()["mac"][0]
     assert "is already registered" in response.json()["contract_number"][0]
+    assert response.json()["building_name"] == ["A building named Alpha Tower already exists."]
     assert counts() == before
+
+
+def test_registration_takes_a_null_building_as_left_out(alpha):
+    # The schema says "leave out" (a form cannot send null); JSON's null still means the same.
+    body = _registration(building=None)
+    response = client_for(alpha.admin).post(REGISTRATIONS, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Building.objects.get(pk=response.json()["building"]).name == "Itsuko Mansion"
 
 
 def test_registration_into_another_operators_building_is_refused(alpha, bravo):
@@ -210,3 +219,37 @@ def test_the_api_schema_generates(alpha):
     body = response.content.decode()
     assert "/api/v1/registrations/" in body and "{building_id}" in body and "{device_id}" in body
     assert "onvif_password_set" in body
+
+
+def test_a_room_put_needs_only_its_name_and_refuses_another_contract_number(alpha):
+    # The building and the contract number are read-only in the PUT/PATCH schema (RoomUpdateRequest).
+    client = client_for(alpha.admin)
+    renamed = client.put(_room(alpha.room.pk), {"name": "Renamed"}, content_type="application/json")
+    assert renamed.status_code == 200, renamed.content
+    same = {"name": "Again", "contract_number": alpha.room.contract_number, "building": alpha.building.pk}
+    assert client.put(_room(alpha.room.pk), same, content_type="application/json").status_code == 200
+    other = client.patch(_room(alpha.room.pk), {"contract_number": "SP-OTHER"}, content_type="application/json")
+    assert other.status_code == 400 and other.json() == {
+        "contract_number": ["This cannot be changed after registration."]
+    }
+    assert Room.objects.get(pk=alpha.room.pk).contract_number == alpha.room.contract_number
+
+
+def test_a_taken_name_beside_a_malformed_contract_number_is_a_400(alpha):
+    # 409 only when every refusal is one by what is stored (buildings.serializers.is_conflict).
+    body = {"building": alpha.building.pk, "name": alpha.room.name, "contract_number": "no spaces"}
+    response = client_for(alpha.admin).post(ROOMS, body, content_type="application/json")
+    assert response.status_code == 400 and set(response.json()) == {"name", "contract_number"}
+
+
+def test_the_room_schema_says_what_validation_reads():
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    room = schemas["RoomRequest"]["properties"]
+    for number, valid in (("SP-0001", True), ("sp1", True), ("ＳＰ１", False), ("SP 1", False), ("x" * 33, False)):
+        assert bool(re.search(room["contract_number"]["pattern"], number)) is valid
+    assert re.search(room["name"]["pattern"], "  ") is None and re.search(room["name"]["pattern"], " a ")
+    assert set(schemas["PatchedRoomUpdateRequest"]["properties"]) == {"name"}

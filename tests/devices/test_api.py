@@ -1,8 +1,10 @@
 """REST API of devices: reads for all roles, writes for admins, secrets write-only, tenant-scoped ids."""
 
 import json
+import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from devices.models import Device, DeviceExchange, DeviceKind
@@ -72,7 +74,7 @@ def test_create_validates_each_field(alpha, body, field, message):
 def test_create_refuses_a_mac_registered_elsewhere(alpha, bravo):
     payload = {"room": alpha.room.pk, "name": "Good name", "mac": bravo.camera.mac}
     response = client_for(alpha.admin).post(DEVICES, payload, content_type="application/json")
-    assert response.status_code == 400 and "is already registered" in response.json()["mac"][0]
+    assert response.status_code == 409 and "is already registered" in response.json()["mac"][0]
 
 
 def test_rename_and_delete(alpha):
@@ -90,7 +92,7 @@ def test_exchange_action(alpha, bravo):
     taken = client.post(
         _device(alpha.camera.pk, "exchange"), {"mac": bravo.camera.mac}, content_type="application/json"
     )
-    assert taken.status_code == 400 and "is already registered" in taken.json()["mac"][0]
+    assert taken.status_code == 409 and "is already registered" in taken.json()["mac"][0]
     response = client.post(_device(alpha.camera.pk, "exchange"), {"mac": NEW_MAC}, content_type="application/json")
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["name"], response.json()["mac"]) == (
@@ -165,3 +167,95 @@ def test_another_operators_device_ids_are_404(alpha, bravo):
     stream = {"stream_source": "rtsp", "rtsp_url": "rtsp://x/"}
     assert client.put(_device(pk, "stream"), stream, content_type="application/json").status_code == 404
     assert counts() == before
+
+
+# --- the request schema says what validation reads (issue #14 §1, tests/test_api_fuzz.py with FUZZ_POSITIVE=1) ---
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _request(openapi, path: str, method: str) -> dict:
+    content = openapi["paths"][DEVICES + path][method]["requestBody"]["content"]
+    ref = content["application/json"]["schema"]["$ref"].split("/")[-1]
+    return openapi["components"]["schemas"][ref]
+
+
+def test_a_camera_without_a_free_license_is_a_409(bravo):
+    # bravo holds no license: a well-formed registration is refused by what the operator holds.
+    payload = {"room": bravo.room.pk, "name": "Good name", "mac": NEW_MAC}
+    response = client_for(bravo.admin).post(DEVICES, payload, content_type="application/json")
+    assert response.status_code == 409 and "No camera license" in response.json()["non_field_errors"][0]
+
+
+@pytest.mark.parametrize(
+    "name, valid",
+    [("abc", True), ("  abc  ", True), ("a b", True), (" ab ", False), ("   ", False), ("x" * 64, True)],
+)
+def test_the_device_name_pattern_is_the_services_rule(openapi, name, valid):
+    from devices.services import validate_device_name
+
+    prop = _request(openapi, "", "post")["properties"]["name"]
+    assert prop["maxLength"] == 64
+    assert bool(re.search(prop["pattern"], name)) is valid
+    try:
+        validate_device_name(name)
+    except ValidationError:
+        assert not valid
+    else:
+        assert valid
+
+
+@pytest.mark.parametrize(
+    "mac", ["AA:BB:CC:DD:EE:FF", "aa-bb-cc-dd-ee-ff", "AABBCCDDEEFF", "AA:BB-CC:DD:EE:FF", "AA:BB:CC:DD:EE", "GG" * 6]
+)
+def test_the_mac_pattern_takes_the_three_shapes_normalize_mac_takes(openapi, mac):
+    from devices.services import normalize_mac
+
+    for path, method in (("", "post"), ("{device_id}/exchange/", "post")):
+        matches = bool(re.search(_request(openapi, path, method)["properties"]["mac"]["pattern"], mac))
+        try:
+            normalize_mac(mac)
+        except ValidationError:
+            assert not matches
+        else:
+            assert matches
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["rtsp://cam.example.com/h264", "rtsps://user:pw@cam-1.example:8554/live?ch=1", "rtsp://cam", ""],
+)
+def test_every_stream_url_the_pattern_admits_is_taken(openapi, url):
+    from devices.outbound import clean_stream_url
+
+    pattern = _request(openapi, "{device_id}/stream/", "put")["properties"]["rtsp_url"]["pattern"]
+    assert re.search(pattern, url)
+    if url:
+        clean_stream_url(url)  # no ValidationError
+
+
+def test_onvif_needs_its_host_in_the_schema_as_in_validation(alpha, openapi):
+    schema = _request(openapi, "{device_id}/stream/", "put")
+    onvif = [
+        branch
+        for branch in schema["anyOf"]
+        if branch["properties"].get("stream_source") == {"allOf": [{"enum": ["onvif"]}]}
+    ]
+    assert onvif and "onvif_host" in onvif[0]["required"]
+    assert openapi["components"]["schemas"]["StreamSettingsRequest"]["properties"]["stream_source"] == {
+        "oneOf": [{"$ref": "#/components/schemas/StreamSourceEnum"}, {"$ref": "#/components/schemas/BlankEnum"}]
+    }  # the field's own choice set, not one of the branches
+    # A form cannot spell the null port: the stream settings take JSON.
+    url = _device(alpha.camera.pk, "stream")
+    form = client_for(alpha.admin).put(
+        url, "stream_source=&onvif_port=", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 415
+    assert list(openapi["paths"][DEVICES + "{device_id}/stream/"]["put"]["requestBody"]["content"]) == [
+        "application/json"
+    ]
