@@ -8,19 +8,25 @@ operator's room, building or camera in the URL is a 404; another operator's sens
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from buildings.selectors import access_building
-from buildings.serializers import raise_as_drf
+from buildings.serializers import Conflict, DecimalField, IntegerField, ListField, TextField, raise_as_drf
+from devices.serializers import ADDRESS_NOTE, STREAM_URL_SCHEMA
 
 from . import services
 from .media_selectors import recording_settings_for
 from .models import MotionSource, NotificationType
+from .rules import max_recipients
 from .selectors import (
     ConditionInForce,
     access_camera,
@@ -32,15 +38,26 @@ from .selectors import (
 )
 
 
+def recipients_field() -> ListField:
+    """Mail addresses, at most RECORDING_NOTIFICATION_MAX_RECIPIENTS once de-duplicated (recording.rules
+    .clean_recipients checks them with the page's messages)."""
+    return ListField(
+        child=TextField(max_length=254, schema={"format": "email"}),
+        allow_empty=True,
+        schema={"maxItems": max_recipients},
+    )
+
+
 class NotificationSettingSerializer(serializers.Serializer):
     room = serializers.IntegerField(source="room_id", read_only=True)
     room_name = serializers.CharField(source="room.name", read_only=True)
     building = serializers.IntegerField(source="room.building_id", read_only=True)
     notification_type = serializers.ChoiceField(choices=NotificationType.choices)
-    recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True)
+    recipients = recipients_field()
     # Range checked by the service (1 to 1440), so the API refuses with the page's message.
-    cooldown_minutes = serializers.IntegerField(
+    cooldown_minutes = IntegerField(
         required=False,
+        schema={"minimum": services.MIN_COOLDOWN_MINUTES, "maximum": services.MAX_COOLDOWN_MINUTES},
         help_text=_(
             "Minutes the room's motion / recorded-video mails wait after one was sent; then one follow-up lists "
             "them. 1 to 1440 (24 hours); absent keeps the room's (10 by default)."
@@ -84,10 +101,16 @@ def _save_setting(request: Request, *, save, partial_base=None) -> dict:
         raise_as_drf(exc)
 
 
+# A list of addresses, or a null, takes JSON: a form cannot send an empty list (no field at all reads as left out)
+# nor a null.
+JSON_ONLY = [JSONParser]
+
+
 class RoomNotificationSettingView(GenericAPIView):
     """A room's recipients, notification type ("troubles" is the default) and mail cooldown in minutes."""
 
     serializer_class = NotificationSettingSerializer
+    parser_classes = JSON_ONLY
 
     def _room(self):
         return access_notification_room(
@@ -129,7 +152,7 @@ class BuildingNotificationSettingsView(GenericAPIView):
 
 
 class BulkRecipientsSerializer(serializers.Serializer):
-    recipients = serializers.ListField(child=serializers.CharField(max_length=254), allow_empty=True)
+    recipients = recipients_field()
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text=_("True: only list the rooms that would change; save nothing.")
     )
@@ -179,6 +202,7 @@ class _BulkFieldView(GenericAPIView):
 
 class BuildingBulkRecipientsView(_BulkFieldView):
     serializer_class = BulkRecipientsSerializer
+    parser_classes = JSON_ONLY
     field = "recipients"
     service = staticmethod(services.notification_recipients_bulk_update)
 
@@ -224,7 +248,7 @@ class CameraConditionsView(GenericAPIView):
 
 
 class CameraConditionView(GenericAPIView):
-    """One trigger of a camera. DELETE removes an added one; automatic ones answer 400."""
+    """One trigger of a camera. DELETE removes an added one; automatic ones answer 409."""
 
     serializer_class = ConditionSerializer
 
@@ -248,7 +272,8 @@ class CameraConditionView(GenericAPIView):
             services.condition_delete(user=request.user, camera=camera, sensor=sensor)
         except DjangoValidationError as exc:
             if services.condition_is_automatic(camera=camera, sensor=sensor):
-                raise_as_drf(exc)
+                # Well formed, refused by where the sensor is (its room, stored): a state conflict.
+                raise Conflict({api_settings.NON_FIELD_ERRORS_KEY: exc.messages}) from None
             raise Http404 from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -258,13 +283,18 @@ class MotionSettingsSerializer(serializers.Serializer):
     what the recorder found (docs/user-guide.md, "Server-side motion")."""
 
     motion_source = serializers.ChoiceField(choices=MotionSource.choices)
-    sub_stream_url = serializers.CharField(
+    sub_stream_url = TextField(
         write_only=True,
         required=False,
         allow_blank=True,
         max_length=1000,
         trim_whitespace=False,  # refused with a message by the outbound-connection policy, never trimmed
-        help_text=_("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
+        help_text=format_lazy(
+            "{} {}",
+            _lazy("Write-only; it may carry credentials. Blank or left out keeps the stored URL."),
+            ADDRESS_NOTE,
+        ),
+        schema=STREAM_URL_SCHEMA,
     )
     clear_sub_stream = serializers.BooleanField(write_only=True, required=False, default=False)
     record_audio = serializers.BooleanField(
@@ -317,16 +347,25 @@ class CameraMotionSettingsView(GenericAPIView):
                 record_audio=data.get("record_audio"),
             )
         except DjangoValidationError as exc:
-            raise_as_drf(exc)
+            raise_as_drf(exc, conflicts={"needs_onvif"})  # a well-formed choice the camera's set-up refuses
         return Response(MotionSettingsSerializer(row).data)
 
 
 class RecordingSettingsSerializer(serializers.Serializer):
-    quota_gb = serializers.DecimalField(
-        max_digits=9, decimal_places=2, allow_null=True, required=False, help_text=_("Null: the default.")
+    quota_gb = DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        allow_null=True,
+        required=False,
+        help_text=_("Null: the default."),
+        # Above 0 (recording.services.recording_settings_update): 0.01 to 9999999.99.
+        schema={"pattern": r"^([1-9][0-9]{0,6}(\.[0-9]{1,2})?|0?\.(0[1-9]|[1-9][0-9]?))$"},
     )
-    export_max_minutes = serializers.IntegerField(
-        allow_null=True, required=False, help_text=_("1 to 1440; null: the default.")
+    export_max_minutes = IntegerField(
+        allow_null=True,
+        required=False,
+        help_text=_("1 to 1440; null: the default."),
+        schema={"minimum": 1, "maximum": services.MAX_EXPORT_MINUTES},
     )
     confirm_deletion = serializers.BooleanField(write_only=True, required=False, default=False)
     used_gb = serializers.FloatField(read_only=True)
@@ -351,6 +390,7 @@ class CameraRecordingSettingsView(GenericAPIView):
     A receiver of a shared camera gets a 404. A quota below the stored video needs confirm_deletion."""
 
     serializer_class = RecordingSettingsSerializer
+    parser_classes = JSON_ONLY  # null (the default) has no spelling in a form
 
     def _camera(self, request, camera_id):
         return access_camera(operator=request.operator, user=request.user, pk=camera_id, write=True)

@@ -154,17 +154,28 @@ def condition_add(*, user: User, camera: Device, sensor: Device) -> RecordingCon
         raise ValidationError({"sensor": [_("Choose a motion sensor.")]})
     if condition_is_automatic(camera=camera, sensor=sensor):
         raise ValidationError(
-            {"sensor": [_("Sensors in the camera's own room trigger it automatically; choose another room.")]}
+            {
+                "sensor": [
+                    ValidationError(
+                        _("Sensors in the camera's own room trigger it automatically; choose another room."),
+                        code="condition_taken",  # the API's 409: the sensor already triggers it
+                    )
+                ]
+            }
         )
     if condition_list(operator=camera.operator, camera=camera).filter(sensor=sensor).exists():
-        raise ValidationError({"sensor": [_("This sensor already triggers the camera.")]})
+        raise ValidationError(
+            {"sensor": [ValidationError(_("This sensor already triggers the camera."), code="condition_taken")]}
+        )
     try:
         with transaction.atomic():
             return RecordingCondition.objects.create(
                 operator_id=camera.operator_id, camera=camera, sensor=sensor, created_by=user
             )
     except IntegrityError:  # added at the same moment by someone else
-        raise ValidationError({"sensor": [_("This sensor already triggers the camera.")]}) from None
+        raise ValidationError(
+            {"sensor": [ValidationError(_("This sensor already triggers the camera."), code="condition_taken")]}
+        ) from None
 
 
 @transaction.atomic
@@ -214,9 +225,12 @@ def motion_settings_update(
         raise ValidationError(
             {
                 "motion_source": [
-                    _(
-                        "ONVIF motion events need a camera (or an edge recorder's channel) set up over ONVIF: "
-                        "set its stream settings to ONVIF first."
+                    ValidationError(
+                        _(
+                            "ONVIF motion events need a camera (or an edge recorder's channel) set up over ONVIF: "
+                            "set its stream settings to ONVIF first."
+                        ),
+                        code="needs_onvif",
                     )
                 ]
             }

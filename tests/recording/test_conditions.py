@@ -85,7 +85,7 @@ def test_the_automatic_condition_cannot_be_deleted(alpha):
     assert b"cannot be deleted" in page.content
     assert client.post(delete_url(alpha.camera, alpha.sensor)).status_code == 400
     response = client.delete(api_one_url(alpha.camera, alpha.sensor))
-    assert response.status_code == 400
+    assert response.status_code == 409  # well formed; the sensor's room refuses it (the page keeps its 400)
     assert "cannot be deleted" in str(response.json())
     assert list(cameras_triggered_by(sensor=alpha.sensor)) == [alpha.camera]
 
@@ -121,6 +121,17 @@ def test_api_lists_adds_and_deletes_conditions(alpha, site):
     assert [(c["sensor"], c["automatic"]) for c in listed] == [(alpha.sensor.pk, True), (site.sensor2.pk, False)]
     assert client.delete(api_one_url(alpha.camera, site.sensor2)).status_code == 204
     assert not RecordingCondition.objects.exists()
+
+
+def test_api_adding_a_sensor_that_already_triggers_the_camera_is_a_409(alpha, site):
+    # Well formed; refused by what is stored (the sensor's room, or the condition already there).
+    client = client_for(alpha.admin)
+    url = api_list_url(alpha.camera)
+    same_room = client.post(url, {"sensor": alpha.sensor.pk}, content_type="application/json")
+    assert same_room.status_code == 409 and "automatically" in same_room.json()["sensor"][0]
+    assert client.post(url, {"sensor": site.sensor2.pk}, content_type="application/json").status_code == 201
+    again = client.post(url, {"sensor": site.sensor2.pk}, content_type="application/json")
+    assert again.status_code == 409 and again.json() == {"sensor": ["This sensor already triggers the camera."]}
 
 
 def test_another_operators_sensor_or_camera_is_refused(alpha, bravo):

@@ -158,6 +158,22 @@ def test_api_refuses_a_bad_address_per_field_and_saves_nothing(alpha):
     assert not NotificationSetting.objects.exists()
 
 
+def test_api_schema_says_what_the_recipients_may_be_and_takes_json_only(alpha, settings):
+    from drf_spectacular.generators import SchemaGenerator
+
+    settings.RECORDING_NOTIFICATION_MAX_RECIPIENTS = 3
+    openapi = SchemaGenerator().get_schema(request=None, public=True)
+    for path in ("rooms/{room_id}/notification-setting/", "buildings/{building_id}/notification-settings/recipients/"):
+        content = openapi["paths"]["/api/v1/" + path]["put"]["requestBody"]["content"]
+        assert list(content) == ["application/json"]  # a form cannot send an empty list
+        ref = content["application/json"]["schema"]["$ref"].split("/")[-1]
+        recipients = openapi["components"]["schemas"][ref]["properties"]["recipients"]
+        assert recipients["maxItems"] == 3 and recipients["items"]["format"] == "email"
+    url = reverse("room-notification-setting", kwargs={"room_id": alpha.room.pk})
+    form = client_for(alpha.admin).put(url, "notification_type=all", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415
+
+
 def test_api_viewer_403_and_outsider_404(alpha, bravo):
     viewer = client_for(alpha.viewer)
     own = reverse("room-notification-setting", kwargs={"room_id": alpha.room.pk})

@@ -154,3 +154,22 @@ def test_the_motion_secret_is_rotated_and_shown_once(alpha):
     assert data["secret"] == Device.objects.get(pk=alpha.camera.pk).ingest_secret != new
     assert data["endpoint"].endswith(endpoint)
     assert api(alpha.viewer).post(f"/api/v1/cameras/{alpha.camera.pk}/motion-secret/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "quota, valid",
+    [("4", True), ("0.01", True), ("1234567.89", True), ("0", False), ("0.00", False), ("-1", False), ("1.234", False)],
+)
+def test_the_quota_pattern_admits_what_the_api_takes(alpha, quota, valid):
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    body = schemas["PatchedRecordingSettingsRequest"]["properties"]
+    assert (body["export_max_minutes"]["minimum"], body["export_max_minutes"]["maximum"]) == (1, 1440)
+    assert bool(re.search(body["quota_gb"]["pattern"], quota)) is valid
+    response = api(alpha.admin).patch(
+        f"/api/v1/cameras/{alpha.camera.pk}/recording-settings/", {"quota_gb": quota}, format="json"
+    )
+    assert (response.status_code == 200) is valid, response.content
