@@ -40,11 +40,11 @@ def registration_check_start(*, operator: Operator, contract_number: str, mac: s
     try:
         contract_number = clean_contract_number(operator, contract_number)
     except ValidationError as exc:
-        errors["contract_number"] = exc.messages
+        errors["contract_number"] = exc.error_list
     try:
         mac = clean_new_mac(mac)
     except ValidationError as exc:
-        errors["mac"] = exc.messages
+        errors["mac"] = exc.error_list
     if errors:
         raise ValidationError(errors)
     return contract_number, mac
@@ -66,7 +66,7 @@ def registration_check_building(
         name = clean_name(building_name, _("building name"))
         check_building_name_free(operator, name)
     except ValidationError as exc:
-        raise ValidationError({"building_name": exc.messages}) from None
+        raise ValidationError({"building_name": exc.error_list}) from None
     return None, name
 
 
@@ -79,19 +79,20 @@ def registration_check_room(*, building: Building | None, room_name: str, camera
         if building is not None:
             check_room_name_free(building, room_name)
     except ValidationError as exc:
-        errors["room_name"] = exc.messages
+        errors["room_name"] = exc.error_list
     try:
         camera_name = validate_device_name(camera_name)
     except ValidationError as exc:
-        errors["camera_name"] = exc.messages
+        errors["camera_name"] = exc.error_list
     if errors:
         raise ValidationError(errors)
     return room_name, camera_name
 
 
 def _collect(errors: dict[str, list], exc: ValidationError) -> None:
-    for field, messages in exc.message_dict.items():
-        errors.setdefault(field, []).extend(messages)
+    # The errors themselves, not their messages: the codes stay, and the API answers a `_taken` one with 409.
+    for field, field_errors in exc.error_dict.items():
+        errors.setdefault(field, []).extend(field_errors)
 
 
 @transaction.atomic

@@ -8,7 +8,16 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from buildings.selectors import building_list, room_list
-from buildings.serializers import IntegerField, OperatorScopedPKField, TextField, raise_as_drf
+from buildings.serializers import (
+    CONTRACT_NUMBER_PATTERN,
+    NOT_ONLY_SPACES,
+    IntegerField,
+    OperatorScopedPKField,
+    TextField,
+    name_field,
+    raise_as_drf,
+)
+from tenants.serializers import RequestAnyOf
 
 from .models import Device, DeviceKind, StreamSource
 from .registration import Registration, registration_complete
@@ -262,20 +271,31 @@ def _scoped_buildings(*, operator):
     return building_list(operator=operator)
 
 
-class RegistrationSerializer(serializers.Serializer):
+class RegistrationSerializer(RequestAnyOf, serializers.Serializer):
     """The whole registration wizard in one call: all or nothing."""
 
-    contract_number = serializers.CharField(max_length=32)
-    mac = serializers.CharField(max_length=20, help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
+    # An existing building, or the name of a new one (devices.registration.registration_check_building).
+    request_any_of = [
+        {"required": ["building"]},
+        {"required": ["building_name"], "properties": {"building_name": {"minLength": 1, "pattern": NOT_ONLY_SPACES}}},
+    ]
+
+    contract_number = TextField(max_length=32, schema={"pattern": CONTRACT_NUMBER_PATTERN})
+    mac = mac_field(help_text=_("AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff or AABBCCDDEEFF"))
     building = OperatorScopedPKField(
         selector=_scoped_buildings,
         required=False,
-        allow_null=True,
         help_text=_("An existing building of yours; leave out to create one named building_name."),
     )
-    building_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    room_name = serializers.CharField(max_length=100)
-    camera_name = serializers.CharField(max_length=NAME_MAX + 10, help_text=_("3 to 64 characters."))
+    building_name = TextField(max_length=100, schema={}, required=False, allow_blank=True)
+    room_name = name_field()
+    camera_name = device_name_field()
+
+    def to_internal_value(self, data):
+        # A JSON null building is taken as left out. The schema says only "leave out" (a form cannot send null).
+        if isinstance(data, dict) and "building" in data and data["building"] is None:
+            data = {key: value for key, value in data.items() if key != "building"}
+        return super().to_internal_value(data)
 
     def create(self, validated_data: dict):
         request = self.context["request"]
@@ -291,7 +311,7 @@ class RegistrationSerializer(serializers.Serializer):
         try:
             return registration_complete(operator=request.operator, user=request.user, registration=registration)
         except DjangoValidationError as exc:
-            raise_as_drf(exc)
+            raise_as_drf(exc, conflicts=LICENSE_CONFLICTS)  # a taken MAC, number or name too: 409
 
 
 class RegistrationResultSerializer(serializers.Serializer):

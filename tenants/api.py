@@ -6,12 +6,15 @@ is a 404 before any role check, and writes by non-admins are a 403 with a transl
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+
+from portal.errors import Conflict, is_conflict
 
 from . import access, selectors, services
 from .middleware import operator_for
@@ -40,10 +43,10 @@ class IsOperatorMember(BasePermission):
         return request._request.operator is not None
 
 
-def _drf_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(exc.message_dict)
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+def _drf_errors(exc: DjangoValidationError) -> exceptions.ValidationError | Conflict:
+    """A 400 with the messages per field, or a 409 with the same body for an email address already used."""
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return Conflict(detail) if is_conflict(exc) else exceptions.ValidationError(detail)
 
 
 def _require_admin(user: User) -> None:
@@ -228,8 +231,23 @@ class LoginHistoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.login_history_for(user=self.request.user)
 
 
+class TermsVersionField(serializers.CharField):
+    """The version accepted: only the current one (tenants.terms.terms_consent_give refuses any other)."""
+
+
+class TermsVersionSchema(OpenApiSerializerFieldExtension):
+    target_class = TermsVersionField
+
+    def map_serializer_field(self, auto_schema, direction):
+        from .terms import current_terms_version
+
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        current = current_terms_version()
+        return {**schema, "enum": [current]} if direction == "request" and current else schema
+
+
 class TermsSerializer(serializers.Serializer):
-    version = serializers.CharField(max_length=40)
+    version = TermsVersionField(max_length=40)
     consented_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 

@@ -109,7 +109,8 @@ def _check_email_free(email: str, exclude: User | None = None) -> str:
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise ValidationError({"email": [_("This email address is already used by another account.")]})
+        taken = ValidationError(_("This email address is already used by another account."), code="email_taken")
+        raise ValidationError({"email": [taken]})
     return email
 
 

@@ -103,9 +103,10 @@ def test_me_shows_and_changes_own_account(alpha):
     assert client.put("/api/v1/me/", {"name": "Put"}).status_code == 405
 
 
-def test_me_refuses_a_taken_email(alpha, bravo):
+def test_me_refuses_a_taken_email_with_a_conflict(alpha, bravo):
+    # Well formed, refused by what is stored: 409 with the message next to the field (as a 400 would carry it).
     response = api(alpha.viewer).patch("/api/v1/me/", {"email": bravo.admin.email})
-    assert response.status_code == 400 and "already used" in response.json()["email"][0]
+    assert response.status_code == 409 and "already used" in response.json()["email"][0]
 
 
 def test_login_history_is_own_and_recent_only(alpha):
@@ -126,3 +127,47 @@ def test_api_errors_come_in_japanese_when_asked(alpha):
 def test_anonymous_gets_no_data(db):
     assert APIClient().get("/api/v1/me/").status_code in (401, 403)
     assert APIClient().get("/api/v1/users/").status_code in (401, 403)
+
+
+def _request_schemas() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+
+def test_adding_an_account_with_a_taken_email_is_a_conflict(alpha, bravo):
+    body = {"email": bravo.admin.email.upper(), "name": "Twin", "role": "viewer"}
+    response = api(alpha.admin).post("/api/v1/users/", body)  # well formed, refused by what is stored: 409
+    assert response.status_code == 409 and "already used" in response.json()["email"][0]
+    assert not User.objects.filter(name="Twin").exists()
+
+
+def test_the_account_request_schemas_say_what_the_services_check(settings):
+    """The schema promises no more than validation takes (tests/test_api_fuzz.py, positive_data_acceptance)."""
+    import re
+
+    settings.PORTAL_TERMS_VERSION = "2026-04"
+    schemas = _request_schemas()
+    create = schemas["UserCreateRequest"]["properties"]
+    assert Role.ADMIN not in _enum(schemas, create["role"])  # administrators come with the contract
+    assert re.search(create["name"]["pattern"], "   ") is None
+    password = create["password"]["anyOf"][1]
+    assert password["minLength"] == 8
+    assert re.search(password["pattern"], "12345678") is None and re.search(password["pattern"], "Bad*Pass1") is None
+    assert re.search(password["pattern"], "demo-Pass1")
+    # An email address changes only with the caller's password; a password or the reset link is asked.
+    assert {"required": ["current_password"]} in schemas["PatchedMeRequest"]["anyOf"]
+    assert {"required": ["current_password"]} in schemas["UserUpdateRequest"]["anyOf"]
+    assert len(schemas["UserPasswordRequest"]["anyOf"]) == 2
+    assert _enum(schemas, schemas["TermsRequest"]["properties"]["version"]) == ["2026-04"]  # only the current one
+
+
+def _enum(schemas: dict, prop: dict) -> list:
+    """A property's enum, where drf-spectacular may have moved it to a component of its own."""
+    prop = prop["allOf"][0] if "allOf" in prop else prop
+    return schemas[prop["$ref"].rsplit("/", 1)[1]]["enum"] if "$ref" in prop else prop["enum"]
+
+
+def test_me_changes_the_email_with_the_password_the_schema_asks_for(alpha, password):
+    response = api(alpha.viewer).patch("/api/v1/me/", {"email": "new@example.com", "current_password": password})
+    assert response.status_code == 200 and response.json()["email"] == "new@example.com"
