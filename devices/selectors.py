@@ -15,7 +15,7 @@ The answer is computed per call from the database, so cancelling a share or chan
 effect on the next request of every page, API call and media token.
 """
 
-from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from tenants.access import get_visible_or_404, require_admin
@@ -41,7 +41,11 @@ def _scope_q(scope: CameraLimit) -> Q:
 
 
 def _shared_by(operator: Operator) -> Case:
-    return Case(When(~Q(operator=operator), then=F("operator__name")), default=Value(None), output_field=CharField())
+    # A subquery, not a join to the operators: a list's count and its sort over every visible camera
+    # carried that join for a name that only a shared camera's row shows (at 5,000 cameras it was a
+    # fifth of both); the subquery runs for the shared cameras of the rows fetched.
+    owner_name = Operator.objects.filter(pk=OuterRef("operator_id")).values("name")[:1]
+    return Case(When(~Q(operator=operator), then=Subquery(owner_name)), default=Value(None), output_field=CharField())
 
 
 def device_list(
