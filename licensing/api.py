@@ -11,14 +11,33 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
+from buildings.serializers import name_field
+from portal.errors import Conflict, is_conflict
 from tenants.access import require_admin
+from tenants.serializers import RequestAnyOf, email_field, password_field
 
 from . import selectors, services
 from .models import License, LicenseKind
 
+# Refusals by what is stored, not by the request (no schema can say what is in stock or already assigned):
+# a 409 with the same body (portal.errors.Conflict). An email address already used ends in `_taken`.
+ASSIGN_CONFLICTS = frozenset(
+    {
+        "stock_short",
+        "not_in_stock",
+        "wrong_kind",
+        "renewal_count",
+        "renewal_owner",
+        "renewed_twice",
+        "camera_direct_limit",
+    }
+)
+EMAIL_CORRECTION_CONFLICTS = frozenset({"licenses_assigned", "no_account"})
 
-def _api_error(exc: ValidationError) -> ApiValidationError:
-    return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+def _api_error(exc: ValidationError, conflicts: frozenset[str] = frozenset()) -> ApiValidationError | Conflict:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    return Conflict(detail) if is_conflict(exc, conflicts) else ApiValidationError(detail)
 
 
 class LicenseSerializer(serializers.ModelSerializer):
@@ -40,17 +59,19 @@ class LicenseSerializer(serializers.ModelSerializer):
 
 class CustomerSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(write_only=True)
-    temporary_password = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    name = name_field(max_length=200)
+    email = email_field(write_only=True)
+    temporary_password = password_field(required=False, allow_blank=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(RequestAnyOf, serializers.Serializer):
     """The customer by id or by the email address of one of its accounts (the id wins when both are given)."""
 
+    request_any_of = [{"required": ["customer_id"]}, {"required": ["customer_email"]}]  # one of them
+
     customer_id = serializers.IntegerField(required=False)
-    customer_email = serializers.EmailField(required=False)
+    customer_email = email_field(required=False)
     kind = serializers.ChoiceField(choices=LicenseKind.choices)
     term_months = serializers.IntegerField(min_value=1)
     count = serializers.IntegerField(min_value=1, max_value=1000, default=1)
@@ -58,7 +79,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class EmailSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = email_field()
 
 
 class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -105,7 +126,7 @@ class PartnerLicenseViewSet(viewsets.ReadOnlyModelViewSet):
                 partner=partner, actor=request.user, customer=customer, license_ids=ids, kind=v["kind"], renews=renews
             )
         except ValidationError as exc:
-            raise _api_error(exc) from exc
+            raise _api_error(exc, ASSIGN_CONFLICTS) from exc
         return Response(LicenseSerializer(assigned, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -152,7 +173,7 @@ class PartnerCustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
                 partner=partner, actor=request.user, customer=customer, email=data.validated_data["email"]
             )
         except ValidationError as exc:
-            raise _api_error(exc) from exc
+            raise _api_error(exc, EMAIL_CORRECTION_CONFLICTS) from exc
         return Response({"email": user.email})
 
 

@@ -174,8 +174,11 @@ def stock_pick(*, partner: Operator, kind: str, months: int, count: int) -> list
         raise ValidationError(
             {
                 "count": [
-                    _("Only %(available)d licenses of this kind and term are in stock; you asked for %(count)d.")
-                    % {"available": len(ids), "count": count}
+                    ValidationError(
+                        _("Only %(available)d licenses of this kind and term are in stock; you asked for %(count)d.")
+                        % {"available": len(ids), "count": count},
+                        code="stock_short",
+                    )
                 ]
             }
         )

@@ -11,14 +11,15 @@ Objects come through the selectors: another operator's id is a 404.
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from buildings.serializers import OperatorScopedPKField
+from buildings.serializers import OperatorScopedPKField, TextField
 from devices.selectors import camera_list
+from portal.errors import Conflict, is_conflict
 from portal.ids import parse_id
 
 from . import services
@@ -27,12 +28,12 @@ from .selectors import access_link, access_transaction, connection_list, link_li
 from .thumbnails import thumbnail_for, thumbnails_for
 
 
-def _api_error(exc: ValidationError) -> ApiValidationError:
+def _api_error(exc: ValidationError) -> ApiValidationError | Conflict:
     if hasattr(exc, "error_dict"):
-        return ApiValidationError(
-            {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
-        )
-    return ApiValidationError({"non_field_errors": exc.messages})
+        detail = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+    else:
+        detail = {"non_field_errors": exc.messages}
+    return Conflict(detail) if is_conflict(exc, LINK_CONFLICTS) else ApiValidationError(detail)
 
 
 def _cameras(*, operator):
@@ -63,30 +64,94 @@ class PosLinkSerializer(serializers.ModelSerializer):
         return bool(obj.connection.access_token or obj.connection.client_secret)
 
 
+# What pos_link.services checks with its own message, said in the request schema. The services strip the
+# values; the schema says printable ASCII, which every terminal and contract ID is.
+TERMINAL_SCHEMA = {"pattern": r"^[ -~]*[!-~][ -~]*$"}  # not blank, printable (services._clean_terminal)
+CONTRACT_SCHEMA = {"pattern": r"^[ -.0-~]*[!-.0-~][ -.0-~]*$"}  # as a terminal ID, and no "/"
+SECRET_SCHEMA = {"pattern": r"\S"}  # stripped, then not blank
+# Refusals by what is stored (a camera without the POS option; a terminal already linked is `_taken`): 409.
+LINK_CONFLICTS = frozenset({"no_pos_option"})
+
+
 class PosLinkCreateSerializer(serializers.Serializer):
+    """Validates every provider's request; `POS_LINK_CREATE_SCHEMA` documents what each one needs."""
+
     provider = serializers.ChoiceField(choices=Provider.choices)
-    terminal_id = serializers.CharField(max_length=32)
+    terminal_id = TextField(max_length=32, schema=TERMINAL_SCHEMA)
     camera = OperatorScopedPKField(selector=_cameras)
-    contract_id = serializers.CharField(max_length=64, required=False, help_text=_("Smaregi only."))
+    contract_id = TextField(max_length=64, schema=CONTRACT_SCHEMA, required=False, help_text=_("Smaregi only."))
     interface = serializers.ChoiceField(
         choices=[Interface.SMAREGI_ACCESS, Interface.SMAREGI_PLATFORM],
         default=Interface.SMAREGI_ACCESS,
         help_text=_("Smaregi only: smaregi_access (API受信 Ver.2) or smaregi_platform (Platform API)."),
     )
-    access_token = serializers.CharField(
-        max_length=512, required=False, write_only=True, help_text=_("Smaregi API受信 Ver.2 only. Never returned.")
+    access_token = TextField(
+        max_length=512,
+        schema=SECRET_SCHEMA,
+        required=False,
+        write_only=True,
+        help_text=_("Smaregi API受信 Ver.2 only. Never returned."),
     )
-    client_id = serializers.CharField(max_length=100, required=False, help_text=_("Smaregi Platform API only."))
-    client_secret = serializers.CharField(
-        max_length=512, required=False, write_only=True, help_text=_("Smaregi Platform API only. Never returned.")
+    client_id = TextField(
+        max_length=100, schema=SECRET_SCHEMA, required=False, help_text=_("Smaregi Platform API only.")
+    )
+    client_secret = TextField(
+        max_length=512,
+        schema=SECRET_SCHEMA,
+        required=False,
+        write_only=True,
+        help_text=_("Smaregi Platform API only. Never returned."),
     )
     connection = OperatorScopedPKField(
         selector=_ubiregi_connections, required=False, help_text=_("Ubiregi only: a connected account (its id).")
     )
 
 
+class _Link(serializers.Serializer):
+    terminal_id = TextField(max_length=32, schema=TERMINAL_SCHEMA)
+    camera = serializers.IntegerField(help_text=_("One of your cameras holding the POS link option (its id)."))
+
+
+def _one_of(*values: str, **kwargs) -> TextField:
+    return TextField(schema={"enum": list(values)}, **kwargs)
+
+
+class SmaregiAccessLink(_Link):
+    """Smaregi, API受信 Ver.2: the contract ID and the access token."""
+
+    provider = _one_of(Provider.SMAREGI)
+    interface = _one_of(Interface.SMAREGI_ACCESS, required=False)  # the default interface
+    contract_id = TextField(max_length=64, schema=CONTRACT_SCHEMA)
+    access_token = TextField(max_length=512, schema=SECRET_SCHEMA, write_only=True)
+
+
+class SmaregiPlatformLink(_Link):
+    """Smaregi, Platform API: the contract ID and the app's client ID and secret."""
+
+    provider = _one_of(Provider.SMAREGI)
+    interface = _one_of(Interface.SMAREGI_PLATFORM)
+    contract_id = TextField(max_length=64, schema=CONTRACT_SCHEMA)
+    client_id = TextField(max_length=100, schema=SECRET_SCHEMA)
+    client_secret = TextField(max_length=512, schema=SECRET_SCHEMA, write_only=True)
+
+
+class UbiregiLink(_Link):
+    """Ubiregi: one of your connected accounts."""
+
+    provider = _one_of(Provider.UBIREGI)
+    connection = serializers.IntegerField(help_text=_("Ubiregi only: a connected account (its id)."))
+
+
+# The request of POST links/: one of the three (PosLinkCreateSerializer checks each the same way).
+POS_LINK_CREATE_SCHEMA = PolymorphicProxySerializer(
+    component_name="PosLinkCreate",
+    serializers=[SmaregiAccessLink, SmaregiPlatformLink, UbiregiLink],
+    resource_type_field_name=None,
+)
+
+
 class PosLinkUpdateSerializer(serializers.Serializer):
-    terminal_id = serializers.CharField(max_length=32, required=False)
+    terminal_id = TextField(max_length=32, schema=TERMINAL_SCHEMA, required=False)
     camera = OperatorScopedPKField(selector=_cameras, required=False)
 
 
@@ -111,7 +176,7 @@ class PosTransactionSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    create=extend_schema(request=PosLinkCreateSerializer, responses={201: PosLinkSerializer}),
+    create=extend_schema(request=POS_LINK_CREATE_SCHEMA, responses={201: PosLinkSerializer}),
     partial_update=extend_schema(request=PosLinkUpdateSerializer, responses=PosLinkSerializer),
     update=extend_schema(request=PosLinkUpdateSerializer, responses=PosLinkSerializer),
 )

@@ -57,7 +57,14 @@ def _check_camera(*, operator: Operator, camera: Device, keep: Device | None = N
         raise ValidationError({"camera": [_("Choose one of your cameras.")]})
     if not pos_camera_choices(operator=operator, keep=keep).filter(pk=camera.pk).exists():
         raise ValidationError(
-            {"camera": [_("This camera does not hold the POS link option. Ask your partner for a POS option license.")]}
+            {
+                "camera": [
+                    ValidationError(
+                        _("This camera does not hold the POS link option. Ask your partner for a POS option license."),
+                        code="no_pos_option",
+                    )
+                ]
+            }
         )
 
 
@@ -73,6 +80,10 @@ def _refused(provider: str, exc: ProviderError, field: str = "__all__") -> Valid
     return ValidationError({field: [message]})
 
 
+def _linked(message: str) -> ValidationError:
+    return ValidationError(message, code="terminal_taken")  # what is stored refuses it: the API answers 409
+
+
 def _terminal_free(*, connection: PosConnection | None, terminal_id: str, exclude: PosLink | None = None) -> None:
     if connection is None:
         return
@@ -80,7 +91,7 @@ def _terminal_free(*, connection: PosConnection | None, terminal_id: str, exclud
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise ValidationError({"terminal_id": [_("This terminal is already linked. Update its row instead.")]})
+        raise ValidationError({"terminal_id": [_linked(_("This terminal is already linked. Update its row instead."))]})
 
 
 # ---------------------------------------------------------------- Smaregi: by hand, two interfaces
@@ -164,7 +175,9 @@ def _link_create(*, operator: Operator, connection: PosConnection, terminal_id: 
                 operator=operator, connection=connection, terminal_id=terminal_id, camera=camera
             )
     except IntegrityError as exc:  # a second admin linked the same terminal a moment ago
-        raise ValidationError({"terminal_id": [_("This terminal is already linked. Update its row instead.")]}) from exc
+        raise ValidationError(
+            {"terminal_id": [_linked(_("This terminal is already linked. Update its row instead."))]}
+        ) from exc
 
 
 def _revive_links(connection: PosConnection) -> None:
@@ -307,7 +320,7 @@ def link_update(*, user: User, link: PosLink, camera: Device, terminal_id: str |
         try:
             locked.save()
         except IntegrityError as exc:
-            raise ValidationError({"terminal_id": [_("This terminal is already linked.")]}) from exc
+            raise ValidationError({"terminal_id": [_linked(_("This terminal is already linked."))]}) from exc
     return locked
 
 

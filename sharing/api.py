@@ -7,6 +7,7 @@ Shares come through `access_share`: a share between two other operators is a 404
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +15,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from buildings.serializers import raise_as_drf
+from buildings.serializers import ListField, TextField, raise_as_drf
 
 from .models import CameraShare, ShareAuditEvent, ShareStatus
 from .selectors import access_share, share_audit_list, share_list
@@ -55,11 +56,17 @@ class ShareSerializer(serializers.ModelSerializer):
 
 
 class ShareRequestSerializer(serializers.Serializer):
-    receiver_share_id = serializers.CharField(
-        max_length=40, help_text=_("The share ID of the operator to share with (on its account page).")
+    receiver_share_id = TextField(
+        max_length=40,
+        schema={"pattern": r"[^\s-]"},  # besides the spaces and hyphens it is read without (normalize_share_id)
+        help_text=_("The share ID of the operator to share with (on its account page)."),
     )
-    cameras = serializers.ListField(
-        child=serializers.IntegerField(), help_text=_("Ids of your own cameras to share."), allow_empty=True
+    # An empty list is refused by the service, with its own message: the schema says at least one.
+    cameras = ListField(
+        child=serializers.IntegerField(),
+        schema={"minItems": 1},
+        help_text=_("Ids of your own cameras to share."),
+        allow_empty=True,
     )
 
 
@@ -84,6 +91,13 @@ class ShareAuditSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ShareSchema(AutoSchema):
+    """POST answers the new shares as a plain list (one per camera), not as a page."""
+
+    def _get_paginator(self):
+        return None if getattr(self.view, "action", None) == "create" else super()._get_paginator()
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -95,6 +109,7 @@ class ShareAuditSerializer(serializers.ModelSerializer):
 )
 class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = ShareSerializer
+    schema = ShareSchema()
     lookup_url_kwarg = "share_id"
     lookup_value_regex = "[0-9]+"
 
@@ -143,7 +158,8 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         try:
             share = service(operator=self.request.operator, user=self.request.user, share=share)
         except DjangoValidationError as exc:
-            raise_as_drf(exc, "status")
+            # Already decided, cancelled or removed: the share's state refuses it, not the request (409).
+            raise_as_drf(exc, "status", conflicts={"share_state"})
         return Response(ShareSerializer(share, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=ShareSerializer)

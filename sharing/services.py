@@ -62,7 +62,7 @@ def shareable_cameras(*, operator: Operator) -> list[Device]:
 
 def share_request_check(*, operator: Operator, camera_ids: Iterable, share_id: str) -> tuple[Operator, list[Device]]:
     """The receiver and cameras of a share request; else ValidationError keyed "share_id" / "cameras"."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list] = {}
     receiver = None
     try:
         receiver = share_receiver_for(operator=operator, share_id=share_id)
@@ -87,10 +87,13 @@ def share_request_check(*, operator: Operator, camera_ids: Iterable, share_id: s
             ]
     if receiver is not None and "cameras" not in errors:
         taken = [c.name for c in cameras if share_open_exists(camera=c, receiver=receiver)]
-        if taken:
+        if taken:  # what is stored refuses it, not the request: the API answers 409 (a `_taken` code)
             errors["cameras"] = [
-                _("Already shared with or waiting for %(receiver)s: %(cameras)s.")
-                % {"receiver": receiver.name, "cameras": ", ".join(taken)}
+                ValidationError(
+                    _("Already shared with or waiting for %(receiver)s: %(cameras)s.")
+                    % {"receiver": receiver.name, "cameras": ", ".join(taken)},
+                    code="share_taken",
+                )
             ]
     if errors:
         raise ValidationError(errors)
@@ -126,7 +129,14 @@ def share_request(*, operator: Operator, user: User, camera_ids: Iterable, share
                 shares.append(share)
     except IntegrityError:  # the same request sent at the same moment by another admin
         raise ValidationError(
-            {"cameras": [_("Already shared with or waiting for %(receiver)s.") % {"receiver": receiver.name}]}
+            {
+                "cameras": [
+                    ValidationError(
+                        _("Already shared with or waiting for %(receiver)s.") % {"receiver": receiver.name},
+                        code="share_taken",
+                    )
+                ]
+            }
         ) from None
     share_ids = [share.pk for share in shares]
     transaction.on_commit(lambda: share_request_notify(share_ids=share_ids))

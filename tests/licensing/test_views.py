@@ -136,7 +136,7 @@ def test_api_assign_and_customer_license_list(partner, alpha):
         {"customer_id": alpha.operator.pk, "kind": "congestion_option", "term_months": 12, "count": 3},
         content_type="application/json",
     )
-    assert response.status_code == 400 and "Only 2" in str(response.json())
+    assert response.status_code == 409 and "Only 2" in str(response.json()["count"])  # what is in stock refuses it
     response = client.post(
         reverse("partner-license-assign"),
         {"customer_id": alpha.operator.pk, "kind": "congestion_option", "term_months": 12, "count": 2},
@@ -221,3 +221,23 @@ def test_the_api_assigns_by_email_and_searches_customers(partner, alpha):
         content_type="application/json",
     )
     assert response.status_code == 201 and License.objects.filter(customer=alpha.operator).count() == 1
+
+
+def test_api_customer_email_correction_after_an_assignment_is_a_conflict(partner, alpha):
+    services.stock_add(partner=partner.operator, kind=LicenseKind.EDGE_STORAGE, months=12, count=1)
+    client = client_for(partner.admin)
+    body = {"customer_id": alpha.operator.pk, "kind": "edge_storage", "term_months": 12}
+    assert client.post(reverse("partner-license-assign"), body, content_type="application/json").status_code == 201
+    url = reverse("partner-customer-email", args=[alpha.operator.pk])
+    response = client.post(url, {"email": "fixed@example.com"}, content_type="application/json")
+    assert response.status_code == 409 and "no longer be corrected" in str(response.json())  # what is stored refuses it
+
+
+def test_api_assign_needs_a_customer_by_id_or_email_as_its_schema_says(partner, alpha):
+    from drf_spectacular.generators import SchemaGenerator
+
+    assign = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["AssignRequest"]
+    assert assign["anyOf"] == [{"required": ["customer_id"]}, {"required": ["customer_email"]}]
+    body = {"kind": "edge_storage", "term_months": 12}
+    response = client_for(partner.admin).post(reverse("partner-license-assign"), body, content_type="application/json")
+    assert response.status_code == 400 and "customer_email" in response.json()

@@ -48,8 +48,8 @@ def test_create_with_a_wrong_token_is_400_with_the_provider_reason(pos_alpha, sm
 def test_create_with_a_camera_without_option_is_refused(alpha, smaregi):
     body = {"provider": "smaregi", "contract_id": SMAREGI_CONTRACT, "access_token": SMAREGI_TOKEN,
             "terminal_id": "1", "camera": alpha.camera.pk}  # fmt: skip
-    response = api(alpha.admin).post(LINKS, body, format="json")
-    assert response.status_code == 400 and "POS link option" in response.content.decode()
+    response = api(alpha.admin).post(LINKS, body, format="json")  # refused by what the camera holds: 409
+    assert response.status_code == 409 and "POS link option" in response.json()["camera"][0]
     assert not PosLink.objects.exists()
 
 
@@ -131,3 +131,19 @@ def test_create_a_smaregi_platform_link_and_read_the_sale_and_server_times(pos_a
     tx = transaction_of(pos_alpha, provider_id="t1")
     row = api(pos_alpha.viewer).get(reverse("pos-transaction-detail", kwargs={"transaction_id": tx.pk})).json()
     assert "server_at" in row and row["occurred_at"]
+
+
+def test_the_create_schema_says_what_each_provider_needs():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    body = schema["paths"]["/api/v1/pos/links/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body = components[body["$ref"].rsplit("/", 1)[1]]
+    branches = [components[ref["$ref"].rsplit("/", 1)[1]] for ref in body["oneOf"]]
+    required = [set(branch["required"]) - {"provider", "terminal_id", "camera"} for branch in branches]
+    assert required == [
+        {"contract_id", "access_token"},  # smaregi_access is the default interface
+        {"interface", "contract_id", "client_id", "client_secret"},
+        {"connection"},
+    ]

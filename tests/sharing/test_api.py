@@ -83,9 +83,9 @@ def test_bad_share_ids_through_the_api(alpha, receiver_share_id, message):
     assert not CameraShare.objects.exists()
 
 
-def test_approving_twice_through_the_api_is_a_400_with_the_reason(bravo, shared):
-    answer = api(bravo.admin).post(f"/api/v1/shares/{shared.pk}/approve/")
-    assert answer.status_code == 400 and "already approved" in str(answer.json())
+def test_approving_twice_through_the_api_is_a_conflict_with_the_reason(bravo, shared):
+    answer = api(bravo.admin).post(f"/api/v1/shares/{shared.pk}/approve/")  # the share's state refuses it: 409
+    assert answer.status_code == 409 and "already approved" in str(answer.json()["status"])
 
 
 def test_cancel_through_the_api_ends_the_receivers_access_at_once(alpha, bravo, shared):
@@ -127,3 +127,18 @@ def test_a_limited_user_gets_404_for_a_hidden_camera_in_the_api(alpha):
     assert ids(client.get("/api/v1/devices/")) == {other.pk}
     assert client.get(f"/api/v1/devices/{alpha.camera.pk}/").status_code == 404
     assert client.get(f"/api/v1/devices/{other.pk}/").status_code == 200
+
+
+def test_a_request_for_a_camera_already_shared_is_a_conflict(alpha, bravo, shared):
+    body = {"receiver_share_id": bravo.operator.share_id, "cameras": [alpha.camera.pk]}
+    answer = api(alpha.admin).post("/api/v1/shares/", body, format="json")  # refused by what is stored: 409
+    assert answer.status_code == 409 and "Already shared" in answer.json()["cameras"][0]
+
+
+def test_the_share_request_schema_asks_a_camera_and_answers_a_plain_list():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["components"]["schemas"]["ShareRequestRequest"]["properties"]["cameras"]["minItems"] == 1
+    created = schema["paths"]["/api/v1/shares/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["type"] == "array"  # one share per camera, not a page
