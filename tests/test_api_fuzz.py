@@ -5,11 +5,11 @@ fuzzing phases, a bounded number of examples each) as the demo's operator admin 
 user, through the WSGI app in this process. No request may answer 5xx (`not_a_server_error`), and every
 documented response must match its schema (`response_schema_conformance`).
 
-The world is `seed_demo`'s, seeded once for the module. Path ids, and ids in a body (`BODY_IDS`), are those
-of the demo objects (a random id is a 404 or "not found" and tests nothing; the isolation walk covers other
-operators' ids), and every request runs in a savepoint that is rolled back, so a DELETE leaves the world
-whole for the next example. A coverage case that repeats a request already sent, in effect, is not sent
-again (`already_covered`, `refused_before_the_body`): half the requests, the same checks.
+The world is `seed_demo`'s, seeded once for the module. Path ids are those of the demo objects (a random
+id is a 404 and tests nothing; the isolation walk covers other operators' ids), and every request runs in
+a savepoint that is rolled back, so a DELETE leaves the world whole for the next example. A coverage case
+that repeats a request already sent, in effect, is not sent again (`already_covered`,
+`refused_before_the_body`): half the requests, the same checks.
 
 Run it alone: `bin/test tests/test_api_fuzz.py` (docs/development.md).
 """
@@ -45,8 +45,14 @@ if os.environ.get("FUZZ_POSITIVE"):
     CHECKS.append(positive_data_acceptance)
 
 
+# The world asks its users to accept terms of use, as a deployment does (the test settings ask none): the schema
+# then names the version POST /api/v1/terms/ accepts. Token requests are not held back for it.
+TERMS_VERSION = "fuzz-terms-1"
+
+
 def _raw_schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
+    with override_settings(PORTAL_TERMS_VERSION=TERMS_VERSION):
+        return SchemaGenerator().get_schema(request=None, public=True)
 
 
 CONFIG = SchemathesisConfig.from_dict(
@@ -119,11 +125,17 @@ def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     patcher = pytest.MonkeyPatch()
     patcher.setattr("workers.netpolicy.socket.getaddrinfo", no_dns)
+    # Which POS credentials and terminals exist is the provider's, not the schema's: here Smaregi and Ubiregi
+    # accept every one (a link is checked with the provider before it is saved).
+    patcher.setattr("pos_link.services.get_client", lambda provider, interface="": _AcceptingPos())
     # As Django's test client does: a request through the WSGI handler must not close the connection
     # that holds the seeded world's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
+    with (
+        override_settings(MEDIA_ROOT=str(media), PORTAL_TERMS_VERSION=TERMS_VERSION),
+        django_db_blocker.unblock(),
+    ):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -148,13 +160,58 @@ def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
             request_finished.connect(close_old_connections)
 
 
-def _demo_ids() -> dict[str, int]:
+def world_body_values(case, ids) -> None:
+    """Values of a body that only the world decides, not the schema: the ids and the other operator's share ID
+    a body names on the account, share, POS and partner routes, the customer's email address, and the caller's
+    password (an email address changes only with it). Generated ones become the demo's, as path ids do."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+
+    def is_id(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    path = case.path
+    if path.startswith("/api/v1/pos/"):
+        for name, key in (("camera", "camera_id"), ("connection", "connection_id")):
+            if is_id(body.get(name)):
+                body[name] = ids[key]
+    if path.startswith("/api/v1/shares/"):
+        if isinstance(body.get("cameras"), list):
+            body["cameras"] = [ids["camera_id"] if is_id(v) else v for v in body["cameras"]]
+        if isinstance(body.get("receiver_share_id"), str):
+            body["receiver_share_id"] = ids["receiver_share_id"]
+    if path.startswith("/api/v1/partner/"):
+        for name, key in (("customer_id", "customer_id"), ("renews_id", "license_id")):
+            if is_id(body.get(name)):
+                body[name] = ids[key]
+        if isinstance(body.get("customer_email"), str):
+            body["customer_email"] = ids["customer_email"]
+    if isinstance(body.get("current_password"), str):
+        body["current_password"] = ids["password"]
+
+
+class _AcceptingPos:
+    """A POS provider that knows every contract and terminal (pos_link.providers.PosClient's verify)."""
+
+    uses_oauth = uses_client_credentials = False
+
+    def verify(self, *, credentials, terminal_id=""):
+        from pos_link.providers import Account
+
+        return Account(contract_id=credentials.contract_id)
+
+
+def _demo_ids() -> dict[str, int | str]:
     """An object of the demo operator for each kind of URL id; seed_demo's where it makes one, else one
-    made here the way the isolation walk makes them."""
+    made here the way the isolation walk makes them. Also the other values of the world that a body names:
+    another operator's share ID, the customer's email address, the callers' password."""
     from buildings.models import Building
     from demo.licensing import PARTNER_EMAIL
+    from demo.management.commands.seed_demo import DEMO_PASSWORD
     from devices.models import Device, DeviceKind
     from licensing.models import License
+    from pos_link.models import PosConnection, Provider
     from tenants.models import Operator, User
     from tests.conftest import Tenant
     from tests.congestion.factories import congestion_camera_of, group_of, hours_rule_of
@@ -190,6 +247,10 @@ def _demo_ids() -> dict[str, int]:
         "congestion_camera_id": congestion_camera_of(tenant).pk,
         "group_id": group_of(tenant).pk,
         "hours_rule_id": hours_rule_of(tenant).pk,
+        "connection_id": PosConnection.objects.filter(operator=operator, provider=Provider.UBIREGI).get().pk,
+        "receiver_share_id": Operator.objects.get(name="Harbor Shops Ltd.").share_id,
+        "customer_email": tenant.admin.email,
+        "password": DEMO_PASSWORD,  # every demo account's
         "addable_camera_id": _addable_camera(tenant),
     }
 
@@ -201,9 +262,6 @@ def _addable_camera(tenant) -> int:
     addable = addable_cameras(operator=tenant.operator, user=tenant.admin)
     return addable[0].pk if addable else tenant.camera.pk
 
-
-# Body fields holding the id of a demo object (the `ids` key), replaced like path ids.
-BODY_IDS = {"building": "building_id", "room": "room_id", "sensor": "sensor_id"}
 
 
 def congestion_body_ids(case, ids) -> None:
@@ -295,14 +353,9 @@ def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
         for name, value in list(case.path_parameters.items()):
             if name in ids and str(value).isdigit():
                 case.path_parameters[name] = ids[name]
-
-    if isinstance(case.body, dict):
-        # So does a generated integer id in a body: which ids exist is the world's, not the schema's.
-        for name, key in BODY_IDS.items():
-            if isinstance(case.body.get(name), int) and not isinstance(case.body[name], bool):
-                case.body[name] = ids[key]
     congestion_body_ids(case, ids)
 
+    world_body_values(case, ids)
     partners_route = case.path.startswith(("/api/v1/partner/", "/api/v1/licenses/"))
     for role, token in demo_world["tokens"].items():
         if role == "partner" and not partners_route:
