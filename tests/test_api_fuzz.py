@@ -5,11 +5,11 @@ fuzzing phases, a bounded number of examples each) as the demo's operator admin 
 user, through the WSGI app in this process. No request may answer 5xx (`not_a_server_error`), and every
 documented response must match its schema (`response_schema_conformance`).
 
-The world is `seed_demo`'s, seeded once for the module. Path ids are those of the demo objects (a random
-id is a 404 and tests nothing; the isolation walk covers other operators' ids), and every request runs in
-a savepoint that is rolled back, so a DELETE leaves the world whole for the next example. A coverage case
-that repeats a request already sent, in effect, is not sent again (`already_covered`,
-`refused_before_the_body`): half the requests, the same checks.
+The world is `seed_demo`'s, seeded once for the module. Path ids, and ids in a body (`BODY_IDS`), are those
+of the demo objects (a random id is a 404 or "not found" and tests nothing; the isolation walk covers other
+operators' ids), and every request runs in a savepoint that is rolled back, so a DELETE leaves the world
+whole for the next example. A coverage case that repeats a request already sent, in effect, is not sent
+again (`already_covered`, `refused_before_the_body`): half the requests, the same checks.
 
 Run it alone: `bin/test tests/test_api_fuzz.py` (docs/development.md).
 """
@@ -78,7 +78,6 @@ def _jpegs(draw) -> bytes:
 
 
 schemathesis.openapi.media_type("image/jpeg", _jpegs())
-
 
 # schemathesis builds every operation's coverage cases when it collects the test, and under pytest-xdist each
 # worker collects this module though one runs it (bin/test). They are built when the operation's test starts
@@ -263,6 +262,9 @@ def _addable_camera(tenant) -> int:
     return addable[0].pk if addable else tenant.camera.pk
 
 
+# Body fields holding the id of a demo object (the `ids` key), replaced like path ids.
+BODY_IDS = {"building": "building_id", "room": "room_id", "sensor": "sensor_id"}
+
 
 def congestion_body_ids(case, ids) -> None:
     """On congestion's routes "cameras" and "default_camera" name congestion cameras and "camera" (adding one) a
@@ -353,6 +355,12 @@ def test_the_api_holds_under_the_fuzzer(case, demo_world, db):
         for name, value in list(case.path_parameters.items()):
             if name in ids and str(value).isdigit():
                 case.path_parameters[name] = ids[name]
+
+    if isinstance(case.body, dict):
+        # So does a generated integer id in a body: which ids exist is the world's, not the schema's.
+        for name, key in BODY_IDS.items():
+            if isinstance(case.body.get(name), int) and not isinstance(case.body[name], bool):
+                case.body[name] = ids[key]
     congestion_body_ids(case, ids)
 
     world_body_values(case, ids)
