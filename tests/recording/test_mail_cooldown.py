@@ -305,7 +305,6 @@ def test_the_window_lives_in_the_database_so_a_restarted_worker_sends_the_follow
     assert len(mail.outbox) == 3
 
 
-@pytest.mark.needs_postgres("row locks between two connections")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_closing_the_same_window_send_one_follow_up(alpha, clock):
     configure(alpha)
@@ -337,7 +336,6 @@ def test_two_workers_closing_the_same_window_send_one_follow_up(alpha, clock):
     assert "3 more detections" in mail.outbox[1].subject
 
 
-@pytest.mark.needs_postgres("row locks between two connections")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_claiming_detections_at_once_mail_one_and_hold_the_other(alpha, clock):
     configure(alpha)
