@@ -8,7 +8,7 @@ same trace. (The Django admin's own login page is not one of them any more: it s
 portal's login, with its two-step verification.)
 """
 
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import ModelBackend, UserModel
 
 from portal.client_ip import client_ip
 
@@ -41,3 +41,12 @@ class EmailBackend(ModelBackend):
             # that says nothing about which accounts exist); everything else gets the one answer.
             request.login_throttled = check.throttled
         return check.user
+
+    def get_user(self, user_id):
+        # The operator comes in the user's query: OperatorMiddleware reads it on every request, which
+        # was a second query each time.
+        try:
+            user = UserModel._default_manager.select_related("operator").get(pk=user_id)
+        except UserModel.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
