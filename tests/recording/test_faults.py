@@ -120,8 +120,8 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
     assert segments(alpha.camera)[0].start <= timezone.now() - timedelta(seconds=8)
     now = timezone.now()
     [event] = media_services.motion_record(
-        trigger=alpha.sensor, at=now - timedelta(seconds=1), ended_at=now + timedelta(seconds=14), source="sensor"
-    )  # somebody keeps moving: the motion outlasts the dead worker and its lease
+        trigger=alpha.sensor, at=now - timedelta(seconds=1), ended_at=now + timedelta(minutes=10), source="sensor"
+    )  # somebody keeps moving: the motion outlasts the dead worker and its lease (it ends below)
     # Kill once the worker has stored the footage where the motion starts (its part of the clip). Its
     # checks whether the clip is due claim nothing (clip_make claims only work that starts at once), so
     # the kill may land anywhere before the clip is due.
@@ -135,6 +135,11 @@ def test_a_worker_killed_before_its_clip_is_cut_leaves_it_to_the_next_which_make
 
     # Two replacements race for the camera and for the clip once the dead worker's lease runs out.
     replacements = [ingest_process("wB"), ingest_process("wC")]
+    # The motion ends once the takeover records. A fixed end (14 s) was over before a replacement on a
+    # loaded machine had started and stored footage, so the clip, given up waiting for it, held only the
+    # dead worker's part.
+    assert wait_for(lambda: [r for r in segments(alpha.camera) if r.start > killed_at], timeout=60)
+    MotionEvent.objects.filter(pk=event.pk).update(ended_at=timezone.now())
     assert wait_for(lambda: EventClip.objects.filter(motion=event).exists(), timeout=45)
     recorded_after = segments(alpha.camera)[-1].start
     assert wait_for(lambda: segments(alpha.camera)[-1].start > recorded_after, timeout=15)  # recording goes on
