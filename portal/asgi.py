@@ -12,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.prod")
 # Django first: the routes below import models, which needs the app registry ready.
 django_application = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -38,7 +37,10 @@ class AllowedHostsOrigin(OriginValidator):
 
 
 def websocket_application():
-    return AllowedHostsOrigin(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    # No session or user lookup before the consumer: a live socket is authorized by its media token
+    # (recording/consumers.py), and channels' AuthMiddlewareStack would spend two queries on every
+    # connect in the one database thread, before the socket is even accepted.
+    return AllowedHostsOrigin(URLRouter(websocket_urlpatterns))
 
 
 application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
