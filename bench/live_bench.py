@@ -93,6 +93,23 @@ def prepare(rtsp_url: str) -> tuple[int, str]:
     return camera.pk, client.cookies["sessionid"].value
 
 
+def viewer_tokens(camera_id: int, count: int):
+    """``count`` more viewers of the camera, each a user of its own (as 50 people watching are: the server
+    re-checks each distinct viewer's access while it watches). Returns a function giving their media tokens,
+    signed afresh (a token must be minutes old at most when a socket connects with it)."""
+    from devices.media_tokens import camera_access_token
+    from devices.models import Device
+    from tenants.models import Role
+    from tests.factories import UserFactory
+
+    camera = Device.objects.select_related("operator").get(pk=camera_id)
+    users = [
+        UserFactory(operator=camera.operator, email=f"live-bench-viewer-{i}@example.com", role=Role.VIEWER)
+        for i in range(count)
+    ]
+    return lambda: [camera_access_token(camera, camera.operator, user=user) for user in users]
+
+
 def tree_cpu(pids: list[int]) -> float:
     """CPU seconds (user + system) of these processes and all their children now alive."""
     import psutil
@@ -137,14 +154,20 @@ def read_pages(pages: list, seconds: float) -> list[float]:
 # on the machine measured). MSE: a socket each, acknowledging what it received as live.js does. HLS: the
 # playlist every second and each new segment, as hls.js does.
 EXTRA_MSE = """
-(a) => { window.__extra = [];
-  for (let i = 0; i < a.n; i++) {
-    const s = new WebSocket(a.ws + "?token=" + encodeURIComponent(a.token)); s.binaryType = "arraybuffer";
+(a) => { window.__extra = []; window.__closed = [];
+  const open = (i) => {
+    const token = a.tokens[i % a.tokens.length];
+    const s = new WebSocket(a.ws + "?token=" + encodeURIComponent(token)); s.binaryType = "arraybuffer";
     let received = 0, acked = 0;
     s.onmessage = (e) => { if (typeof e.data === "string") return; received += e.data.byteLength;
       if (received - acked >= 32768) { acked = received; s.send(JSON.stringify({ type: "ack", bytes: acked })); } };
-    window.__extra.push(s);
-  } }
+    // As live.js does: a socket that dropped (1006: e.g. a handshake the loaded server did not finish in
+    // time) connects again; a refusal (4xxx) does not.
+    s.onclose = (e) => { window.__closed.push(e.code); if (e.code === 1006) setTimeout(() => open(i), 1000); };
+    window.__extra[i] = s;
+  };
+  for (let i = 0; i < a.n; i++) open(i);
+}
 """
 EXTRA_HLS = """
 (a) => { window.__extra = 0; const base = a.playlist.replace(/index\\.m3u8$/, "");
@@ -167,7 +190,7 @@ PLAYING = (
 )
 
 
-def measure(browser, base: str, cookie: str, camera_id: int, path: str, viewers: int, seconds: float, pids):
+def measure(browser, base: str, cookie: str, camera_id: int, path: str, viewers: int, seconds: float, pids, tokens):
     """One page plays and is read (its glass to glass); ``viewers - 1`` more fetch the same from a second page."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": "sessionid", "value": cookie, "url": base}])
@@ -183,18 +206,30 @@ def measure(browser, base: str, cookie: str, camera_id: int, path: str, viewers:
             data = page.evaluate("() => Object.assign({}, document.getElementById('live-video').dataset)")
             if path == "mse":
                 ws = base.replace("http", "ws", 1) + data["socket"]
-                others.evaluate(f"({EXTRA_MSE})", {"n": viewers - 1, "ws": ws, "token": data["token"]})
+                signed = tokens() if tokens else [data["token"]]
+                others.evaluate(f"({EXTRA_MSE})", {"n": viewers - 1, "ws": ws, "tokens": signed})
                 # A browser opens one socket to a host at a time (RFC 6455 4.1): wait until all are open.
-                others.wait_for_function(
-                    "n => window.__extra.filter(s => s.readyState === 1).length >= n", arg=viewers - 1, timeout=300_000
-                )
+                try:
+                    others.wait_for_function(
+                        "n => window.__extra.filter(s => s.readyState === 1).length >= n",
+                        arg=viewers - 1,
+                        timeout=300_000,
+                    )
+                except Exception:
+                    states = others.evaluate(
+                        "() => [window.__extra.map(s => s.readyState).join(''), window.__closed.join(',')]"
+                    )
+                    print("extra sockets' states (0 connecting 1 open 3 closed), close codes:", states, flush=True)
+                    raise
             else:
                 others.evaluate(f"({EXTRA_HLS})", {"n": viewers - 1, "playlist": data["playlist"]})
         page.bring_to_front()  # the measured viewer is the one in front of its screen
         read_pages([page], 5)  # settle (the extra viewers connected, HLS at its live edge)
-        cpu0, t0 = tree_cpu(pids), time.monotonic()
+        cpu0, t0 = [tree_cpu([pid]) for pid in pids], time.monotonic()
         ages = read_pages([page], seconds)
-        cpu = (tree_cpu(pids) - cpu0) / (time.monotonic() - t0)
+        elapsed = time.monotonic() - t0
+        parts = [(tree_cpu([pid]) - before) / elapsed for pid, before in zip(pids, cpu0, strict=True)]
+        cpu = sum(parts)
         open_sockets = (
             others.evaluate(
                 "() => window.__extra.filter ? window.__extra.filter(s => s.readyState === 1).length : window.__extra"
@@ -211,6 +246,9 @@ def measure(browser, base: str, cookie: str, camera_id: int, path: str, viewers:
         "median_s": round(statistics.median(ordered), 3) if ordered else None,
         "p95_s": round(ordered[max(0, -(-95 * len(ordered) // 100) - 1)], 3) if ordered else None,
         "server_cpu_percent": round(cpu * 100, 1),
+        # ingest (recorder, feed, HLS) and daphne (pages, sockets) apart: where a viewer's cost lands
+        "ingest_cpu_percent": round(parts[0] * 100, 1),
+        "daphne_cpu_percent": round(parts[1] * 100, 1),
         "load_average": round(os.getloadavg()[0], 1),
     }
 
@@ -227,6 +265,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--json", default="", help="also write the report here")
+    parser.add_argument(
+        "--one-user", action="store_true", help="the extra MSE viewers are the measured page's user (one re-check)"
+    )
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.viewers.split(","))
     paths = [p for p in args.paths.split(",") if p]
@@ -254,6 +295,7 @@ def main() -> int:
     results: dict[str, dict] = {}
     try:
         camera_id, cookie = prepare(sim.url("cam1"))
+        tokens = None if args.one_user else viewer_tokens(camera_id, counts[-1] - 1)
         venv = ROOT / ".venv" / "bin"
         ingest = start(
             work / "ingest.log", env, [str(venv / "python"), "manage.py", "run_ingest", "--worker-id", "bench"]
@@ -283,7 +325,7 @@ def main() -> int:
             try:
                 for path in paths:
                     for n in counts:
-                        row = measure(browser, base, cookie, camera_id, path, n, args.seconds, pids)
+                        row = measure(browser, base, cookie, camera_id, path, n, args.seconds, pids, tokens)
                         results[f"{path} x{n}"] = row
                         print(path, n, row, flush=True)
             finally:
@@ -308,6 +350,7 @@ def main() -> int:
         "date": datetime.now().astimezone().isoformat(timespec="minutes"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "camera": "768x576 10 fps H.264, 1 s GOP (simulated, clock burned in), no audio",
+        "extra_viewers": "the measured page's user" if args.one_user else "a user each (MSE sockets)",
         "results": results,
     }
     print(json.dumps(report, indent=2))
