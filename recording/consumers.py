@@ -55,7 +55,7 @@ VARIANTS = ("source", "h264")
 
 
 def recheck_seconds() -> float:
-    return float(getattr(settings, "LIVE_RECHECK_SECONDS", 2))
+    return float(getattr(settings, "LIVE_RECHECK_SECONDS", 5))
 
 
 def sockets_per_client() -> int:
