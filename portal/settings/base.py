@@ -162,6 +162,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeviceKindEnum": "devices.models.DeviceKind",
         "LicenseKindEnum": "licensing.models.LicenseKind",
+        # A user's role, and the roles the API gives (no admin); a link's provider, and each provider's body.
+        "RoleEnum": "tenants.models.Role",
+        "GivenRoleEnum": "tenants.serializers.GIVEN_ROLES",
+        "ProviderEnum": "pos_link.models.Provider",
+        "SmaregiProviderEnum": ["smaregi"],
+        "UbiregiProviderEnum": ["ubiregi"],
     },
 }
 # /api/schema/ and /api/docs/ need a logged-in user (session or API token) unless this says they are public.
