@@ -8,6 +8,8 @@ depends on stored state instead (a camera already added, hours that overlap save
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiRequest
 from rest_framework import serializers
@@ -57,7 +59,10 @@ class RawBodyExtension(OpenApiSerializerExtension):
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):
-        return type(self.target).raw_schema
+        # A copy each time: drf-spectacular's enum hook rewrites the schema it is given in place (an inline
+        # enum becomes a $ref), so a second schema in the same process would find refs to components it never
+        # made (the fuzzer and the isolation walk both generate one).
+        return copy.deepcopy(type(self.target).raw_schema)
 
 
 def body(component: str, schema: dict) -> type[RawBody]:

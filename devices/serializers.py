@@ -1,6 +1,8 @@
 """API serializers of devices. Secrets (RTSP URL, ONVIF password) are write-only: responses only
 say whether they are set. No serializer takes an `operator`; a room id in a body must be the caller's."""
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -254,7 +256,9 @@ class StreamSettingsSchema(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)
-        return {**schema, "anyOf": self.target.request_any_of} if direction == "request" else schema
+        # A copy: drf-spectacular's enum hook rewrites what it is given in place (module docstring of
+        # congestion/api_schema.py's RawBodyExtension), and the next schema of the process would miss a component.
+        return {**schema, "anyOf": copy.deepcopy(self.target.request_any_of)} if direction == "request" else schema
 
 
 class ChannelCreateSerializer(serializers.Serializer):

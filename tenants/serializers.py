@@ -1,5 +1,7 @@
 """API shapes for accounts. Serializers validate input only; writes go through tenants.services."""
 
+import copy
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -77,7 +79,9 @@ class RequestAnyOfSchema(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)
-        return {**schema, "anyOf": self.target.request_any_of} if direction == "request" else schema
+        # A copy: drf-spectacular's enum hook rewrites what it is given in place (module docstring of
+        # congestion/api_schema.py's RawBodyExtension), and the next schema of the process would miss a component.
+        return {**schema, "anyOf": copy.deepcopy(self.target.request_any_of)} if direction == "request" else schema
 
 
 class UserSerializer(serializers.ModelSerializer):
