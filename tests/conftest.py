@@ -29,6 +29,31 @@ from tests.waiting import patience
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
+def _thread_local_join_guard() -> None:
+    """Celery's "Never call result.get() within a task" guard is one process-wide flag that an eager task sets
+    while it runs and puts back after (celery.result.denied_join_result). The tests run tasks eagerly in
+    threads too (simulated workers, live servers): two threads interleaving leave the flag set for good, and
+    every later `.get()` in that xdist worker fails (seen in a loaded run with 4 workers). Per thread here, as
+    the guard means it: a task's own thread may not join; another thread is not inside that task."""
+    import threading
+
+    import celery.result
+
+    local = threading.local()
+
+    def will_block() -> bool:
+        return getattr(local, "blocks", False)
+
+    def set_will_block(blocks: bool) -> None:
+        local.blocks = blocks
+
+    celery.result.task_join_will_block = will_block
+    celery.result._set_task_join_will_block = set_will_block
+
+
+_thread_local_join_guard()
+
+
 @dataclass
 class Tenant:
     operator: object
