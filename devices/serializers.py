@@ -1,12 +1,9 @@
 """API serializers of devices. Secrets (RTSP URL, ONVIF password) are write-only: responses only
 say whether they are set. No serializer takes an `operator`; a room id in a body must be the caller's."""
 
-import copy
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from buildings.selectors import building_list, room_list
@@ -193,7 +190,7 @@ def _only(*values) -> dict:
     return {"allOf": [{"enum": list(values)}]}
 
 
-class StreamSettingsSerializer(serializers.Serializer):
+class StreamSettingsSerializer(RequestAnyOf, serializers.Serializer):
     """Write: the settings. Read: the same without secrets, plus whether each secret is set."""
 
     # devices.services.device_set_stream: ONVIF needs its host (the service's default for a PUT is none); a
@@ -249,16 +246,6 @@ class StreamSettingsSerializer(serializers.Serializer):
             "rtsp_url_set": bool(instance.rtsp_url),
             "onvif_password_set": bool(instance.onvif_password),
         }
-
-
-class StreamSettingsSchema(OpenApiSerializerExtension):
-    target_class = StreamSettingsSerializer
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_basic_serializer(self.target, direction)
-        # A copy: drf-spectacular's enum hook rewrites what it is given in place (module docstring of
-        # congestion/api_schema.py's RawBodyExtension), and the next schema of the process would miss a component.
-        return {**schema, "anyOf": copy.deepcopy(self.target.request_any_of)} if direction == "request" else schema
 
 
 class ChannelCreateSerializer(serializers.Serializer):
