@@ -111,6 +111,8 @@ def test_record_sound_off_records_video_only_and_applies_to_the_running_recorder
         restarted = timezone.now()  # the old pipeline has stopped: every file begun from now is the new one's
         begun = lambda: RecordingSegment.objects.filter(camera=alpha.camera, start__gte=restarted)  # noqa: E731
         assert wait_for(lambda: begun().count() >= 2, timeout=60)
-        assert [audio_of(r) for r in begun()] == [[]] * begun().count()
+        # One read of the rows: the recorder goes on cutting segments, so a second query may hold one more.
+        tracks = [audio_of(r) for r in begun()]
+        assert len(tracks) >= 2 and tracks == [[]] * len(tracks)
     finally:
         sim.kill()
