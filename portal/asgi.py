@@ -1,7 +1,9 @@
 """The ASGI entry point: Django's HTTP views and the live view's WebSocket (recording/routing.py).
 
 Served by daphne (`daphne portal.asgi:application`, and `manage.py runserver`, since "daphne" is the
-first installed app). HTTP is the same Django as portal/wsgi.py; only /ws/ routes are sockets.
+first installed app). HTTP is the same Django as portal/wsgi.py, except the live HLS files (the exact
+path of the `recording:live_media` URL), which recording/live_http.py serves without the Django stack
+(same authorization, kept per token for LIVE_RECHECK_SECONDS); only /ws/ routes are sockets.
 """
 
 import os
@@ -16,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from recording.live_http import with_live_files  # noqa: E402
 from recording.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -43,4 +46,4 @@ def websocket_application():
     return AllowedHostsOrigin(URLRouter(websocket_urlpatterns))
 
 
-application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
+application = ProtocolTypeRouter({"http": with_live_files(django_application), "websocket": websocket_application()})

@@ -7,18 +7,22 @@ functions marked "system-side" are for the ingest workers and beat tasks, which 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from django.db.models import Case, CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from devices.media_tokens import camera_access_valid
 from devices.models import Device, DeviceKind, StreamSource
 from devices.selectors import camera_list
 from licensing.selectors import camera_license_state, customer_has_licenses, holds_licenses, own_license_exists
 from tenants.access import get_visible_or_404
 from tenants.models import Operator, User
+from workers.hls import PLAYLIST, live_playlist, live_segment
 from workers.retention import StoredSegment, bitrate_bps, days_quota_holds
 
 from . import conf
@@ -67,6 +71,35 @@ def media_blocked_message(reason: str) -> str:
             "Assign a license to resume."
         )
     return ""
+
+
+# ----------------------------------------------------------------------------- live HLS files
+
+LIVE_FILE = re.compile(r"^(index\.m3u8|init\.mp4|seg\d{1,12}\.(ts|m4s))$")  # TS from RTSP, fMP4 from the feed
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+
+
+def live_media_camera(token: str) -> Device | None:
+    """The camera whose live HLS files a media token (devices.media_tokens) opens right now, else None
+    (a 404): genuine, not expired, its operator (and user) may still see the camera, and the camera's
+    license lets it stream. The one decision of the HLS files, for the Django view and for the raw ASGI
+    path (recording/live_http.py, which keeps it LIVE_RECHECK_SECONDS per token)."""
+    access = camera_access_valid(token)
+    if access is None or media_blocked_reason(access.camera):
+        return None
+    return access.camera
+
+
+def live_file(camera_id: int, filename: str) -> tuple[bytes | Path, str] | None:
+    """Live file `filename` (a LIVE_FILE name) of the camera's stream, with its content type: the playlist's
+    bytes or a segment's path; None when the stream is not being written now (workers.hls.live_playlist:
+    the folder a stopped stream or a dead worker left is a 404 like a missing one, so the page waits)."""
+    folder = conf.live_dir() / str(camera_id)
+    if filename == PLAYLIST:
+        playlist = live_playlist(folder)
+        return None if playlist is None else (playlist, PLAYLIST_TYPE)
+    path = live_segment(folder, filename)
+    return None if path is None else (path, "video/mp2t" if filename.endswith(".ts") else "video/mp4")
 
 
 def camera_stream_url(camera: Device) -> str:

@@ -6,7 +6,6 @@ are admin-only even to read (403 for viewers); a camera's conditions are readabl
 """
 
 import json
-import re
 from datetime import UTC, date, timedelta
 
 from django.contrib import messages
@@ -26,18 +25,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from buildings.selectors import access_building, access_room, building_list
-from devices.media_tokens import camera_access_token, camera_access_valid
+from devices.media_tokens import camera_access_token
 from devices.selectors import camera_list
 from devices.services import device_secret_rotate
 from portal.web import GET_POST, paginate
 from tenants.access import require_admin
 from workers.frames import SnapshotError, grab_snapshot
-from workers.hls import PLAYLIST, live_playlist, live_segment
+from workers.hls import PLAYLIST
 
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
 from .conf import export_max_minutes as export_max_minutes_default
-from .conf import ingest_worker_stale_seconds, live_dir, mail_sink_dir, motion_max_gop_seconds
+from .conf import ingest_worker_stale_seconds, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
 from .forms import (
     BulkRecipientsForm,
@@ -51,6 +50,7 @@ from .forms import (
 )
 from .mail import clip_from_link
 from .media_selectors import (
+    LIVE_FILE,
     access_clip,
     access_export,
     access_segment,
@@ -60,6 +60,8 @@ from .media_selectors import (
     device_for_motion,
     export_list,
     ingest_overview,
+    live_file,
+    live_media_camera,
     media_blocked_message,
     media_blocked_reason,
     motion_list,
@@ -408,34 +410,28 @@ def live_token_view(request: HttpRequest, camera_id: int) -> JsonResponse:
     return JsonResponse({"token": camera_access_token(camera, request.operator, user=request.user)})
 
 
-LIVE_FILE = re.compile(r"^(index\.m3u8|init\.mp4|seg\d{1,12}\.(ts|m4s))$")  # TS from RTSP, fMP4 from the feed
-
-
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def live_media_view(request: HttpRequest, media_token: str, filename: str) -> HttpResponse:
     """HLS playlist and segments. The signed token (camera_access_token) is the authorization and is
-    re-checked against the camera's visibility and license on every request; a bad one is a 404."""
-    access = camera_access_valid(media_token)
-    if access is None or media_blocked_reason(access.camera) or not LIVE_FILE.match(filename):
+    re-checked against the camera's visibility and license on every request; a bad one is a 404.
+    Under portal.asgi these URLs never reach Django: recording/live_http.py serves them with the same
+    decision (live_media_camera) and files (live_file), kept per token for LIVE_RECHECK_SECONDS."""
+    camera = live_media_camera(media_token) if LIVE_FILE.match(filename) else None
+    if camera is None:
         raise Http404
     if filename == PLAYLIST:
         # Renewed even while the playlist does not exist yet: the worker may have taken the camera
         # after the page asked (a restart, a new lease), and it starts HLS only on a fresh request.
-        media_services.live_request(camera=access.camera)
-    # Only a stream being written now is served (workers.hls.live_playlist): a folder a stopped stream
-    # or a dead worker left is a 404 like a missing one, so the page waits ("starting") for a new one.
-    folder = live_dir() / str(access.camera.pk)
-    if filename == PLAYLIST:
-        playlist = live_playlist(folder)
-        if playlist is None:
-            raise Http404
-        response = HttpResponse(playlist, content_type="application/vnd.apple.mpegurl")
+        media_services.live_request(camera=camera)
+    found = live_file(camera.pk, filename)
+    if found is None:
+        raise Http404
+    body, content_type = found
+    if isinstance(body, bytes):  # the playlist
+        response = HttpResponse(body, content_type=content_type)
         response["Cache-Control"] = "no-store"
         return response
-    path = live_segment(folder, filename)
-    if path is None:
-        raise Http404
-    return FileResponse(path.open("rb"), content_type="video/mp2t" if filename.endswith(".ts") else "video/mp4")
+    return FileResponse(body.open("rb"), content_type=content_type)
 
 
 @login_required

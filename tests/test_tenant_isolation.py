@@ -58,7 +58,8 @@ PUBLIC_ROUTES = {
     "tenants:invitation_accept": "signed single-use token, carries no operator id",
     "tenants:password_reset_confirm": "Django's signed reset token",
     "tenants:two_factor_verify": "only the pending login's own session",
-    "recording:live_media": "signed short-lived camera_access_token, re-checked on every request (tests/recording)",
+    "recording:live_media": "signed short-lived camera_access_token, re-checked on every request by the view and "
+    "every LIVE_RECHECK_SECONDS under portal.asgi (tests/recording/test_live_hls_http.py)",
     "pos_link:webhook": "Smaregi's push: the contract's own 256-bit secret in the URL, compared in constant time; "
     "a wrong one is a bare 404 (tests/pos_link/test_ingestion.py)",
     **{
@@ -160,6 +161,19 @@ def socket_routes() -> list[Route]:
 
 
 SOCKET_ROUTES = socket_routes()
+
+
+def test_only_the_live_files_are_served_outside_django():
+    """portal.asgi sends one URL past Django's middleware and views (recording/live_http.py): a route
+    that matched there as well would skip the checks every other route has."""
+    import re
+
+    from recording.live_http import live_file_route
+
+    for route in ROUTES:
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", "1", route.route)
+        routed = live_file_route(path) is not None
+        assert routed == (route.name == "recording:live_media"), route.name
 
 
 def test_the_socket_walk_covers_the_live_view():
