@@ -141,6 +141,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+# How long a page waits for an element, a navigation or a function (a guard, never a measurement): Playwright's
+# own 30 s is less than a page load, an hls.js start or a click's navigation can take on a loaded machine.
+PAGE_PATIENCE_MS = patience(15) * 1000
+
+
+def patient(browser):
+    """`browser`, whose every new context waits `PAGE_PATIENCE_MS` (and so every page in it, the tests' own
+    contexts and second tabs too, unless a call says otherwise)."""
+    new_context = browser.new_context
+
+    def patient_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.set_default_timeout(PAGE_PATIENCE_MS)
+        return context
+
+    browser.new_context = patient_context
+    return browser
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -148,7 +167,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run bin/setup (installs Debian's chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = patient(playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS))
         yield browser
         browser.close()
 
@@ -156,8 +175,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(patience(15) * 1000)  # a guard: every wait in a page is on an element or event
+    page = context.new_page()  # waits PAGE_PATIENCE_MS: a guard, every wait in a page is on an element or event
     yield page
     context.close()
 

@@ -15,7 +15,7 @@ from congestion import services
 from congestion.models import AlertSetting, Group, Prediction
 from embeds import quota
 from embeds.services import embed_setting_save, site_save
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, client_for
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, client_for, patient
 from tests.congestion.conftest import give_option, register
 from tests.embeds.conftest import publish, this_minute
 from tests.factories import CameraFactory
@@ -26,9 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def blocking_browser(browser):
     """A second Chromium of the same Playwright, with third-party cookies blocked."""
-    strict = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"]
-    )
+    args = [*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"]
+    strict = patient(browser.browser_type.launch(executable_path=CHROMIUM, args=args))
     yield strict
     strict.close()
 
@@ -77,7 +76,6 @@ def test_a_pasted_snippet_shows_refreshes_and_counts_exactly_with_third_party_co
 
     context = blocking_browser.new_context(viewport={"width": 900, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(15_000)
     page.goto(origin + "/index.html")
     frame = page.frame_locator("iframe")
     frame.locator(".viz-img[src^=blob]").wait_for()
@@ -118,7 +116,6 @@ def test_auto_refresh_fetches_a_new_image_every_minute(alpha, live_server, brows
     context = browser.new_context()
     context.clock.install()
     page = context.new_page()
-    page.set_default_timeout(15_000)
     page.goto(origin + "/auto.html")
     page.frame_locator("iframe").locator(".viz-img[src^=blob]").wait_for()
     embed = next(f for f in page.frames if f.url.startswith(live_server.url))
@@ -147,7 +144,6 @@ def test_the_generated_site_at_phone_and_pc_width(alpha, live_server, browser, s
     for width, name in ((1280, "pc"), (390, "phone")):
         context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
         page = context.new_page()
-        page.set_default_timeout(15_000)
         page.goto(url)
         page.wait_for_function(f"() => window.embedShown === {len(cameras)}")
         tops = page.eval_on_selector_all(".embed", "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
@@ -203,7 +199,6 @@ def test_status_colours_the_stale_rule_and_the_graph_within_business_hours_with_
 
     context = blocking_browser.new_context(viewport={"width": 1000, "height": 1900}, locale="ja-JP")
     page = context.new_page()
-    page.set_default_timeout(15_000)
     page.goto(origin + "/status.html")
     iframes = page.frame_locator("iframe")
     for i in range(3):

@@ -24,7 +24,6 @@ def operators(transactional_db):
 def logged_in(browser, live_server, email: str):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
     tab.goto(live_server.url + reverse("tenants:login"))
     tab.get_by_label("Email address").fill(email)
     tab.get_by_label("Password").fill(PASSWORD)
