@@ -16,6 +16,7 @@ from recording.media_selectors import recording_settings_for
 from recording.models import IngestLease
 from tests.conftest import client_for
 from tests.recording.media import VTEST, Running, lease, media_settings, point_at, wait_for
+from tests.waiting import patience
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,7 @@ def test_recording_hls_and_feed_viewers_share_the_recorders_one_rtsp_session(alp
     supervisor = recording_worker.tick()
     ingest = supervisor.ingests[alpha.camera.pk]
     assert ingest.hls is not None and ingest.hls.feed is ingest.live_feed
-    assert ingest.hls.wait_ready(timeout=30, segments=2), ingest.hls.error()
+    assert ingest.hls.wait_ready(timeout=patience(30), segments=2), ingest.hls.error()
 
     token = camera_access_token(alpha.camera, alpha.operator, user=alpha.viewer)
     url = reverse("recording:live_media", kwargs={"media_token": token, "filename": "index.m3u8"})

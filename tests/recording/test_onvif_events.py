@@ -19,6 +19,7 @@ from devices.models import StreamSource
 from recording.models import CameraRecording, EventClip, MotionDecode, MotionEvent, MotionNote, MotionSource
 from recording.onvif_events import Subscription, parse_message
 from tests.recording.media import VTEST, Running, media_settings, segments, wait_for
+from tests.waiting import patience
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,7 +102,9 @@ def test_a_utc_time_far_from_the_arrival_falls_back_to_the_arrival():
 
 def test_the_client_subscribes_pulls_renews_and_unsubscribes(device):
     device.max_subscription_seconds = 2  # renewed at 80 % of what the device grants
-    with Subscription(host="127.0.0.1", port=device.port, user="admin", password="s3cret", seconds=30) as sub:
+    with Subscription(
+        host="127.0.0.1", port=device.port, user="admin", password="s3cret", seconds=30, timeout=patience(10)
+    ) as sub:
         first = sub.pull(wait=1)
         assert {(e.kind, e.active, e.initialized) for e in first} == {("motion", False, True), ("storage", False, True)}
         device.raise_motion(True, topic="alarm")
