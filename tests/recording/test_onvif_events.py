@@ -74,9 +74,12 @@ def _moments(*, seconds: int) -> tuple[datetime, datetime]:
 
 def _from_the_device(event: MotionEvent, start: datetime, end: datetime) -> None:
     """The event spans the UtcTime values the device sent, not the messages' arrival: the same length to the
-    millisecond, placed on this machine's clock by the device's clock offset (under a second here)."""
+    millisecond, placed on this machine's clock by the device's clock offset. That offset is read in whole
+    seconds, after its answer's trip (onvif-zeep-async's dt_diff: up to a second plus that trip, which a
+    loaded machine makes long), so the place is checked within 3 s; the messages arrive 4 s and more after
+    the start (`_moments`), so an event placed at the arrival still fails here."""
     assert abs((event.ended_at - event.at) - (end - start)) < timedelta(milliseconds=1)
-    assert abs(event.at - start) < timedelta(seconds=1.5)
+    assert abs(event.at - start) < timedelta(seconds=3)
 
 
 def test_a_utc_time_far_from_the_arrival_falls_back_to_the_arrival():
