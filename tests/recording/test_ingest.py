@@ -123,8 +123,12 @@ def test_two_workers_never_record_the_same_camera(alpha, bravo, media, sim, work
 
 
 def test_a_camera_that_dies_mid_segment_gets_a_trouble_state_and_recovers_with_one_mail_each(
-    alpha, media, tmp_path, worker
+    alpha, media, tmp_path, worker, settings
 ):
+    # The mails are counted exactly: a loaded machine's ffmpeg writing nothing for 5 s would be an outage of
+    # its own, and the probe after it (8 s at most) a second trouble. The power cut is seen without the stall
+    # timeout: the stream ends, and the camera refuses connections until it is back.
+    settings.RECORDING_STALL_SECONDS = 30
     notification_setting_update(
         user=alpha.admin, room=alpha.room, notification_type="troubles", recipients=["kanri@example.com"]
     )
