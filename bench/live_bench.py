@@ -170,11 +170,12 @@ EXTRA_MSE = """
 }
 """
 EXTRA_HLS = """
-(a) => { window.__extra = 0; const base = a.playlist.replace(/index\\.m3u8$/, "");
+(a) => { window.__extra = 0;
   for (let i = 0; i < a.n; i++) {
-    const seen = new Set();
+    const seen = new Set(); const playlist = a.playlists[i % a.playlists.length];
+    const base = playlist.replace(/index\\.m3u8$/, "");
     const tick = async () => {
-      try { const r = await fetch(a.playlist, { cache: "no-store" });
+      try { const r = await fetch(playlist, { cache: "no-store" });
         if (r.ok) { for (const line of (await r.text()).split("\\n")) {
           const m = line.match(/URI="([^"]+)"/); const name = m ? m[1] : line.trim();
           if (!name || (!m && name.startsWith("#")) || seen.has(name)) continue;
@@ -222,7 +223,10 @@ def measure(browser, base: str, cookie: str, camera_id: int, path: str, viewers:
                     print("extra sockets' states (0 connecting 1 open 3 closed), close codes:", states, flush=True)
                     raise
             else:
-                others.evaluate(f"({EXTRA_HLS})", {"n": viewers - 1, "playlist": data["playlist"]})
+                # Each with its own user's token too: the server keeps one access decision per token.
+                signed = tokens() if tokens else [data["token"]]
+                playlists = [data["playlist"].replace(data["token"], token) for token in signed]
+                others.evaluate(f"({EXTRA_HLS})", {"n": viewers - 1, "playlists": playlists})
         page.bring_to_front()  # the measured viewer is the one in front of its screen
         read_pages([page], 5)  # settle (the extra viewers connected, HLS at its live edge)
         cpu0, t0 = [tree_cpu([pid]) for pid in pids], time.monotonic()
@@ -266,7 +270,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--json", default="", help="also write the report here")
     parser.add_argument(
-        "--one-user", action="store_true", help="the extra MSE viewers are the measured page's user (one re-check)"
+        "--one-user",
+        action="store_true",
+        help="the extra viewers (MSE and HLS) are the measured page's user (one re-check)",
     )
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.viewers.split(","))
@@ -350,7 +356,7 @@ def main() -> int:
         "date": datetime.now().astimezone().isoformat(timespec="minutes"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "camera": "768x576 10 fps H.264, 1 s GOP (simulated, clock burned in), no audio",
-        "extra_viewers": "the measured page's user" if args.one_user else "a user each (MSE sockets)",
+        "extra_viewers": "the measured page's user" if args.one_user else "a user each (MSE sockets, HLS playlists)",
         "results": results,
     }
     print(json.dumps(report, indent=2))
