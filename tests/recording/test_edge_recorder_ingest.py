@@ -12,12 +12,17 @@ from devices.models import Device, StreamSource
 from devices.services import channel_add, device_set_stream, recorder_register
 from recording.models import CameraRecording, MotionSource
 from recording.onvif import OnvifError
-from recording.streams import ingest_url
+from recording.streams import ONVIF_TIMEOUT, ingest_url
 from tests.licensing.factories import give_camera_licenses
 from tests.recording.media import VTEST, Running, lease, media_settings, segments, wait_for
+from tests.waiting import patience
 from workers.probe_camera import Problem
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# How long the test's own ONVIF exchanges wait for the simulated recorder: the product's per-exchange
+# timeout, stretched (TEST_TIMEOUT_FACTOR). A process's first exchange loads the ONVIF client and its WSDLs
+# (about 0.6 s of CPU), which on a loaded machine outlasted the 8 s and read as "did not answer in time".
+PATIENT = patience(ONVIF_TIMEOUT)
 
 
 @pytest.fixture
@@ -80,7 +85,7 @@ def test_over_onvif_channel_n_is_the_recorders_nth_media_profile(alpha, channels
             onvif_port=onvif.port, onvif_user="admin", onvif_password="s3cret",
         )  # fmt: skip
         cams = _fresh(cams)
-        urls = [ingest_url(camera, refresh=True) for camera in cams]
+        urls = [ingest_url(camera, refresh=True, timeout=PATIENT) for camera in cams]
         assert urls == [nvr_sim.url(m).replace("rtsp://", "rtsp://admin:s3cret@") for m in ("cam1", "cam2")]
         # Cached per channel without the password, which stays in the recorder's encrypted field.
         cached = CameraRecording.objects.get(camera=cams[1]).onvif_stream_uri
@@ -89,7 +94,7 @@ def test_over_onvif_channel_n_is_the_recorders_nth_media_profile(alpha, channels
 
         third = channel_add(user=alpha.admin, recorder=recorder, channel=3, name="Channel 3")
         with pytest.raises(OnvifError) as caught:
-            ingest_url(Device.objects.get(pk=third.pk), refresh=True)
+            ingest_url(Device.objects.get(pk=third.pk), refresh=True, timeout=PATIENT)
         assert caught.value.problem == Problem.NOT_FOUND
         assert "no media profile for channel 3" in caught.value.message
     finally:
