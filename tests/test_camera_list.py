@@ -113,3 +113,88 @@ def test_url_for_each_reverses_as_reverse_does_under_a_script_prefix():
         assert live(7) == "/portal/recording/cameras/7/live/"
     finally:
         set_script_prefix(before)
+
+
+# The cards and the building select are written in Python (portal/camera_cards.py, devices.forms.PlainSelect);
+# these hold them byte for byte to what the template loop and Django's own select template wrote.
+OLD_CARD_LOOP = """{% load i18n %}{% for camera in cameras %}
+  <div class="card camera-card">
+    {% if camera.shared_by %}<div class="muted shared-by">{% include "devices/_shared_by.html" %}</div>{% else %}<div class="muted">{{ camera.room.building.name }} / {{ camera.room.name }}</div>{% endif %}
+    <a href="{{ camera.live_url }}" class="camera-thumb-link" aria-hidden="true" tabindex="-1">{# the "Live view" link below is the accessible one #}
+      {% if camera.thumbnail_at and not camera.media_blocked %}<img class="camera-thumb" src="{{ camera.thumbnail_url }}?v={{ camera.thumbnail_at|date:'U' }}" alt="" loading="lazy">{% else %}<div class="camera-thumb"></div>{% endif %}
+    </a>
+    <div class="muted thumb-time">{% if camera.media_blocked == "license_missing" %}{% translate "No license: live view and recording stopped" %}{% elif camera.media_blocked %}{% translate "License expired: live view and recording stopped" %}{% elif camera.thumbnail_at %}{% blocktranslate with at=camera.thumbnail_at|date:"Y-m-d H:i:s" %}Captured {{ at }}{% endblocktranslate %}{% else %}{% translate "No picture yet" %}{% endif %}</div>
+    <strong><a href="{{ camera.detail_url }}">{{ camera.name }}</a></strong>
+    <div class="actions"><a href="{{ camera.live_url }}">{% translate "Live view" %}</a> · <a href="{{ camera.player_url }}">{% translate "Recordings" %}</a></div>
+    <div>{% if camera.trouble_state %}<span class="badge trouble">{{ camera.get_trouble_state_display }}</span>{% else %}<span class="badge ok">{% translate "No trouble" %}</span>{% endif %}</div>
+  </div>
+  {% endfor %}"""  # noqa: E501 - portal/home.html's loop as it was
+
+
+def test_the_cards_are_what_the_template_wrote_for_every_kind_of_camera(alpha, bravo):
+    from django.template import engines
+    from django.utils import translation
+
+    from devices.selectors import camera_list
+    from portal.camera_cards import camera_cards
+    from recording.media_selectors import camera_list_with_media_state
+
+    now = timezone.now()
+    today = timezone.localdate()
+    alpha.building.name, alpha.room.name = "Main <Hall> & Co", 'Room "A"'
+    alpha.building.save()
+    alpha.room.save()
+    fine = CameraFactory(room=alpha.room, name="Fine <b>cam</b> & 'quote'", trouble_state="network")
+    expired = CameraFactory(room=alpha.room, name="Expired", trouble_state="storage")
+    missing = CameraFactory(room=alpha.room, name="No license")
+    no_picture = CameraFactory(room=alpha.room, name="No picture")
+    for camera in (fine, expired, missing):
+        CameraRecording.objects.create(operator=alpha.operator, camera=camera, thumbnail="t.jpg", thumbnail_at=now)
+    licenses = give_camera_licenses(alpha.operator, count=4)
+    for lic, camera in zip(licenses, (alpha.camera, fine, expired, no_picture), strict=True):
+        License.objects.filter(pk=lic.pk).update(device=camera, ends_on=today + timedelta(days=9))
+    License.objects.filter(device=expired).update(
+        starts_on=today - timedelta(days=40), ends_on=today - timedelta(days=1)
+    )
+    bravo.operator.name = "Bravo & <Sons>"
+    bravo.operator.save()
+    make_share(bravo, alpha.operator, alpha.admin)
+    old = engines["django"].from_string(OLD_CARD_LOOP)
+    for language in ("en", "ja"):
+        with translation.override(language):
+            rows = list(camera_list_with_media_state(camera_list(operator=alpha.operator, user=alpha.admin)))
+            assert len(rows) == 6 and {bool(r.shared_by) for r in rows} == {True, False}
+            assert {r.media_blocked for r in rows} == {"", "license_expired", "license_missing"}
+            for camera in rows:
+                camera.live_url = reverse("recording:live", kwargs={"camera_id": camera.pk})
+                camera.thumbnail_url = reverse("recording:thumbnail", kwargs={"camera_id": camera.pk})
+                camera.player_url = reverse("recording:player", kwargs={"camera_id": camera.pk})
+                camera.detail_url = reverse("devices:detail", kwargs={"device_id": camera.pk})
+            assert camera_cards(rows) == old.render({"cameras": rows})
+    body = _get(alpha.admin)
+    assert "Fine &lt;b&gt;cam&lt;/b&gt; &amp; &#x27;quote&#x27;" in body and "<b>cam" not in body
+    assert "Main &lt;Hall&gt; &amp; Co / Room &quot;A&quot;" in body and "shared by Bravo &amp; &lt;Sons&gt;" in body
+
+
+def test_the_building_select_is_what_djangos_template_wrote(alpha):
+    from django import forms
+
+    from buildings.selectors import building_choices
+    from devices.forms import CameraFilterForm, PlainSelect
+
+    BuildingFactory(operator=alpha.operator, name='Annex <&> "2"')
+    buildings = building_choices(operator=alpha.operator, user=alpha.admin)
+    for data in (None, {"building": str(alpha.building.pk)}, {"building": "999999"}, {"building": "x", "q": "a"}):
+        form = CameraFilterForm(data, buildings=buildings)
+        form.filters()
+        ours = form["building"].as_widget()
+        form.fields["building"].widget = forms.Select(choices=form.fields["building"].choices)
+        # The page wrote it through devices/widgets/select.html before: Django's, option by option, with
+        # the file's final newline.
+        assert ours == form["building"].as_widget() + "\n"
+        assert ('aria-invalid="true"' in ours) == (data is not None and data["building"] != str(alpha.building.pk))
+    choices = [(1, "a"), (None, "b"), ("<2>", "<c> & d"), (1, "a again")]
+    attrs = {"data-x": "<a>", "disabled": True, "hidden": False}
+    plain, django = PlainSelect(attrs=attrs, choices=choices), forms.Select(attrs=attrs, choices=choices)
+    for value in (None, "", 1, "1", [1, 1], "<2>"):
+        assert plain.render("n<", value, {"id": "i"}) == django.render("n<", value, {"id": "i"}) + "\n"
