@@ -52,8 +52,12 @@ def stall_seconds() -> float:
 
 def probe_timeout() -> float:
     """How long a trouble check waits for each of the camera's answers (its ONVIF service, its stream, its
-    storage state) before it takes the camera as unreachable (NETWORK)."""
-    return float(_setting("RECORDING_PROBE_TIMEOUT", 5.0))
+    storage state) before it takes the camera as unreachable (NETWORK). 8 s, as the ingest worker's own probe:
+    a healthy stream's answer takes about 4 s by itself (ffprobe analyses 3 s of it), so 5 s left a busy
+    server or a distant camera one second before a camera that sends video read as disconnected (a trouble
+    mail, and a recovery mail at the next check). A camera that refuses fails at once, one that is silent
+    after a third of this (the RTSP handshake's step); only a silent ONVIF service waits all of it."""
+    return float(_setting("RECORDING_PROBE_TIMEOUT", 8.0))
 
 
 def pre_roll_seconds() -> float:
