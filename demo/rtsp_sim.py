@@ -124,6 +124,17 @@ class SimCamera:
     def stop(self) -> None:
         self._signal(signal.SIGTERM)
 
+    def freeze(self) -> None:
+        """A camera that hangs without hanging up: SIGSTOP the server and its feeders. Its connections
+        stay open and nothing comes on them until thaw()."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """The frozen camera goes on (SIGCONT)."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGCONT)
+
     def _signal(self, sig: int) -> None:
         if self._process is None:
             return

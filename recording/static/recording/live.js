@@ -69,6 +69,51 @@
   }
   setInterval(renewToken, 120000);
 
+  // ------------------------------------------------------------------------------------ a picture that stops
+  // A picture that stops moving is not the camera now, whatever the server says (issue #18: a picture
+  // older than the path's target is never presented as live). The playhead (video.currentTime) is read on
+  // every timeupdate and every 250 ms: it moves with every frame shown, and it is the element's own clock,
+  // so a page whose script runs late (a busy machine) still sees it moved. When it has stood still for
+  // longer than the path's limit while it should play (not paused, the tab in view), the path hides the
+  // picture, says so and shows it again once the playhead moves on fresh video:
+  // - low latency: 1.5 s, the path's p95 target. A fragment comes with every frame and the player stays
+  //   0.2-0.6 s behind the newest, so a healthy stream moves the playhead at least every frame interval;
+  //   still for 1.5 s means no frame for that long (a camera that hangs without hanging up, a stalled
+  //   network), and the picture shown is then at least 1.5 s plus the path's delay old.
+  // - HLS: 4 s, the path's target. hls.js plays about a second behind the newest 2 s segment; a segment
+  //   a little late costs a moment, 4 s still means the stream has stopped (the server turns a playlist
+  //   that was not rewritten in time into a 404, which the page also takes as the camera gone).
+  var STILL_LOW_LATENCY = 1.5; // s
+  var STILL_HLS = 4;           // s
+
+  // Calls onStill() once when the playhead stands still past `limit` seconds after arm(), and onMove()
+  // whenever it plays forward (not a seek).
+  function watchPlayhead(limit, onStill, onMove) {
+    var last = video.currentTime;
+    var movedAt = performance.now();
+    var armed = false;
+    function look() {
+      var now = performance.now();
+      var time = video.currentTime;
+      if (time !== last) {
+        var played = !video.seeking && time > last && time - last < 2;
+        last = time;
+        movedAt = now;
+        if (played && onMove) onMove();
+        return;
+      }
+      if (!armed || video.paused || document.hidden) { movedAt = now; return; }
+      if (now - movedAt > limit * 1000) { armed = false; onStill(); }
+    }
+    video.addEventListener("timeupdate", look);
+    document.addEventListener("visibilitychange", function () { movedAt = performance.now(); });
+    setInterval(look, 250);
+    return {
+      arm: function () { armed = true; last = video.currentTime; movedAt = performance.now(); },
+      disarm: function () { armed = false; },
+    };
+  }
+
   // ------------------------------------------------------------------------------------ 3. snapshot
   var snapshotTimer = null;
   function fallback() {
@@ -84,10 +129,54 @@
   }
 
   // ------------------------------------------------------------------------------------ 2. HLS
+  // Once fresh HLS video was shown, a lost stream (its playlist gone: "offline"; the playhead still for
+  // STILL_HLS, or a fatal error: "stalled") hides the picture and loads the stream again after 2 s, then
+  // 4 s, then every 8 s, and shows it labelled live again once the playhead moves on video loaded since.
+  var hlsShown = false;       // the picture is presented as live
+  var hlsEverShown = false;
+  var hlsArmed = false;       // the watch counts (from the first move after it was shown)
+  var hlsReloaded = false;    // the stream was loaded again since it was lost (nothing older is left)
+  var hlsReloadIn = 2000;
+  var hlsReloadTimer = null;
+  var hlsReload = null;       // the player's own: load the stream again
+  var hlsPresent = null;      // the player's own: say that it plays
+  var hlsWatch = null;
+  function watchHls() {
+    hlsWatch = watchPlayhead(STILL_HLS, function () { hlsLose("stalled"); }, function () {
+      if (hlsShown) {
+        if (!hlsArmed) { hlsArmed = true; hlsWatch.arm(); }
+      } else if (hlsEverShown && hlsReloaded) {
+        hlsShow();
+      }
+    });
+  }
+  function hlsShownNow() { hlsShown = true; hlsEverShown = true; }
+  function hlsShow() {
+    hlsShownNow();
+    hlsReloadIn = 2000;
+    hlsArmed = true;
+    hlsWatch.arm();
+    video.style.visibility = "";
+    hlsPresent();
+  }
+  function hlsLose(state) {
+    say(state);
+    if (hlsShown) { hlsShown = false; hlsArmed = false; hlsWatch.disarm(); video.style.visibility = "hidden"; }
+    hlsReloaded = false;
+    if (hlsReloadTimer) return;
+    hlsReloadTimer = setTimeout(function () {
+      hlsReloadTimer = null;
+      hlsReload();
+      hlsReloaded = true;
+    }, hlsReloadIn);
+    hlsReloadIn = Math.min(hlsReloadIn * 2, 8000);
+  }
+
   var hlsStarted = false;
   function startHls() {
     if (hlsStarted) return;
     hlsStarted = true;
+    watchHls();
     video.style.visibility = "";
     video.removeAttribute("src");
     video.load();
@@ -120,10 +209,27 @@
         if (path === "hls") showMute(sound);
       });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
+      hlsPresent = function () { say("playingHls"); showPath("hls"); showMute(sound); };
+      hlsReload = function () {  // a new MediaSource: nothing of the lost stream is left to play
+        hls.stopLoad();
+        hls.detachMedia();
+        hls.loadSource(playlist);
+        hls.attachMedia(video);
+      };
       hls.on(window.Hls.Events.FRAG_BUFFERED, function () {
-        say("playingHls"); showPath("hls"); showMute(sound); fatal = 0; starting = 0;
+        if (hlsEverShown && !hlsShown) return;  // lost: shown again when the playhead moves (above)
+        hlsShownNow(); hlsPresent(); fatal = 0; starting = 0;
       });
       hls.on(window.Hls.Events.ERROR, function (_e, data) {
+        if (hlsEverShown) {
+          // After it played: the server serves a playlist only while the stream is being written, so a
+          // 404 is the camera gone; any fatal error loses the stream too. Load it again, never fall back.
+          var gone = data.response && data.response.code === 404 &&
+            (data.details === window.Hls.ErrorDetails.LEVEL_LOAD_ERROR ||
+             data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR);
+          if (gone) { hlsLose("offline"); } else if (data.fatal) { hlsLose("stalled"); }
+          return;
+        }
         if (!data.fatal) return;
         var notYet = data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR &&
           data.response && data.response.code === 404;
@@ -138,13 +244,20 @@
       // Safari lists the stream's sound in video.audioTracks; where a browser has no such list, the
       // button shows (it cannot tell).
       var nativeSound = function () { return !video.audioTracks || video.audioTracks.length > 0; };
-      video.addEventListener("playing", function () { say("playingHls"); showPath("hls"); showMute(nativeSound()); });
+      hlsPresent = function () { say("playingHls"); showPath("hls"); showMute(nativeSound()); };
+      hlsReload = function () { video.src = playlist; video.play().catch(function () {}); };
+      video.addEventListener("playing", function () {
+        if (hlsEverShown && !hlsShown) return;  // lost: shown again when the playhead moves (above)
+        hlsShownNow(); hlsPresent();
+      });
       if (video.audioTracks && video.audioTracks.addEventListener) {
         ["addtrack", "removetrack"].forEach(function (name) {
           video.audioTracks.addEventListener(name, function () { if (path === "hls") showMute(nativeSound()); });
         });
       }
-      video.addEventListener("error", fallback);
+      video.addEventListener("error", function () {
+        if (hlsEverShown) { hlsLose("stalled"); } else { fallback(); }
+      });
     } else {
       fallback();
     }
@@ -164,11 +277,23 @@
     var received = 0;
     var acked = 0;
     var presented = false;
+    var stillAt = -1;           // the playhead where the picture stood still (-1: it did not since new media)
+    // A picture still for STILL_LOW_LATENCY is hidden until the playhead moves past where it stopped at
+    // the live edge (new frames came), as after the server says the camera is offline.
+    var watch = watchPlayhead(STILL_LOW_LATENCY, function () {
+      if (!presented) return;
+      presented = false;
+      stillAt = video.currentTime;
+      video.style.visibility = "hidden";
+      say("stalled");
+    });
 
     function teardown() {
       if (media && media.url) URL.revokeObjectURL(media.url);
       media = null;
       presented = false;
+      stillAt = -1;
+      watch.disarm();
     }
 
     function giveUp() {
@@ -246,7 +371,10 @@
       var ranges = video.buffered;
       if (!ranges.length || video.paused || video.readyState < 2) return;
       if (ranges.end(ranges.length - 1) - video.currentTime > LIVE_EDGE_MAX) return;
+      if (stillAt >= 0 && video.currentTime <= stillAt) return;
       presented = true;
+      stillAt = -1;
+      watch.arm();
       everPlayed = true;
       failures = 0;
       video.style.visibility = "";
@@ -295,6 +423,7 @@
             if (message.state === "camera-offline") {
               // The last frame is not the camera now: hide it until a fresh one plays.
               presented = false;
+              watch.disarm();
               video.style.visibility = "hidden";
               say("offline");
             }
