@@ -1,14 +1,38 @@
 // Live view, three paths, the first that works:
 // 1. Low latency: the camera's own video as fragmented MP4 (stream copy, no decode on the server) over a
-//    WebSocket (/ws/live/<camera>/), played through Media Source Extensions (ManagedMediaSource on iOS 17.1+),
-//    at the live edge: under a second glass to glass.
-// 2. HLS: hls.js (served from this site), or Safari's own HLS where neither MediaSource is there; about a
-//    second behind the newest segment (2-4 s glass to glass).
+//    WebSocket (/ws/live/<camera>/), played through Media Source Extensions at the live edge: under a
+//    second glass to glass. On iOS and iPadOS only through ManagedMediaSource (17.1+), else HLS there.
+// 2. HLS: hls.js (served from this site), or Safari's own HLS where there is no MediaSource; about a
+//    second behind the newest segment (2-4 s glass to glass). Also where the socket does not work: no
+//    WebSocket, no socket route (a 404 on the upgrade), a refusal for too many sockets (4429).
 // 3. A picture every 2 s where no video can play.
 // The page names the path that plays, says "starting" until the first fresh frame, says when the camera
 // is offline and resumes by itself when it is back.
 (function () {
   "use strict";
+
+  // iOS or iPadOS: an iPhone, iPad or iPod in the user agent, or (iPadOS 13+, which asks for the desktop
+  // site) a Mac's platform with a touch screen, which no Mac has.
+  function appleMobile(nav) {
+    if (/\b(iPhone|iPad|iPod)\b/.test(nav.userAgent || "")) return true;
+    return /^Mac/.test(nav.platform || "") && (nav.maxTouchPoints || 0) > 1;
+  }
+
+  // The players for this browser (issue #18), from what they depend on: `env` holds navigator
+  // (userAgent, platform, maxTouchPoints), ManagedMediaSource, MediaSource, WebSocket, hlsJs (hls.js is
+  // supported here) and nativeHls (video.canPlayType of an HLS playlist). Returns {source: the
+  // MediaSource of the low-latency path, or null: none here; hls: "hlsjs" | "native" | null}.
+  // On iOS and iPadOS the low-latency path plays only through ManagedMediaSource (17.1+); with a plain
+  // MediaSource (iPadOS 13-16) the page plays HLS. hls.js before Safari's own HLS: it waits for a
+  // playlist that is not there yet (a 404 while the stream starts).
+  function choosePlayers(env) {
+    var apple = appleMobile(env.navigator || {});
+    var source = env.WebSocket ? env.ManagedMediaSource || (apple ? null : env.MediaSource) || null : null;
+    var hls = env.hlsJs ? "hlsjs" : env.nativeHls ? "native" : null;
+    return { source: source, hls: hls };
+  }
+  window.liveView = { choosePlayers: choosePlayers };
+
   var video = document.getElementById("live-video");
   if (!video) return;
   var status = document.getElementById("live-status");
@@ -25,6 +49,14 @@
   var firstToken = token;
   var playlist = video.dataset.playlist;
   var path = "";
+  var players = choosePlayers({
+    navigator: window.navigator,
+    ManagedMediaSource: window.ManagedMediaSource,
+    MediaSource: window.MediaSource,
+    WebSocket: window.WebSocket,
+    hlsJs: !!(window.Hls && window.Hls.isSupported()),
+    nativeHls: !!video.canPlayType("application/vnd.apple.mpegurl"),
+  });
 
   var LIVE_EDGE_MAX = 0.6;   // s behind the newest frame before the player jumps ahead
   var LIVE_EDGE_TARGET = 0.2; // s behind the newest frame it jumps to
@@ -181,7 +213,7 @@
     video.removeAttribute("src");
     video.load();
     say("waiting");
-    if (window.Hls && window.Hls.isSupported()) {
+    if (players.hls === "hlsjs") {
       var hls = new window.Hls({
         // At the live edge (issue #18): start 1 s behind the newest segment's end (1 s segments), catch
         // up by playing faster when it drifts, and jump back to that point when more than 2.5 s behind.
@@ -239,7 +271,7 @@
       });
       hls.loadSource(playlist);
       hls.attachMedia(video);
-    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    } else if (players.hls === "native") {
       video.src = playlist;  // Safari plays HLS natively
       // Safari lists the stream's sound in video.audioTracks; where a browser has no such list, the
       // button shows (it cannot tell).
@@ -264,11 +296,11 @@
   }
 
   // ------------------------------------------------------------------------------------ 1. low latency
-  var Source = window.ManagedMediaSource || window.MediaSource;
+  var Source = players.source;
   var socketPath = video.dataset.socket;
 
   function startLowLatency() {
-    if (!socketPath || !Source || !window.WebSocket) return false;
+    if (!socketPath || !Source) return false;
     var socket = null;
     var everPlayed = false;     // this page has shown low-latency video (then a lost socket is retried)
     var failures = 0;           // sockets in a row that ended before any meta
