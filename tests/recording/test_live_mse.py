@@ -19,6 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NO_SOCKET = "window.WebSocket = function () { throw new Error('no WebSocket here'); };"
 NO_MEDIA_SOURCE = "delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;"
+# Debian's Chromium answers "maybe" for an HLS playlist; a browser without native HLS answers "".
+NO_NATIVE_HLS = "HTMLMediaElement.prototype.canPlayType = function () { return ''; };"
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_where_the_socket_cannot_open_the_page_plays_hls_and_says_so(page, live_
 
 
 def test_where_no_video_can_play_the_page_shows_snapshots_and_says_so(page, live_asgi, tenant, recording_camera):
-    page.add_init_script(NO_SOCKET + NO_MEDIA_SOURCE)
+    page.add_init_script(NO_SOCKET + NO_MEDIA_SOURCE + NO_NATIVE_HLS)
     open_live(page, live_asgi, tenant, recording_camera)
     page.wait_for_function(
         "() => { const i = document.getElementById('live-snapshot'); return !i.hidden && i.naturalWidth > 0; }",
@@ -130,3 +132,24 @@ def test_the_page_says_the_camera_dropped_and_resumes_by_itself_when_it_is_back(
         assert lease(recording_camera).worker_id == "mse"
     finally:
         back.kill()
+
+
+def test_native_hls_asks_again_while_the_stream_starts_before_it_shows_snapshots(
+    page, live_asgi, tenant, recording_camera
+):
+    """An iPhone before iOS 17.1 has no MediaSource: Safari's own HLS is its only video. The camera's
+    stream starts on demand and its playlist is a 404 until then, which the element reports as an error:
+    the page asks again (every 2 s, up to a minute) instead of giving up on video at the first one."""
+    playlists = []
+    page.on("request", lambda r: playlists.append(r.url) if ".m3u8" in r.url else None)
+    page.add_init_script(NO_SOCKET + NO_MEDIA_SOURCE)  # no hls.js without MediaSource; canPlayType says "maybe"
+    open_live(page, live_asgi, tenant, recording_camera)
+    assert page.evaluate("() => document.getElementById('live-video').canPlayType('application/vnd.apple.mpegurl')")
+    # Playwright hands over its events while it waits: poll its clock, not Python's.
+    for _ in range(int(patience(20) * 4)):
+        if len(playlists) >= 3:
+            break
+        page.wait_for_timeout(250)
+    assert len(playlists) >= 3, playlists
+    assert page.locator("#live-path").inner_text() != "Snapshot"
+    assert page.locator("#live-snapshot").evaluate("i => i.hidden")

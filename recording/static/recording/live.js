@@ -205,6 +205,7 @@
   }
 
   var hlsStarted = false;
+  var MAX_NATIVE_TRIES = 30;  // × 2 s: a stream starting on demand, as MAX_STARTING for hls.js
   function startHls() {
     if (hlsStarted) return;
     hlsStarted = true;
@@ -287,8 +288,20 @@
           video.audioTracks.addEventListener(name, function () { if (path === "hls") showMute(nativeSound()); });
         });
       }
+      // As with hls.js above: the worker starts the stream on demand and its playlist is a 404 until then,
+      // which the element reports as an error like any other. Ask again every 2 s for up to a minute
+      // before the snapshots (an iPhone before iOS 17.1 has no MediaSource: this is its only video).
+      var nativeTries = 0;
       video.addEventListener("error", function () {
-        if (hlsEverShown) { hlsLose("stalled"); } else { fallback(); }
+        if (hlsEverShown) { hlsLose("stalled"); return; }
+        if (snapshotTimer) return;
+        nativeTries += 1;
+        if (nativeTries > MAX_NATIVE_TRIES) { fallback(); return; }
+        setTimeout(function () {
+          if (hlsEverShown || snapshotTimer) return;
+          video.src = playlist;
+          video.play().catch(function () {});
+        }, 2000);
       });
     } else {
       fallback();
