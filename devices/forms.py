@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from buildings.forms import ServiceCheckedForm
@@ -218,6 +219,19 @@ class PlainSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
+class PlainSearchInput(forms.TextInput):
+    """Django's `<input type="search">` (django/forms/widgets/input.html), written without the template
+    engine as PlainSelect is."""
+
+    input_type = "search"
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{escape(str(widget["value"]))}"'
+        head = f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"'
+        return mark_safe(f"{head}{shown}{_attrs_html(widget['attrs'])}>")  # noqa: S308 - every value is escaped
+
+
 def _attrs_html(attrs: dict) -> str:
     # django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name alone.
     return "".join(
@@ -247,12 +261,26 @@ class CameraFilterForm(forms.Form):
     building = _BuildingChoiceField(
         label=_("Building"), queryset=None, required=False, empty_label=_("All buildings"), widget=PlainSelect
     )
-    q = forms.CharField(label=_("Camera name"), required=False, max_length=64)
+    q = forms.CharField(label=_("Camera name"), required=False, max_length=64, widget=PlainSearchInput)
 
     def __init__(self, *args, buildings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
-        self.fields["q"].widget.attrs.update(type="search")
+
+    def as_div(self) -> SafeString:
+        """Django's `as_div`, byte for byte, written without the template engine (the form was a third of
+        the camera list's template time); a form with errors goes to Django's template."""
+        fields = list(self)
+        if self.errors or any(f.help_text or f.css_classes() or not f.label for f in fields):
+            return super().as_div()
+        parts = []
+        for i, field in enumerate(fields):
+            label = conditional_escape(field.label)
+            suffix = self.label_suffix if self.label_suffix and label[-1:] not in gettext(":?.!") else ""
+            group = f'<label for="{escape(field.id_for_label)}">{label}{suffix}</label>\n\n\n\n{field.as_widget()}'
+            last = "\n      \n    " if i == len(fields) - 1 else ""
+            parts.append(f"<div>\n    {group.strip()}\n    {last}\n</div>")
+        return mark_safe("\n\n  ".join(parts))  # noqa: S308 - labels and widgets are escaped
 
     def filters(self) -> tuple[Building | None, str]:
         """(building, name search) to list by; nothing of a field that did not validate."""

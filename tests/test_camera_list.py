@@ -198,3 +198,35 @@ def test_the_building_select_is_what_djangos_template_wrote(alpha):
     plain, django = PlainSelect(attrs=attrs, choices=choices), forms.Select(attrs=attrs, choices=choices)
     for value in (None, "", 1, "1", [1, 1], "<2>"):
         assert plain.render("n<", value, {"id": "i"}) == django.render("n<", value, {"id": "i"}) + "\n"
+
+
+def test_the_filter_form_is_what_djangos_templates_wrote_in_both_languages(alpha):
+    from django import forms
+    from django.utils import translation
+
+    from buildings.selectors import building_choices
+    from devices.forms import CameraFilterForm
+
+    class DjangoSearchInput(forms.TextInput):
+        input_type = "search"
+
+    BuildingFactory(operator=alpha.operator, name='Annex <&> "2"')
+    buildings = building_choices(operator=alpha.operator, user=alpha.admin)
+    variants = (
+        None,
+        {"q": 'a "b" <c> & d'},
+        {"building": str(alpha.building.pk), "q": ""},
+        {"building": "999999", "q": "x"},  # an error: Django's template writes it
+        {"q": "y" * 65},
+    )
+    for language in ("en", "ja"):
+        with translation.override(language):
+            for data in variants:
+                form = CameraFilterForm(data, buildings=buildings)
+                form.filters()
+                ours = form.as_div()
+                form.fields["building"].widget = forms.Select(choices=form.fields["building"].choices)
+                form.fields["q"].widget = DjangoSearchInput(attrs=form.fields["q"].widget.attrs)
+                theirs = forms.Form.as_div(form)
+                assert ours == theirs, (language, data)
+                assert ours.count('type="search"') == 1 and 'type="text"' not in ours
