@@ -117,6 +117,9 @@ def add_cameras(operator, rooms: list, start: int, stop: int) -> None:
         )  # fmt: skip
     from django.db import connection
 
+    from devices.camera_order import camera_list_changed
+
+    camera_list_changed()  # bulk_create sends no signals: the kept list orders are forgotten by hand
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # as autovacuum would after such a load: plans for the real row counts
 

@@ -21,7 +21,7 @@ from django.http import Http404
 from tenants.access import get_visible_or_404, require_admin
 from tenants.models import Operator, Role, User
 
-from . import visibility
+from . import camera_order, visibility
 from .models import Device, DeviceExchange, DeviceKind
 from .visibility import CameraLimit
 
@@ -48,11 +48,15 @@ def _shared_by(operator: Operator) -> Case:
     return Case(When(~Q(operator=operator), then=Subquery(owner_name)), default=Value(None), output_field=CharField())
 
 
+_ASK = object()
+
+
 def device_list(
-    *, operator: Operator, user: User | None = None, room=None, kind: str | None = None
+    *, operator: Operator, user: User | None = None, room=None, kind: str | None = None, scope=_ASK
 ) -> QuerySet[Device]:
     """Devices `user` of `operator` may see (see the module docstring); `user=None` is the operator's
-    whole view, for background work acting for no user."""
+    whole view, for background work acting for no user. `scope` is `user_scope(user)` where the caller
+    has asked already."""
     visible = Q(operator=operator)
     shared = visibility.rules().shared_camera_ids(operator=operator)
     if shared is not None and kind in (None, "", DeviceKind.CAMERA):
@@ -63,7 +67,8 @@ def device_list(
         # NULL on own devices; the owner's name on a camera shared to `operator`.
         .annotate(shared_by=_shared_by(operator))
     )
-    scope = user_scope(user)
+    if scope is _ASK:
+        scope = user_scope(user)
     if scope is not None:
         devices = devices.filter(_scope_q(scope))
     if room is not None:
@@ -74,17 +79,35 @@ def device_list(
 
 
 def camera_list(
-    *, operator: Operator, user: User | None = None, room=None, building=None, search: str = ""
+    *, operator: Operator, user: User | None = None, room=None, building=None, search: str = "", scope=_ASK
 ) -> QuerySet[Device]:
     """Cameras `user` may see: own (minus a per-user limit) and approved shared ones, marked `shared_by`;
     optionally only those of one of the operator's buildings (which leaves out shared cameras: their
     building is the owner's) and those whose name contains `search`."""
-    cameras = device_list(operator=operator, user=user, room=room, kind=DeviceKind.CAMERA)
+    cameras = device_list(operator=operator, user=user, room=room, kind=DeviceKind.CAMERA, scope=scope)
     if building is not None:
         cameras = cameras.filter(room__building=building, operator=operator)
     if search:
         cameras = cameras.filter(name__icontains=search)
     return cameras
+
+
+def camera_list_page(
+    *, operator: Operator, user: User | None, building=None, search: str = ""
+) -> tuple[QuerySet[Device], list[int]]:
+    """`camera_list` and its every id in its order, that order kept between requests
+    (devices/camera_order.py): the caller fetches a page's rows by id from the queryset, which applies
+    the user's visibility again, so a kept id the user may no longer see shows nothing."""
+    scope = user_scope(user)
+    cameras = camera_list(operator=operator, user=user, building=building, search=search, scope=scope)
+    ids = camera_order.ordered_ids(
+        cameras,
+        operator_id=operator.pk,
+        scope=scope,
+        building_id=getattr(building, "pk", None),
+        search=search,
+    )
+    return cameras, ids
 
 
 def with_sensor(devices: QuerySet[Device]) -> QuerySet[Device]:

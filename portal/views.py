@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from buildings.selectors import building_choices
 from devices.forms import CameraFilterForm
-from devices.selectors import camera_list
+from devices.selectors import camera_list_page
 from portal.camera_cards import CARD_FIELDS, camera_cards
 from portal.web import GET, paginate
 from recording.media_selectors import camera_list_with_media_state
@@ -26,13 +26,12 @@ def home(request):
         request.GET or None, buildings=building_choices(operator=operator, user=request.user)
     )
     building, search = filter_form.filters()
-    cameras = camera_list(operator=operator, user=request.user, building=building, search=search)
-    # Sorting every camera by building, room and name carries only ids (at 5,000 cameras a sort of whole
-    # rows took five times as long): the page's ids are a subquery (ORDER BY … LIMIT 24 OFFSET …) of the
-    # query that fetches its rows with their thumbnail time and license state, so the page costs two
-    # queries (the count, the rows) at any size.
-    page = paginate(request, cameras.values_list("pk", flat=True), per_page=CAMERA_PAGE_SIZE)
-    rows = cameras.filter(pk__in=page.object_list).select_related(None).select_related("room__building")
+    # The ids of every camera in the list's order are kept between requests (devices/camera_order.py): at
+    # 5,000 cameras, sorting and counting them all was most of the page's cost. The page's rows are one
+    # query by id, with the user's visibility applied again, their thumbnail time and license state.
+    cameras, ids = camera_list_page(operator=operator, user=request.user, building=building, search=search)
+    page = paginate(request, ids, per_page=CAMERA_PAGE_SIZE)
+    rows = cameras.filter(pk__in=list(page.object_list)).select_related(None).select_related("room__building")
     page.object_list = list(camera_list_with_media_state(rows.only(*CARD_FIELDS)))
     context = {
         "filter_form": filter_form,

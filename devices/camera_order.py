@@ -1,0 +1,98 @@
+"""The camera list's order, kept between requests (docs/performance.md, "Camera list").
+
+Sorting every visible camera by building, room and name, and counting them, was most of what the
+camera list cost at 5,000 cameras (PostgreSQL joins and sorts every row to hand back 24). The list's
+ids in order change only when a camera, room, building, share or operator does, so they are kept in
+the cache under a key of everything the list is filtered by, and a *generation* token: any change to
+one of those models (their signals, connected in devices/apps.py and sharing/apps.py) draws a new token,
+so every kept order is forgotten at once, in this process and every other.
+
+What the cache can get wrong is only the order and the count: the page's rows are fetched by the
+caller with the user's visibility filter applied again, so an id kept from before a share was
+cancelled or a camera moved out of a user's limit shows nothing. Writes that send no signals
+(`QuerySet.update()`, `bulk_create()`, raw SQL) on those models must call `camera_list_changed()`;
+a kept order also lapses after `KEEP_SECONDS` whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "camera-order:generation"
+KEEP_SECONDS = 300
+MAX_KEPT_IDS = 50_000  # beyond that a list is sorted by PostgreSQL each time rather than carried around
+# A device's fields that its place in the list depends on; a save naming only others (a worker's trouble
+# state, a heartbeat) keeps every order.
+ORDER_FIELDS = frozenset({"name", "room", "room_id", "kind", "operator", "operator_id", "parent", "parent_id"})
+
+
+def camera_list_changed() -> None:
+    """Forget every kept camera order: now, and again once the running transaction commits (a request
+    that read the old rows in between would otherwise keep them under the new token)."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> str:
+    token = secrets.token_hex(8)
+    try:
+        cache.set(GENERATION_KEY, token, None)
+    except Exception:  # noqa: BLE001 - a cache that is down keeps nothing either (ordered_ids reads around it)
+        logger.warning("camera order: the cache did not take a new generation", exc_info=True)
+    return token
+
+
+def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int | None, search: str) -> list[int]:
+    """The ids of `cameras` (the list's queryset, already filtered) in its order, kept as the module says.
+    `scope` is the user's camera limit (None: the operator's every camera); it and the other arguments
+    name the list, so that two users with different limits never share a kept order."""
+    try:
+        generation = cache.get(GENERATION_KEY) or _new_generation()
+        key = _key(generation, operator_id, scope, building_id, search)
+        ids = cache.get(key)
+    except Exception:  # noqa: BLE001 - the list still answers, at the uncached cost
+        logger.warning("camera order: the cache did not answer", exc_info=True)
+        return list(cameras.values_list("pk", flat=True))
+    if isinstance(ids, list):
+        return ids
+    ids = list(cameras.values_list("pk", flat=True))
+    if len(ids) <= MAX_KEPT_IDS:
+        try:
+            cache.set(key, ids, KEEP_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("camera order: the cache did not keep a list", exc_info=True)
+    return ids
+
+
+def _key(generation: str, operator_id: int, scope, building_id: int | None, search: str) -> str:
+    if scope is None:
+        limit = "all"
+    else:
+        limit = "r" + ",".join(map(str, sorted(scope.room_ids))) + "c" + ",".join(map(str, sorted(scope.camera_ids)))
+    named = f"{operator_id}|{limit}|{building_id or ''}|{search}"
+    return f"camera-order:{generation}:{hashlib.sha256(named.encode()).hexdigest()}"
+
+
+# ----------------------------------------------------------------------------- signal receivers
+
+
+def on_device_saved(sender, instance, created=False, update_fields=None, raw=False, **kwargs) -> None:
+    if created or update_fields is None or ORDER_FIELDS.intersection(update_fields):
+        camera_list_changed()
+
+
+def on_changed(sender, **kwargs) -> None:
+    camera_list_changed()
+
+
+def on_operator_saved(sender, instance, created=False, **kwargs) -> None:
+    if created:
+        camera_list_changed()

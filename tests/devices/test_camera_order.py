@@ -1,0 +1,141 @@
+"""The camera list keeps its order between requests (devices/camera_order.py): every change a camera's
+place or presence depends on shows on the next request, and a kept order never shows what the user
+may no longer see."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from devices import camera_order
+from devices.models import Device
+from sharing.models import UserCameraScope
+from sharing.services import share_cancel
+from tests.conftest import client_for
+from tests.factories import BuildingFactory, CameraFactory, RoomFactory
+from tests.sharing.factories import make_share
+
+
+def _names(user, query: str = "") -> list[str]:
+    response = client_for(user).get(reverse("home") + query)
+    assert response.status_code == 200
+    return re.findall(r'<strong><a href="/devices/\d+/">([^<]+)</a></strong>', response.content.decode())
+
+
+def _queries(user) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client_for(user).get(reverse("home")).status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def _sorts_every_camera(sql: list[str]) -> bool:
+    # The kept order's miss: the ids alone of every visible camera (the page's rows come with their fields).
+    return any(s.startswith('SELECT "devices_device"."id" AS "pk" FROM "devices_device"') for s in sql)
+
+
+def test_the_order_is_kept_until_a_camera_changes_and_a_workers_save_keeps_it(alpha):
+    camera_order.camera_list_changed()
+    assert _sorts_every_camera(_queries(alpha.admin))
+    assert not _sorts_every_camera(_queries(alpha.admin))  # kept
+    alpha.camera.trouble_state = "storage"
+    alpha.camera.save(update_fields=["trouble_state"])  # a worker's save: no place in the list changes
+    assert not _sorts_every_camera(_queries(alpha.admin))
+    alpha.camera.name = "Alpha Cam renamed"
+    alpha.camera.save(update_fields=["name"])
+    assert _sorts_every_camera(_queries(alpha.admin))
+
+
+def test_a_new_camera_a_rename_a_move_and_a_deletion_show_on_the_next_request(alpha):
+    annex = RoomFactory(building=BuildingFactory(operator=alpha.operator, name="Annex"), name="Lobby")
+    door = CameraFactory(room=annex, name="Annex Door")
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Door"]
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Door"]  # kept
+
+    CameraFactory(room=annex, name="Annex Back")
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Back", "Annex Door"]
+
+    door.name = "Annex Atrium"
+    door.save()
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Atrium", "Annex Back"]
+
+    annex.building.name = "A first building"  # sorts before "Alpha Tower" now
+    annex.building.save()
+    assert _names(alpha.admin) == ["Annex Atrium", "Annex Back", "Alpha Cam"]
+
+    alpha.room.name = "Alpha Zeta"
+    alpha.room.save()
+    door.room = alpha.room
+    door.save()
+    assert _names(alpha.admin) == ["Annex Back", "Alpha Cam", "Annex Atrium"]
+
+    door.delete()
+    assert _names(alpha.admin) == ["Annex Back", "Alpha Cam"]
+    assert _names(alpha.admin, f"?building={annex.building_id}") == ["Annex Back"]
+
+
+def test_a_share_shows_once_approved_and_goes_once_cancelled(alpha, bravo):
+    assert _names(alpha.admin) == ["Alpha Cam"]
+    share = make_share(bravo, alpha.operator, alpha.admin)
+    assert _names(alpha.admin) == ["Alpha Cam", "Bravo Cam"]
+    share_cancel(operator=bravo.operator, user=bravo.admin, share=share)
+    assert _names(alpha.admin) == ["Alpha Cam"]
+
+
+def test_a_kept_order_never_shows_a_camera_the_user_may_no_longer_see(alpha, bravo, monkeypatch):
+    """A change that sends no signal (a bulk write) leaves the old order kept: its ids still pass the
+    user's visibility again, so a cancelled share's camera shows nothing."""
+    share = make_share(bravo, alpha.operator, alpha.admin)
+    assert _names(alpha.admin) == ["Alpha Cam", "Bravo Cam"]
+    monkeypatch.setattr(camera_order, "camera_list_changed", lambda: None)
+    share_cancel(operator=bravo.operator, user=bravo.admin, share=share)
+    Device.objects.filter(pk=alpha.camera.pk).update(name="Alpha Cam renamed in bulk")
+    body = client_for(alpha.admin).get(reverse("home")).content.decode()
+    assert "Bravo Cam" not in body
+    assert "Alpha Cam renamed in bulk" in body  # the rows themselves are always fresh
+
+
+def test_two_users_with_different_limits_never_share_a_kept_order(alpha):
+    annex_room = RoomFactory(building=alpha.building, name="Annex room")
+    CameraFactory(room=annex_room, name="Annex Cam")
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Cam"]
+    assert _names(alpha.viewer) == ["Alpha Cam", "Annex Cam"]  # no limit: the operator's whole list
+    scope = UserCameraScope.objects.create(operator=alpha.operator, user=alpha.viewer)
+    scope.rooms.add(annex_room)
+    assert _names(alpha.viewer) == ["Annex Cam"]
+    assert _names(alpha.admin) == ["Alpha Cam", "Annex Cam"]
+    scope.rooms.set([alpha.room])  # a limit's change is in the key itself: no signal needed
+    assert _names(alpha.viewer) == ["Alpha Cam"]
+
+
+def test_a_new_operator_never_reads_a_deleted_ones_kept_order(alpha):
+    operator_id = alpha.operator.pk
+    assert _names(alpha.admin) == ["Alpha Cam"]
+    key_before = cache.get(camera_order.GENERATION_KEY)
+    from tests.factories import OperatorFactory
+
+    OperatorFactory(name="Newcomer")
+    assert cache.get(camera_order.GENERATION_KEY) != key_before
+    assert alpha.operator.pk == operator_id
+
+
+def test_the_list_answers_when_the_cache_does_not(alpha, monkeypatch):
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        set = get
+
+    monkeypatch.setattr(camera_order, "cache", Down())
+    assert _names(alpha.admin) == ["Alpha Cam"]
+    CameraFactory(room=alpha.room, name="Alpha Second")
+    assert _names(alpha.admin) == ["Alpha Cam", "Alpha Second"]
+
+
+@pytest.mark.parametrize("fields", [None, ["name"], ["room"], ["kind"], ["operator"], ["parent"]])
+def test_a_save_that_can_move_a_camera_forgets_the_orders(alpha, fields):
+    before = camera_order._new_generation()
+    alpha.camera.save(update_fields=fields)
+    assert cache.get(camera_order.GENERATION_KEY) != before
