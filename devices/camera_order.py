@@ -19,6 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
+import time
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import transaction
@@ -50,25 +53,59 @@ def _new_generation() -> str:
     return token
 
 
-def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int | None, search: str) -> list[int]:
+def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int | None, search: str) -> tuple[int, ...]:
     """The ids of `cameras` (the list's queryset, already filtered) in its order, kept as the module says.
     `scope` is the user's camera limit (None: the operator's every camera); it and the other arguments
-    name the list, so that two users with different limits never share a kept order."""
+    name the list, so that two users with different limits never share a kept order.
+
+    The process keeps the lists it read last as well: a list of 5,000 ids through Redis cost more than the
+    rest of the lookup, and only the small generation token needs asking each time (a new one misses
+    here as it misses in the cache)."""
     try:
         generation = cache.get(GENERATION_KEY) or _new_generation()
         key = _key(generation, operator_id, scope, building_id, search)
-        ids = cache.get(key)
+        ids = _kept_here(key)
+        if ids is None:
+            ids = cache.get(key)
     except Exception:  # noqa: BLE001 - the list still answers, at the uncached cost
         logger.warning("camera order: the cache did not answer", exc_info=True)
-        return list(cameras.values_list("pk", flat=True))
-    if isinstance(ids, list):
-        return ids
+        return tuple(cameras.values_list("pk", flat=True))
+    if isinstance(ids, list | tuple):
+        return _keep_here(key, ids)
     ids = list(cameras.values_list("pk", flat=True))
     if len(ids) <= MAX_KEPT_IDS:
         try:
             cache.set(key, ids, KEEP_SECONDS)
         except Exception:  # noqa: BLE001
             logger.warning("camera order: the cache did not keep a list", exc_info=True)
+    return _keep_here(key, ids)
+
+
+_here: OrderedDict[str, tuple[float, tuple[int, ...]]] = OrderedDict()
+_here_lock = threading.Lock()
+KEPT_HERE = 32  # lists per process (5,000 ids are about 200 KB)
+
+
+def _kept_here(key: str) -> tuple[int, ...] | None:
+    with _here_lock:
+        found = _here.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            del _here[key]
+            return None
+        _here.move_to_end(key)
+        return found[1]
+
+
+def _keep_here(key: str, ids) -> tuple[int, ...]:
+    ids = tuple(ids)
+    if len(ids) <= MAX_KEPT_IDS:
+        with _here_lock:
+            _here[key] = (time.monotonic() + KEEP_SECONDS, ids)
+            _here.move_to_end(key)
+            while len(_here) > KEPT_HERE:
+                _here.popitem(last=False)
     return ids
 
 

@@ -94,7 +94,7 @@ def camera_list(
 
 def camera_list_page(
     *, operator: Operator, user: User | None, building=None, search: str = ""
-) -> tuple[QuerySet[Device], list[int]]:
+) -> tuple[QuerySet[Device], tuple[int, ...]]:
     """`camera_list` and its every id in its order, that order kept between requests
     (devices/camera_order.py): the caller fetches a page's rows by id from the queryset, which applies
     the user's visibility again, so a kept id the user may no longer see shows nothing."""

@@ -139,3 +139,16 @@ def test_a_save_that_can_move_a_camera_forgets_the_orders(alpha, fields):
     before = camera_order._new_generation()
     alpha.camera.save(update_fields=fields)
     assert cache.get(camera_order.GENERATION_KEY) != before
+
+
+def test_a_change_in_another_process_reaches_this_ones_own_kept_lists(alpha):
+    """Each process keeps the lists it read last; another process's change is its new generation token in
+    the shared cache, which this process asks for on every request."""
+    CameraFactory(room=alpha.room, name="Beta Cam")
+    home = reverse("home")
+    assert "2 cameras" in client_for(alpha.admin).get(home).content.decode()
+    Device.objects.filter(name="Beta Cam").update(kind="sensor")  # no signal: the kept list still counts it
+    body = client_for(alpha.admin).get(home).content.decode()
+    assert ">2 cameras</p>" in body and "Beta Cam" not in body  # its row is not fetched again
+    cache.set(camera_order.GENERATION_KEY, "from-another-process", None)  # as its camera_list_changed() does
+    assert ">1 camera</p>" in client_for(alpha.admin).get(home).content.decode()
