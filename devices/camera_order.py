@@ -41,6 +41,9 @@ def camera_list_changed() -> None:
     """Forget every kept camera order: now, and again once the running transaction commits (a request
     that read the old rows in between would otherwise keep them under the new token)."""
     _new_generation()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(queued is _new_generation for _, queued, _ in connection.run_on_commit):
+        return  # once a transaction is enough: deleting a building takes all its cameras' signals with it
     transaction.on_commit(_new_generation)
 
 

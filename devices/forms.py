@@ -254,6 +254,11 @@ class _BuildingChoiceField(forms.ModelChoiceField):
     iterator = _NameChoices
 
 
+# Django's own string, translated by its catalogue (BoundField.label_tag): a label ending in one of them
+# gets no suffix.
+_LABEL_ENDS = ":?.!"
+
+
 class CameraFilterForm(forms.Form):
     """The camera list's filter: one of the user's buildings (the manual's camera list is per
     building) and part of a camera name. Another operator's building is not a choice."""
@@ -276,7 +281,7 @@ class CameraFilterForm(forms.Form):
         parts = []
         for i, field in enumerate(fields):
             label = conditional_escape(field.label)
-            suffix = self.label_suffix if self.label_suffix and label[-1:] not in gettext(":?.!") else ""
+            suffix = self.label_suffix if self.label_suffix and label[-1:] not in gettext(_LABEL_ENDS) else ""
             group = f'<label for="{escape(field.id_for_label)}">{label}{suffix}</label>\n\n\n\n{field.as_widget()}'
             last = "\n      \n    " if i == len(fields) - 1 else ""
             parts.append(f"<div>\n    {group.strip()}\n    {last}\n</div>")

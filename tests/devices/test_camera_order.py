@@ -152,3 +152,13 @@ def test_a_change_in_another_process_reaches_this_ones_own_kept_lists(alpha):
     assert ">2 cameras</p>" in body and "Beta Cam" not in body  # its row is not fetched again
     cache.set(camera_order.GENERATION_KEY, "from-another-process", None)  # as its camera_list_changed() does
     assert ">1 camera</p>" in client_for(alpha.admin).get(home).content.decode()
+
+
+def test_a_transaction_of_many_changes_forgets_the_orders_once_more_on_commit(alpha):
+    from django.db import transaction
+
+    for i in range(5):
+        CameraFactory(room=alpha.room, name=f"Many {i}")
+    alpha.building.delete()  # its room, its cameras and their sensors, each with its signal
+    queued = transaction.get_connection().run_on_commit
+    assert sum(1 for _sids, func, _robust in queued if func is camera_order._new_generation) == 1

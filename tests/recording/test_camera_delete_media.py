@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from devices import camera_order
 from devices.services import device_delete
 from recording.models import RecordingSegment
 from tests.factories import SensorFactory
@@ -12,6 +13,11 @@ from tests.factories import SensorFactory
 
 def _store(name: str) -> Path:
     return Path(default_storage.path(default_storage.save(name, ContentFile(b"data"))))
+
+
+def _purges(callbacks: list) -> list:
+    # The camera list forgets its kept order on commit as well (devices/camera_order.py).
+    return [callback for callback in callbacks if callback is not camera_order._new_generation]
 
 
 def test_files_of_the_deleted_camera_go_after_commit_and_others_stay(
@@ -41,7 +47,7 @@ def test_files_of_the_deleted_camera_go_after_commit_and_others_stay(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         device_delete(user=alpha.admin, device=camera)
-    assert len(callbacks) == 1
+    assert len(_purges(callbacks)) == 1
     assert not any(path.exists() for path in ours)
     assert not Path(settings.MEDIA_ROOT, "recordings", str(alpha.operator.pk), str(camera.pk)).exists()
     assert all(path.exists() for path in theirs)
@@ -53,5 +59,5 @@ def test_nothing_is_purged_when_the_deletion_rolls_back(alpha, settings, tmp_pat
     kept = _store(f"recordings/{alpha.operator.pk}/{alpha.camera.pk}/thumbnail.jpg")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         device_delete(user=alpha.admin, device=alpha.camera)
-    assert len(callbacks) == 1  # queued for the commit only; a rollback would drop it
+    assert len(_purges(callbacks)) == 1  # queued for the commit only; a rollback would drop it
     assert kept.exists()
