@@ -16,12 +16,7 @@ import pytest
 from django.templatetags.static import static
 from django.urls import reverse
 
-from demo.rtsp_sim import SimCamera
-from tests.browser.test_foundation_flow import log_in
-from tests.conftest import build_tenant
-from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, media_settings, point_at, ticking
-from tests.recording.test_live_mse import playing
+from tests.recording.live_page import open_live, playing, recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,29 +93,10 @@ MANAGED_MEDIA_SOURCE = """
 
 
 @pytest.fixture
-def tenant(transactional_db):
-    tenant = build_tenant("Alpha", "alpha")
-    give_camera_licenses(tenant.operator, count=1)
-    return tenant
-
-
-@pytest.fixture
-def recording_camera(tenant, settings, tmp_path):
+def recording_camera(tenant, settings, tmp_path, sim):
     """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
-    media_settings(settings, tmp_path)
-    settings.RECORDING_TICK_SECONDS = 1
-    sim = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log").start()
-    point_at(tenant.camera, sim.url("cam1"))
-    with ticking("fallbacks"):
-        yield tenant.camera
-    sim.kill()
-
-
-def open_live(page, server, tenant, camera, *, log_in_first: bool = True) -> None:
-    if log_in_first:
-        log_in(page, server, tenant.viewer.email)
-        page.wait_for_url(lambda url: "login" not in url)
-    page.goto(server.url + reverse("recording:live", kwargs={"camera_id": camera.pk}))
+    with recorded(tenant, settings, tmp_path, sim, "fallbacks") as camera:
+        yield camera
 
 
 def sockets_of(page) -> list[str]:

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import psutil
 import pytest
-from django.urls import reverse
 
 from demo.footage import hevc_footage
-from demo.rtsp_sim import SimCamera
-from tests.browser.test_foundation_flow import log_in
-from tests.conftest import build_tenant
-from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import media_settings, point_at, ticking, wait_for
+from tests.recording.live_page import open_live, playing, recorded, sim_camera
+from tests.recording.media import wait_for
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,37 +37,13 @@ def transcoders() -> list[psutil.Process]:
 
 
 @pytest.fixture
-def tenant(transactional_db):
-    tenant = build_tenant("Alpha", "alpha")
-    give_camera_licenses(tenant.operator, count=1)
-    return tenant
-
-
-@pytest.fixture
 def h265_camera(tenant, settings, tmp_path):
     """The tenant's camera, an H.265 one with AAC sound, recorded by a worker ticking every second."""
-    media_settings(settings, tmp_path)
-    settings.RECORDING_TICK_SECONDS = 1
-    sim = SimCamera(mounts={"cam1": hevc_footage()}, audio={"cam1": "aac"}, log_path=tmp_path / "sim.log")
-    sim.start()
-    point_at(tenant.camera, sim.url("cam1"))
-    with ticking("hevc"):
-        yield tenant.camera
-    sim.kill()
-
-
-def open_live(page, server, camera) -> None:
-    page.goto(server.url + reverse("recording:live", kwargs={"camera_id": camera.pk}))
-
-
-def plays_h264(page) -> None:
-    page.wait_for_function(
-        "() => { const v = document.getElementById('live-video');"
-        " return v.dataset.path === 'mseH264' && v.currentTime > 0; }",
-        timeout=patience(60) * 1000,
-    )
-    first = page.locator("#live-video").evaluate("v => v.currentTime")
-    page.wait_for_function("t => document.getElementById('live-video').currentTime > t + 1", arg=first)
+    with (
+        sim_camera(tmp_path, footage=hevc_footage(), audio="aac") as sim,
+        recorded(tenant, settings, tmp_path, sim, "hevc") as camera,
+    ):
+        yield camera
 
 
 def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_viewer(
@@ -79,9 +51,7 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
 ):
     assert not page.evaluate("m => MediaSource.isTypeSupported(m)", HEVC_MIME)  # this Chromium has no HEVC
     page.add_init_script(RECORD_TYPES)
-    log_in(page, live_asgi, tenant.viewer.email)
-    page.wait_for_url(lambda url: "login" not in url)
-    open_live(page, live_asgi, h265_camera)
+    open_live(page, live_asgi, tenant, h265_camera)  # logged in as the viewer first
     offer = page.locator("#live-h264")
     offer.wait_for(state="visible", timeout=patience(60) * 1000)
     assert "Play as H.264 (uses server CPU)" in offer.inner_text()
@@ -93,7 +63,7 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
     screenshot("recording-live-hevc-offer")
 
     offer.click()
-    plays_h264(page)
+    playing(page, "mseH264")
     assert page.locator("#live-path").inner_text() == "Low latency (converted to H.264)"
     assert page.locator("#live-video").evaluate("v => v.videoWidth") == 768
     assert len(transcoders()) == 1
@@ -102,9 +72,9 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
 
     # A second viewer of the camera who asks for H.264 too shares the same transcode.
     second = page.context.new_page()
-    open_live(second, live_asgi, h265_camera)
+    open_live(second, live_asgi, tenant, h265_camera, log_in_first=False)
     second.locator("#live-h264").click(timeout=patience(60) * 1000)
-    plays_h264(second)
+    playing(second, "mseH264")
     assert len(transcoders()) == 1
     second.close()
     assert len(transcoders()) == 1  # the first viewer still watches

@@ -6,63 +6,24 @@ fallbacks: no WebSocket -> HLS, no WebSocket and no MediaSource (so no hls.js ei
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from demo.rtsp_sim import SimCamera
-from tests.browser.test_foundation_flow import log_in
-from tests.conftest import build_tenant
-from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, media_settings, point_at, ticking
+from tests.recording.live_page import NO_SOCKET, open_live, playing, recorded
+from tests.recording.media import VTEST
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NO_SOCKET = "window.WebSocket = function () { throw new Error('no WebSocket here'); };"
 NO_MEDIA_SOURCE = "delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;"
 # Debian's Chromium answers "maybe" for an HLS playlist; a browser without native HLS answers "".
 NO_NATIVE_HLS = "HTMLMediaElement.prototype.canPlayType = function () { return ''; };"
 
 
 @pytest.fixture
-def tenant(transactional_db):
-    tenant = build_tenant("Alpha", "alpha")
-    give_camera_licenses(tenant.operator, count=1)
-    return tenant
-
-
-@pytest.fixture
-def sim(tmp_path):
-    camera = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log").start()
-    yield camera
-    camera.kill()
-
-
-@pytest.fixture
 def recording_camera(tenant, settings, tmp_path, sim):
     """The tenant's camera recorded from a SimCamera by a worker ticking every second in the background."""
-    media_settings(settings, tmp_path)
-    settings.RECORDING_TICK_SECONDS = 1
-    point_at(tenant.camera, sim.url("cam1"))
-    with ticking("mse"):
-        yield tenant.camera
-
-
-def open_live(page, server, tenant, camera) -> None:
-    log_in(page, server, tenant.viewer.email)
-    page.wait_for_url(lambda url: "login" not in url)
-    page.goto(server.url + reverse("recording:live", kwargs={"camera_id": camera.pk}))
-
-
-def playing(page, path: str, timeout: float = 60) -> float:
-    """Wait until the page plays on `path` and its video advances; the current time then."""
-    page.wait_for_function(
-        "p => { const v = document.getElementById('live-video'); return v.dataset.path === p && v.currentTime > 0; }",
-        arg=path,
-        timeout=patience(timeout) * 1000,
-    )
-    first = page.locator("#live-video").evaluate("v => v.currentTime")
-    page.wait_for_function("t => document.getElementById('live-video').currentTime > t + 1", arg=first)
-    return first
+    with recorded(tenant, settings, tmp_path, sim, "mse") as camera:
+        yield camera
 
 
 def test_the_live_view_plays_on_the_low_latency_path_and_says_so(page, live_asgi, tenant, recording_camera, screenshot):

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo.rtsp_sim import SimCamera
-from recording.models import CameraRecording
-from tests.conftest import build_tenant
-from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, media_settings, point_at, ticking
-from tests.recording.test_live_mse import NO_SOCKET, open_live, playing
+from tests.recording.live_page import NO_SOCKET, open_live, playing, recorded, sim_camera
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,29 +19,22 @@ MUTE = "#live-mute"
 
 
 @pytest.fixture
-def tenant(transactional_db):
-    tenant = build_tenant("Alpha", "alpha")
-    give_camera_licenses(tenant.operator, count=1)
-    return tenant
-
-
-@pytest.fixture
 def record_audio() -> bool:
     return True  # the camera's "Record sound" (a test parametrizes it to False)
 
 
 @pytest.fixture
-def recording_camera(tenant, settings, tmp_path, record_audio):
+def sim(tmp_path):
+    """A SimCamera with an AAC microphone."""
+    with sim_camera(tmp_path, audio="aac") as camera:
+        yield camera
+
+
+@pytest.fixture
+def recording_camera(tenant, settings, tmp_path, sim, record_audio):
     """The tenant's camera with an AAC microphone, recorded by a worker ticking every second."""
-    media_settings(settings, tmp_path)
-    settings.RECORDING_TICK_SECONDS = 1
-    sim = SimCamera(mounts={"cam1": VTEST}, audio={"cam1": "aac"}, log_path=tmp_path / "sim.log")
-    sim.start()
-    point_at(tenant.camera, sim.url("cam1"))
-    CameraRecording.objects.filter(camera=tenant.camera).update(record_audio=record_audio)
-    with ticking("sound"):
-        yield tenant.camera
-    sim.kill()
+    with recorded(tenant, settings, tmp_path, sim, "sound", record_audio=record_audio) as camera:
+        yield camera
 
 
 def decoded_audio(page) -> int:

@@ -14,36 +14,17 @@ from __future__ import annotations
 import pytest
 
 from demo.rtsp_sim import SimCamera
-from tests.conftest import build_tenant
-from tests.licensing.factories import give_camera_licenses
-from tests.recording.media import VTEST, media_settings, point_at, ticking
-from tests.recording.test_live_mse import NO_SOCKET, open_live, playing
+from tests.recording.live_page import NO_SOCKET, open_live, playing, recorded
+from tests.recording.media import VTEST
 from tests.waiting import patience
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def tenant(transactional_db):
-    tenant = build_tenant("Alpha", "alpha")
-    give_camera_licenses(tenant.operator, count=1)
-    return tenant
-
-
-@pytest.fixture
-def sim(tmp_path):
-    camera = SimCamera(mounts={"cam1": VTEST}, log_path=tmp_path / "sim.log").start()
-    yield camera
-    camera.kill()
-
-
-@pytest.fixture
 def recording_camera(tenant, settings, tmp_path, sim):
-    media_settings(settings, tmp_path)
-    settings.RECORDING_TICK_SECONDS = 1
-    point_at(tenant.camera, sim.url("cam1"))
-    with ticking("stale"):
-        yield tenant.camera
+    with recorded(tenant, settings, tmp_path, sim, "stale") as camera:
+        yield camera
 
 
 def states_while_playing(page, seconds: float) -> set[str]:
@@ -65,6 +46,14 @@ def states_while_playing(page, seconds: float) -> set[str]:
     return set(page.evaluate("() => window.liveStates"))
 
 
+def plays_as(page, state: str, seconds: float = 10, windows: int = 3) -> bool:
+    """Whether, in one of up to `windows` stretches of `seconds` of playback, the status never left
+    `state`. On a loaded machine a stretch can really stall (the recorder or Chromium starved: F1 of
+    2026-12-02 saw the server say "offline" once); a detector that fires on healthy playback fires in
+    every stretch."""
+    return any(states_while_playing(page, seconds) <= {state} for _ in range(windows))
+
+
 def says(page, state: str, timeout: float) -> None:
     page.wait_for_function(
         "s => document.getElementById('live-status').dataset.state === s", arg=state, timeout=patience(timeout) * 1000
@@ -81,7 +70,7 @@ def test_on_hls_a_camera_that_drops_is_not_left_as_live_and_plays_again_when_bac
     page.add_init_script(NO_SOCKET)
     open_live(page, live_asgi, tenant, recording_camera)
     playing(page, "hls")
-    assert states_while_playing(page, 10) <= {"playingHls"}
+    assert plays_as(page, "playingHls")
     # The camera goes away: its playlist goes with it, and the frozen picture is hidden, not left as live.
     sim.kill()
     says(page, "offline", 60)
@@ -103,7 +92,7 @@ def test_on_the_low_latency_path_a_camera_that_hangs_is_not_left_as_live_and_pla
 ):
     open_live(page, live_asgi, tenant, recording_camera)
     playing(page, "mse")
-    assert states_while_playing(page, 10) <= {"playingLive"}
+    assert plays_as(page, "playingLive")
     # The camera stops sending without hanging up (the recorder notices only after its stall timeout):
     # the page sees its picture stand still and hides it.
     sim.freeze()
