@@ -4,7 +4,6 @@
 is the outsider whose objects must always be a 404 for alpha's users.
 """
 
-import asyncio
 import os
 import shutil
 from dataclasses import dataclass
@@ -124,24 +123,6 @@ def english_by_default():
     translation.activate("en")
     yield
     translation.activate("en")
-
-
-@pytest.fixture(autouse=True)
-def no_browser_loop_outside_browser_tests(request):
-    """Playwright's sync API (the session's `browser`) runs its event loop in a greenlet of the main thread,
-    and asyncio's running loop is one per thread: once a browser test has run in an xdist worker, every later
-    test there would find a loop running, where asyncio.run and async_to_sync refuse to start (CI, stop 26;
-    a loaded run, L4). A test that does not use the browser runs with that loop put aside, and gets it back
-    after; Playwright only runs when a browser test switches to it."""
-    if "browser" in request.fixturenames:
-        yield
-        return
-    loop = asyncio._get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio._set_running_loop(loop)
 
 
 # Headless Chromium (Debian's, /usr/bin/chromium) driven by Playwright, shared by every test folder:

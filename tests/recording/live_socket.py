@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from tests.waiting import patience
 
@@ -49,6 +51,8 @@ async def receive_until(
         if not connected:
             got.close_code, got.accepted = code, False
             return got
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience(timeout)
     while not predicate(got):
@@ -71,6 +75,22 @@ def has_state(state: str) -> Callable[[Received], bool]:
 
 
 def run(coroutine_function: Callable[[], Awaitable]):
-    """Run an async test body from a sync (pytest-django) test. The session browser's event loop is put
-    aside for tests that do not use it (tests/conftest.py), so async_to_sync can start here."""
-    return async_to_sync(coroutine_function)()
+    """Run an async test body from a sync (pytest-django) test.
+
+    Once a browser test has run in this process, Playwright's sync API (the session's browser) keeps its
+    event loop set as running in the main thread, where async_to_sync refuses to start: the body then
+    runs in a thread of its own (every caller's test is transactional, so that thread's database
+    connection sees the test's rows)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(coroutine_function)()
+
+    def in_thread():
+        try:
+            return async_to_sync(coroutine_function)()
+        finally:
+            connections.close_all()  # this thread's own, before it ends
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(in_thread).result()

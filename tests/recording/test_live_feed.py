@@ -4,7 +4,6 @@ worker that stops end the feed, and the worker's live server stops with it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from demo.rtsp_sim import SimCamera
 from recording import live_feed
 from recording.models import CameraRecording, IngestLease, IngestWorker
+from tests.recording.live_socket import run
 from tests.recording.media import VTEST, Running, lease, media_settings, point_at, wait_for
 from workers import live
 
@@ -106,7 +106,7 @@ def test_the_async_client_yields_meta_init_and_a_keyframe_first(alpha, recording
         finally:
             await feed.aclose()
 
-    seen = asyncio.run(watch())
+    seen = run(watch)  # not asyncio.run: after a browser test the worker's main thread has a loop running
     assert [m.kind for m in seen[:3]] == ["meta", "init", "key"]
     assert {m.kind for m in seen[3:]} <= {"key", "fragment"}
     assert seen[1].data[4:8] == b"ftyp" and seen[2].data[4:8] == b"moof"
@@ -120,7 +120,7 @@ def test_a_camera_no_worker_records_is_offline(alpha, media):
     async def first() -> list[live_feed.FeedMessage]:
         return [message async for message in live_feed.subscribe(alpha.camera.pk)]
 
-    assert [(m.kind, m.meta) for m in asyncio.run(first())] == [("end", {"reason": "camera-offline"})]
+    assert [(m.kind, m.meta) for m in run(first)] == [("end", {"reason": "camera-offline"})]
 
 
 def test_a_subscription_not_signed_with_the_sites_key_is_refused(alpha, recording_worker):
