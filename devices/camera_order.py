@@ -67,9 +67,10 @@ def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int 
     try:
         generation = cache.get(GENERATION_KEY) or _new_generation()
         key = _key(generation, operator_id, scope, building_id, search)
-        ids = _kept_here(key)
-        if ids is None:
-            ids = cache.get(key)
+        kept = _kept_here(key)
+        if kept is not None:
+            return kept  # as kept: reading it again must not put off its lapse after KEEP_SECONDS
+        ids = cache.get(key)
     except Exception:  # noqa: BLE001 - the list still answers, at the uncached cost
         logger.warning("camera order: the cache did not answer", exc_info=True)
         return tuple(cameras.values_list("pk", flat=True))
