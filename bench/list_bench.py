@@ -158,7 +158,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--threads", type=int, default=2)
+    # The production image's worker class (Dockerfile, docker-compose.yml): gunicorn's default, sync. A
+    # sync worker serves one request at a time and closes the connection, so each request is accepted by
+    # whichever worker is free; gthread keeps each client's connection in the worker that accepted it.
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -178,7 +182,7 @@ def main() -> int:
     lua.write_text(WRK_LUA)
     gunicorn = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{args.port}",
-         "-k", "gthread", "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048",
+         "-k", args.worker_class, "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048",
          "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
@@ -226,7 +230,9 @@ def main() -> int:
         "date": datetime.now().astimezone().isoformat(timespec="minutes"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load_average_after": [round(x, 2) for x in load],
-        "server": f"gunicorn gthread {args.workers} workers x {args.threads} threads, wrk -t2 -c{args.connections} "
+        "server": f"gunicorn {args.worker_class} {args.workers} workers"
+        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+        + f", wrk -t2 -c{args.connections} "
         f"-d{args.seconds}s",
         "results": results,
     }

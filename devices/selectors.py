@@ -15,6 +15,8 @@ The answer is computed per call from the database, so cancelling a share or chan
 effect on the next request of every page, API call and media token.
 """
 
+from typing import NamedTuple
+
 from django.db.models import Case, CharField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
@@ -92,22 +94,24 @@ def camera_list(
     return cameras
 
 
-def camera_list_page(
-    *, operator: Operator, user: User | None, building=None, search: str = ""
-) -> tuple[QuerySet[Device], tuple[int, ...]]:
+class CameraListPage(NamedTuple):
+    cameras: QuerySet[Device]  # camera_list: fetch a page's rows by id from it
+    ids: tuple[int, ...]  # every id in the list's order
+    key: tuple  # what names this list besides the ids: the operator, the user's limit, the filters
+
+
+def camera_list_page(*, operator: Operator, user: User | None, building=None, search: str = "") -> CameraListPage:
     """`camera_list` and its every id in its order, that order kept between requests
     (devices/camera_order.py): the caller fetches a page's rows by id from the queryset, which applies
-    the user's visibility again, so a kept id the user may no longer see shows nothing."""
+    the user's visibility again, so a kept id the user may no longer see shows nothing. `key` names the
+    list (two users with different limits get different keys), for a caller that keeps its rows' query."""
     scope = user_scope(user)
     cameras = camera_list(operator=operator, user=user, building=building, search=search, scope=scope)
+    building_id = getattr(building, "pk", None)
     ids = camera_order.ordered_ids(
-        cameras,
-        operator_id=operator.pk,
-        scope=scope,
-        building_id=getattr(building, "pk", None),
-        search=search,
+        cameras, operator_id=operator.pk, scope=scope, building_id=building_id, search=search
     )
-    return cameras, ids
+    return CameraListPage(cameras, ids, (operator.pk, scope, building_id, search))
 
 
 def with_sensor(devices: QuerySet[Device]) -> QuerySet[Device]:

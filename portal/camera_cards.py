@@ -9,21 +9,40 @@ fixed texts are translated once a page, not once a card. The output is byte for 
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from html import escape  # what django.utils.html.escape does to a str, without its lazy-string wrapper
 
 from django.conf import settings
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from devices.models import Device
+from devices.selectors import CameraListPage
+from licensing.selectors import today
+from portal import query_shapes
 from portal.web import url_for_each
-from recording.media_selectors import LICENSE_MISSING
+from recording.media_selectors import LICENSE_MISSING, camera_list_with_media_state
 
-# What a card reads of a camera (besides the annotations): its rows need no more columns, and a camera's
-# stream credentials (encrypted fields, decrypted on load) are not fetched for a list.
-CARD_FIELDS = ("name", "trouble_state", "room__name", "room__building__name")
+# What a card reads of a camera's own fields (besides the annotations): its rows need no more columns, and
+# a camera's stream credentials (encrypted fields, decrypted on load) are not fetched for a list.
+CARD_FIELDS = ("name", "trouble_state")
+
+
+def page_rows(listing: CameraListPage, ids: list[int], *, at: datetime) -> list[Device]:
+    """The rows of the cameras `ids` of `listing` (a page of it), in the list's order, for `camera_cards`:
+    the user's visibility applied again, with `room_name`, `building_name`, `shared_by`, `thumbnail_at`
+    and `media_blocked` (the license state on the licensing day of `at`). One query, whose SQL each process
+    compiles once per list and page size (portal/query_shapes.py)."""
+
+    def build(stand_ins: list[int]):
+        rows = listing.cameras.filter(pk__in=stand_ins).select_related(None).only(*CARD_FIELDS)
+        rows = rows.annotate(room_name=F("room__name"), building_name=F("room__building__name"))
+        return camera_list_with_media_state(rows, at=at)
+
+    return query_shapes.rows(Device, ("camera-cards", *listing.key, today(at)), ids, build)
 
 
 def _url(name: str, kwarg: str):
@@ -35,8 +54,7 @@ def _url(name: str, kwarg: str):
 
 
 def camera_cards(cameras: Iterable[Device]) -> SafeString:
-    """The cards of `cameras` (rows of `camera_list_with_media_state`, with room and building), in the
-    active language and time zone."""
+    """The cards of `cameras` (rows of `page_rows`), in the active language and time zone."""
     live = _url("recording:live", "camera_id")
     thumbnail = _url("recording:thumbnail", "camera_id")
     player = _url("recording:player", "camera_id")
@@ -59,8 +77,7 @@ def camera_cards(cameras: Iterable[Device]) -> SafeString:
             badge = render_to_string("devices/_shared_by.html", {"camera": camera})
             place = f'<div class="muted shared-by">{badge}</div>'
         else:
-            room = camera.room
-            place = f'<div class="muted">{escape(room.building.name)} / {escape(room.name)}</div>'
+            place = f'<div class="muted">{escape(camera.building_name)} / {escape(camera.room_name)}</div>'
         if at is not None and tz is not None and timezone.is_aware(at):
             at = at.astimezone(tz)  # as `|date` sees it (template_localtime)
         if blocked == LICENSE_MISSING:

@@ -9,9 +9,9 @@ from django.shortcuts import render
 from buildings.selectors import building_choices
 from devices.forms import CameraFilterForm
 from devices.selectors import camera_list_page
-from portal.camera_cards import CARD_FIELDS, camera_cards
+from licensing import clock
+from portal.camera_cards import camera_cards, page_rows
 from portal.web import GET, paginate
-from recording.media_selectors import camera_list_with_media_state
 
 CAMERA_PAGE_SIZE = 24  # one screen of cards: the list's cost stays the same with 50 or 5,000 cameras
 
@@ -28,11 +28,11 @@ def home(request):
     building, search = filter_form.filters()
     # The ids of every camera in the list's order are kept between requests (devices/camera_order.py): at
     # 5,000 cameras, sorting and counting them all was most of the page's cost. The page's rows are one
-    # query by id, with the user's visibility applied again, their thumbnail time and license state.
-    cameras, ids = camera_list_page(operator=operator, user=request.user, building=building, search=search)
-    page = paginate(request, ids, per_page=CAMERA_PAGE_SIZE)
-    rows = cameras.filter(pk__in=list(page.object_list)).select_related(None).select_related("room__building")
-    page.object_list = list(camera_list_with_media_state(rows.only(*CARD_FIELDS)))
+    # query by id, with the user's visibility applied again, their thumbnail time and license state; its
+    # SQL is compiled once per list and page size in each process (portal/query_shapes.py).
+    listing = camera_list_page(operator=operator, user=request.user, building=building, search=search)
+    page = paginate(request, listing.ids, per_page=CAMERA_PAGE_SIZE)
+    page.object_list = page_rows(listing, list(page.object_list), at=clock.now())
     context = {
         "filter_form": filter_form,
         "filtered": building is not None or bool(search),

@@ -317,7 +317,7 @@ def device_for_motion(*, device_id: int) -> Device | None:
     )
 
 
-def camera_list_with_media_state(cameras: QuerySet[Device]) -> QuerySet[Device]:
+def camera_list_with_media_state(cameras: QuerySet[Device], at: datetime | None = None) -> QuerySet[Device]:
     """`cameras` (already scoped by the caller) annotated with `thumbnail_at` (the latest motion
     picture's capture time, None when there is none yet) and `media_blocked` (the license reason of
     `media_blocked_reason`, "" when fine): still one query, however many cameras a page shows.
@@ -326,7 +326,7 @@ def camera_list_with_media_state(cameras: QuerySet[Device]) -> QuerySet[Device]:
     any) rather than naming `license_state`: each mention of that annotation repeated its two
     subqueries, which cost the camera list more to build and compile than the rest of its query."""
     thumbnail_at = CameraRecording.objects.filter(camera=OuterRef("pk")).exclude(thumbnail="").values("thumbnail_at")
-    active, held = own_license_exists()
+    active, held = own_license_exists(at)
     return cameras.annotate(
         thumbnail_at=Subquery(thumbnail_at[:1]),
         media_blocked=Case(

@@ -50,5 +50,10 @@ def test_a_clock_mount_shows_the_wall_clock_of_each_frame(vtest, tmp_path):
     # none buffered from long before it asked), 10 frames a second apart.
     assert all(asked - 5 <= ms / 1000 <= done for ms in shown), (asked, shown, done)
     steps = np.diff(shown)
-    assert (steps > 0).all(), shown
+    # The clock never runs backwards. A frame is stamped when the filter sees it (RTCTIME, in ms), so
+    # after a stall of the machine the frames that queued meanwhile are stamped in the same millisecond
+    # (a step of 0 after one of 277 ms was seen under load): an equal stamp is allowed, but most frames
+    # still step by about a frame's time.
+    assert (steps >= 0).all(), shown
+    assert np.count_nonzero(steps) >= len(steps) * 2 // 3, steps
     assert 80 <= np.median(steps) <= 120, steps

@@ -1,0 +1,108 @@
+"""The camera list's rows query is compiled once per shape (portal/query_shapes.py): a kept shape saves the
+compilation only. Every run filters by the user's visibility and the licensing day as the ORM would."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from devices.models import Device
+from devices.selectors import camera_list, camera_list_page
+from licensing.models import License
+from portal import query_shapes
+from portal.camera_cards import page_rows
+from recording.media_selectors import camera_list_with_media_state
+from sharing.models import UserCameraScope
+from sharing.services import share_cancel
+from tests.factories import BuildingFactory, CameraFactory, RoomFactory
+from tests.licensing.factories import give_camera_licenses
+from tests.sharing.factories import make_share
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """How many times a shape was compiled, from an empty store."""
+    query_shapes.forget()
+    count = {"n": 0}
+    real = query_shapes._compile
+
+    def counting(*args, **kwargs):
+        count["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(query_shapes, "_compile", counting)
+    yield count
+    query_shapes.forget()
+
+
+def _orm_rows(operator, user, at, **filters):
+    rows = camera_list_with_media_state(camera_list(operator=operator, user=user, **filters), at=at)
+    return [(r.pk, r.name, r.shared_by, r.thumbnail_at, r.media_blocked) for r in rows]
+
+
+def _page(operator, user, at, ids=None, **filters):
+    listing = camera_list_page(operator=operator, user=user, **filters)
+    rows = page_rows(listing, list(listing.ids if ids is None else ids), at=at)
+    return [(r.pk, r.name, r.shared_by, r.thumbnail_at, r.media_blocked) for r in rows]
+
+
+def test_the_rows_are_the_orms_for_every_user_filter_and_page_size(alpha, bravo, compiled):
+    now = timezone.now()
+    annex = BuildingFactory(operator=alpha.operator, name="Annex")
+    annex_room = RoomFactory(building=annex, name="Hall")
+    for i in range(4):
+        CameraFactory(room=annex_room, name=f"Annex {i}")
+    make_share(bravo, alpha.operator, alpha.admin)
+    scope = UserCameraScope.objects.create(operator=alpha.operator, user=alpha.viewer)
+    scope.rooms.add(annex_room)
+    for user in (alpha.admin, alpha.viewer):
+        for filters in ({}, {"building": annex}, {"search": "annex 1"}):
+            assert _page(alpha.operator, user, now, **filters) == _orm_rows(alpha.operator, user, now, **filters)
+    everyone = _page(alpha.operator, alpha.admin, now)
+    assert len(everyone) == 6 and {r[2] for r in everyone} == {None, bravo.operator.name}
+    assert [r[1] for r in _page(alpha.operator, alpha.viewer, now)] == [f"Annex {i}" for i in range(4)]
+    # A shorter page is a shape of its own, with the ids it asks for and in the list's order.
+    ids = [everyone[4][0], everyone[1][0]]
+    assert [r[0] for r in _page(alpha.operator, alpha.admin, now, ids=ids)] == [everyone[1][0], everyone[4][0]]
+    made = compiled["n"]
+    assert made >= 7  # two users' lists and their filters, then a page of two
+    for user in (alpha.admin, alpha.viewer):
+        _page(alpha.operator, user, now)
+    assert compiled["n"] == made  # kept: the same lists compile nothing again
+
+
+def test_a_kept_shape_still_drops_a_camera_the_user_may_no_longer_see(alpha, bravo, compiled):
+    now = timezone.now()
+    share = make_share(bravo, alpha.operator, alpha.admin)
+    listing = camera_list_page(operator=alpha.operator, user=alpha.admin)
+    ids = list(listing.ids)
+    assert {r.pk for r in page_rows(listing, ids, at=now)} == {alpha.camera.pk, bravo.camera.pk}
+    share_cancel(operator=bravo.operator, user=bravo.admin, share=share)
+    # The same ids, through the same kept shape (a kept order can lag a write that sends no signal):
+    again = camera_list_page(operator=alpha.operator, user=alpha.admin)
+    assert [r.pk for r in page_rows(again, ids, at=now)] == [alpha.camera.pk]
+    assert compiled["n"] == 1
+    # Another operator's camera ids never come back for alpha, kept shape or not.
+    other = CameraFactory(room=bravo.room, name="Bravo two")
+    assert page_rows(again, [other.pk, bravo.camera.pk], at=now) == []
+
+
+def test_the_licensing_day_is_part_of_the_shape(alpha, compiled):
+    now = timezone.now()
+    (lic,) = give_camera_licenses(alpha.operator, count=1)
+    License.objects.filter(pk=lic.pk).update(device=alpha.camera, ends_on=timezone.localdate() + timedelta(days=1))
+    listing = camera_list_page(operator=alpha.operator, user=alpha.admin)
+    assert [r.media_blocked for r in page_rows(listing, list(listing.ids), at=now)] == [""]
+    later = now + timedelta(days=3)
+    assert [r.media_blocked for r in page_rows(listing, list(listing.ids), at=later)] == ["license_expired"]
+    assert _page(alpha.operator, alpha.admin, later) == _orm_rows(alpha.operator, alpha.admin, later)
+
+
+def test_a_query_that_does_not_filter_by_the_ids_given_is_refused(alpha, compiled):
+    with pytest.raises(ValueError, match="pk__in"):
+        query_shapes.rows(Device, "all", [alpha.camera.pk], lambda ids: Device.objects.all())
+    with pytest.raises(ValueError, match="pk__in"):  # the ids twice: one place could not be filled
+        query_shapes.rows(
+            Device, "twice", [alpha.camera.pk], lambda ids: Device.objects.filter(pk__in=ids, parent_id__in=ids)
+        )
+    assert query_shapes.rows(Device, "none", [], lambda ids: Device.objects.filter(pk__in=ids)) == []
