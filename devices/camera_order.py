@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
@@ -56,8 +57,11 @@ def _new_generation() -> str:
     return token
 
 
-def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int | None, search: str) -> tuple[int, ...]:
-    """The ids of `cameras` (the list's queryset, already filtered) in its order, kept as the module says.
+def ordered_ids(
+    cameras: Callable[[], QuerySet], *, operator_id: int, scope, building_id: int | None, search: str
+) -> tuple[int, ...]:
+    """The ids of `cameras()` (the list's queryset, already filtered; built on a miss only) in its order,
+    kept as the module says.
     `scope` is the user's camera limit (None: the operator's every camera); it and the other arguments
     name the list, so that two users with different limits never share a kept order.
 
@@ -73,10 +77,10 @@ def ordered_ids(cameras: QuerySet, *, operator_id: int, scope, building_id: int 
         ids = cache.get(key)
     except Exception:  # noqa: BLE001 - the list still answers, at the uncached cost
         logger.warning("camera order: the cache did not answer", exc_info=True)
-        return tuple(cameras.values_list("pk", flat=True))
+        return tuple(cameras().values_list("pk", flat=True))
     if isinstance(ids, list | tuple):
         return _keep_here(key, ids)
-    ids = list(cameras.values_list("pk", flat=True))
+    ids = list(cameras().values_list("pk", flat=True))
     if len(ids) <= MAX_KEPT_IDS:
         try:
             cache.set(key, ids, KEEP_SECONDS)

@@ -15,7 +15,8 @@ The answer is computed per call from the database, so cancelling a share or chan
 effect on the next request of every page, API call and media token.
 """
 
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import cached_property
 
 from django.db.models import Case, CharField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -94,10 +95,19 @@ def camera_list(
     return cameras
 
 
-class CameraListPage(NamedTuple):
-    cameras: QuerySet[Device]  # camera_list: fetch a page's rows by id from it
-    ids: tuple[int, ...]  # every id in the list's order
-    key: tuple  # what names this list besides the ids: the operator, the user's limit, the filters
+class CameraListPage:
+    """A camera list's every id in its order, and the queryset the ids came from: fetch a page's rows by
+    id from `cameras`, which is built only when asked for (a kept order and a kept rows query need it
+    on a miss alone)."""
+
+    def __init__(self, ids: tuple[int, ...], key: tuple, build: Callable[[], QuerySet[Device]]) -> None:
+        self.ids = ids  # every id in the list's order
+        self.key = key  # what names this list besides the ids: the operator, the user's limit, the filters
+        self._build = build
+
+    @cached_property
+    def cameras(self) -> QuerySet[Device]:
+        return self._build()
 
 
 def camera_list_page(*, operator: Operator, user: User | None, building=None, search: str = "") -> CameraListPage:
@@ -106,12 +116,16 @@ def camera_list_page(*, operator: Operator, user: User | None, building=None, se
     the user's visibility again, so a kept id the user may no longer see shows nothing. `key` names the
     list (two users with different limits get different keys), for a caller that keeps its rows' query."""
     scope = user_scope(user)
-    cameras = camera_list(operator=operator, user=user, building=building, search=search, scope=scope)
+
+    def build() -> QuerySet[Device]:
+        return camera_list(operator=operator, user=user, building=building, search=search, scope=scope)
+
     building_id = getattr(building, "pk", None)
-    ids = camera_order.ordered_ids(
-        cameras, operator_id=operator.pk, scope=scope, building_id=building_id, search=search
+    page = CameraListPage((), (operator.pk, scope, building_id, search), build)
+    page.ids = camera_order.ordered_ids(
+        lambda: page.cameras, operator_id=operator.pk, scope=scope, building_id=building_id, search=search
     )
-    return CameraListPage(cameras, ids, (operator.pk, scope, building_id, search))
+    return page
 
 
 def with_sensor(devices: QuerySet[Device]) -> QuerySet[Device]:
