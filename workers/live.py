@@ -556,6 +556,17 @@ class LiveHub:
             return
         if feed.listener is not None:
             feed.source.remove_listener(feed.listener)
+        if key[1] != SOURCE and key in self._variants_running and feed.subscribers:
+            # A viewer arrived while the variant's last producer was stopping (its stop runs in a thread:
+            # the transcode's ffmpeg is killed and joined first), and its arrival started a new producer.
+            # Those viewers wait for the new one's publish, within the variant's grace, as on a first start;
+            # ending them with "stopped" would close the live view of a viewer who came back.
+            feed.source, feed.listener = None, None
+            feed.running, feed.init, feed.gop, feed.gop_size = False, None, [], 0
+            now = time.monotonic()
+            for subscriber in feed.subscribers:
+                subscriber.waiting_since = subscriber.waiting_since or now
+            return
         for subscriber in list(feed.subscribers):
             subscriber.end("stopped")
         del self._feeds[key]

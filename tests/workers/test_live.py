@@ -264,6 +264,50 @@ def test_a_variant_is_made_once_while_somebody_watches_it(hub, live_init):
         live.VARIANTS.pop("test", None)
 
 
+def test_a_viewer_who_comes_back_while_the_variant_stops_waits_for_the_new_one(hub, live_init):
+    """The last viewer left, so the variant's producer stops in a thread (a transcode's ffmpeg is killed and
+    joined first); a viewer who comes back meanwhile starts a new producer. The old producer's unpublish,
+    arriving after that viewer, must not end it with "stopped": it gets the new producer's picture. The
+    order is forced here (seen under load in test_transcode)."""
+    hub.publish(7, live.FeedSource())
+    made: list[live.FeedSource] = []
+    stopped: list[live.FeedSource] = []
+    second_start = threading.Event()
+
+    def start(started_hub: live.LiveHub, camera_id: int) -> None:
+        if made:
+            assert second_start.wait(patience(10))  # the new producer publishes after the old one's unpublish
+        source = live.FeedSource()
+        made.append(source)
+        started_hub.publish(camera_id, source, variant="back")
+        source.begin()
+        source.push(live_init)
+        source.push(numbered(0))
+
+    def stop(stopped_hub: live.LiveHub, camera_id: int) -> None:
+        old = made[len(stopped)]
+        old.end()
+        stopped.append(old)  # its unpublish is sent by the test, once the viewer is back
+
+    live.register_variant("back", start=start, stop=stop)
+    try:
+        first = subscribe(hub, 7, "back")
+        assert [kind for kind, _ in until_key(first)] == ["meta", "init", "key"]
+        first.close()
+        assert wait_for(lambda: len(stopped) == 1, patience(10))
+        back = subscribe(hub, 7, "back")
+        assert wait_for(lambda: hub.subscribers(7, "back") == 1, patience(10))
+        hub.unpublish(7, variant="back", source=stopped[0])
+        assert wait_for(lambda: (7, "back") not in hub.published(), patience(10))
+        second_start.set()
+        assert [kind for kind, _ in until_key(back)] == ["meta", "init", "key"]
+        assert len(made) == 2
+        back.close()
+    finally:
+        second_start.set()
+        live.VARIANTS.pop("back", None)
+
+
 def test_closing_the_hub_ends_its_viewers_with_stopped(live_init):
     hub = live.LiveHub(key=KEY).start()
     source = live.FeedSource()
