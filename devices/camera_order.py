@@ -22,7 +22,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from django.core.cache import cache
 from django.db import transaction
@@ -88,6 +88,36 @@ def ordered_ids(
             logger.warning("camera order: the cache did not keep a list", exc_info=True)
     return _keep_here(key, ids)
 
+
+def kept(name: str, compute: Callable[[], Hashable], *, operator_id: int, scope) -> Hashable:
+    """`compute()`, kept in this process under the generation token, for a small value (a tuple, a count)
+    that depends only on the models whose changes draw a new token: the buildings a user may filter the
+    list by, the share requests waiting for an operator. `name` and the other arguments name the value as
+    they name a list (two users with different limits never share one). The cache down: computed each time.
+
+    Unlike a list's order, a kept value is not checked again by the caller: keep only what a stale copy
+    cannot make wrong beyond showing, until the next change, what the operator itself had a moment ago."""
+    try:
+        generation = cache.get(GENERATION_KEY) or _new_generation()
+    except Exception:  # noqa: BLE001 - the page still answers, at the uncached cost
+        logger.warning("camera order: the cache did not answer", exc_info=True)
+        return compute()
+    key = f"{name}:{_key(generation, operator_id, scope, None, '')}"
+    with _here_lock:
+        found = _values.get(key)
+        if found is not None and found[0] >= time.monotonic():
+            _values.move_to_end(key)
+            return found[1]
+    value = compute()
+    with _here_lock:
+        _values[key] = (time.monotonic() + KEEP_SECONDS, value)
+        while len(_values) > VALUES_KEPT_HERE:
+            _values.popitem(last=False)
+    return value
+
+
+_values: OrderedDict[str, tuple[float, Hashable]] = OrderedDict()
+VALUES_KEPT_HERE = 512  # small values (a building's id and name each, a count) per process
 
 _here: OrderedDict[str, tuple[float, tuple[int, ...]]] = OrderedDict()
 _here_lock = threading.Lock()

@@ -247,7 +247,8 @@ class _NameChoices(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        yield from self.queryset.values_list("pk", "name")
+        rows = getattr(self.field, "rows", None)
+        yield from self.queryset.values_list("pk", "name") if rows is None else rows
 
 
 class _BuildingChoiceField(forms.ModelChoiceField):
@@ -268,9 +269,12 @@ class CameraFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Camera name"), required=False, max_length=64, widget=PlainSearchInput)
 
-    def __init__(self, *args, buildings, **kwargs):
+    def __init__(self, *args, buildings, building_rows=None, **kwargs):
+        """`buildings`: the queryset a chosen building is looked up in (always asked: it decides what may be
+        chosen); `building_rows`: its (id, name) rows for the options, when the caller has them kept."""
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
+        self.fields["building"].rows = building_rows
 
     def as_div(self) -> SafeString:
         """Django's `as_div`, byte for byte, written without the template engine (the form was a third of

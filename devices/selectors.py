@@ -110,12 +110,15 @@ class CameraListPage:
         return self._build()
 
 
-def camera_list_page(*, operator: Operator, user: User | None, building=None, search: str = "") -> CameraListPage:
+def camera_list_page(
+    *, operator: Operator, user: User | None, building=None, search: str = "", scope=_ASK
+) -> CameraListPage:
     """`camera_list` and its every id in its order, that order kept between requests
     (devices/camera_order.py): the caller fetches a page's rows by id from the queryset, which applies
     the user's visibility again, so a kept id the user may no longer see shows nothing. `key` names the
     list (two users with different limits get different keys), for a caller that keeps its rows' query."""
-    scope = user_scope(user)
+    if scope is _ASK:  # a caller that already asked `user_scope(user)` passes it
+        scope = user_scope(user)
 
     def build() -> QuerySet[Device]:
         return camera_list(operator=operator, user=user, building=building, search=search, scope=scope)

@@ -7,8 +7,9 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from buildings.selectors import building_choices
+from devices import camera_order
 from devices.forms import CameraFilterForm
-from devices.selectors import camera_list_page
+from devices.selectors import camera_list_page, user_scope
 from licensing import clock
 from portal.camera_cards import camera_cards, page_rows
 from portal.web import GET, paginate
@@ -22,15 +23,23 @@ def home(request):
     """The camera list: one page of the cameras the user may see, by building and name (the
     manual's camera list is per building), each with its thumbnail and license state."""
     operator = request.operator
-    filter_form = CameraFilterForm(
-        request.GET or None, buildings=building_choices(operator=operator, user=request.user)
+    scope = user_scope(request.user)  # the user's camera limit, asked once for the choices and the list
+    buildings = building_choices(operator=operator, user=request.user)
+    # The options' rows are kept in the process until a camera, room, building or share changes (the list
+    # order's generation token); a chosen building is still looked up in `buildings`.
+    rows = camera_order.kept(
+        "building-choices",
+        lambda: tuple(buildings.values_list("pk", "name")),
+        operator_id=operator.pk,
+        scope=scope,
     )
+    filter_form = CameraFilterForm(request.GET or None, buildings=buildings, building_rows=rows)
     building, search = filter_form.filters()
     # The ids of every camera in the list's order are kept between requests (devices/camera_order.py): at
     # 5,000 cameras, sorting and counting them all was most of the page's cost. The page's rows are one
     # query by id, with the user's visibility applied again, their thumbnail time and license state; its
     # SQL is compiled once per list and page size in each process (portal/query_shapes.py).
-    listing = camera_list_page(operator=operator, user=request.user, building=building, search=search)
+    listing = camera_list_page(operator=operator, user=request.user, building=building, search=search, scope=scope)
     page = paginate(request, listing.ids, per_page=CAMERA_PAGE_SIZE)
     page.object_list = page_rows(listing, list(page.object_list), at=clock.now())
     context = {

@@ -162,3 +162,62 @@ def test_a_transaction_of_many_changes_forgets_the_orders_once_more_on_commit(al
     alpha.building.delete()  # its room, its cameras and their sensors, each with its signal
     queued = transaction.get_connection().run_on_commit
     assert sum(1 for _sids, func, _robust in queued if func is camera_order._new_generation) == 1
+
+
+def _options(user) -> list[str]:
+    body = client_for(user).get(reverse("home")).content.decode()
+    select = body.split('<select name="building"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+
+
+def _badge(user) -> str | None:
+    found = re.search(
+        r'class="badge trouble share-pending"[^>]*>(\d+)<', client_for(user).get(reverse("home")).content.decode()
+    )
+    return found and found.group(1)
+
+
+def test_the_building_choices_and_the_share_badge_are_kept_until_what_they_show_changes(alpha, bravo):
+    camera_order.camera_list_changed()
+    first, second = _queries(alpha.admin), _queries(alpha.admin)
+    asks = ('SELECT "buildings_building"."id" AS "pk"', 'SELECT COUNT(*) AS "__count" FROM "devices_camerashare"')
+    assert len([s for s in first if s.startswith(asks)]) == 2
+    assert not [s for s in second if s.startswith(asks)]  # both kept: two queries fewer a page
+    assert _sorts_every_camera(first) and len(second) == len(first) - 3  # the order, the choices, the badge
+
+    assert _options(alpha.admin) == ["Alpha Tower"]
+    annex = BuildingFactory(operator=alpha.operator, name="Annex")
+    CameraFactory(room=RoomFactory(building=annex, name="Lobby"), name="Annex Door")
+    assert _options(alpha.admin) == ["Alpha Tower", "Annex"]
+    assert _badge(alpha.admin) is None
+    share = make_share(bravo, alpha.operator, alpha.admin, approve=False)  # a request waits for alpha's admin
+    assert _badge(alpha.admin) == "1"
+    share_cancel(operator=bravo.operator, user=bravo.admin, share=share)
+    assert _badge(alpha.admin) is None
+    annex.name = "Annex West"
+    annex.save()
+    assert _options(alpha.admin) == ["Alpha Tower", "Annex West"]
+
+
+def test_a_kept_value_is_computed_once_per_generation_and_each_time_when_the_cache_is_down(monkeypatch):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return (len(calls),)
+
+    camera_order.camera_list_changed()
+    assert camera_order.kept("t", compute, operator_id=1, scope=None) == (1,)
+    assert camera_order.kept("t", compute, operator_id=1, scope=None) == (1,)
+    assert camera_order.kept("t", compute, operator_id=2, scope=None) == (2,)  # another operator's own
+    camera_order.camera_list_changed()
+    assert camera_order.kept("t", compute, operator_id=1, scope=None) == (3,)
+
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+    monkeypatch.setattr(camera_order, "cache", Down())
+    camera_order.kept("t", compute, operator_id=1, scope=None)
+    camera_order.kept("t", compute, operator_id=1, scope=None)
+    assert len(calls) == 5
