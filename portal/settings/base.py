@@ -121,6 +121,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
 SESSION_COOKIE_HTTPONLY = True
+# Every logged-in request reads its session: from the cache (Redis; the embedded file cache) and from the
+# database only on a miss, which is then kept; writes go to both (one query fewer on every page). Nothing
+# deletes session rows behind the cache's back: a logout or a new login flushes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
