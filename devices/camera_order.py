@@ -103,16 +103,11 @@ def kept(name: str, compute: Callable[[], Hashable], *, operator_id: int, scope)
         logger.warning("camera order: the cache did not answer", exc_info=True)
         return compute()
     key = f"{name}:{_key(generation, operator_id, scope, None, '')}"
-    with _here_lock:
-        found = _values.get(key)
-        if found is not None and found[0] >= time.monotonic():
-            _values.move_to_end(key)
-            return found[1]
+    found = _get(_values, key)
+    if found is not None:
+        return found
     value = compute()
-    with _here_lock:
-        _values[key] = (time.monotonic() + KEEP_SECONDS, value)
-        while len(_values) > VALUES_KEPT_HERE:
-            _values.popitem(last=False)
+    _put(_values, key, value, VALUES_KEPT_HERE)
     return value
 
 
@@ -125,26 +120,35 @@ KEPT_HERE = 32  # lists per process (5,000 ids are about 200 KB)
 
 
 def _kept_here(key: str) -> tuple[int, ...] | None:
-    with _here_lock:
-        found = _here.get(key)
-        if found is None:
-            return None
-        if found[0] < time.monotonic():
-            del _here[key]
-            return None
-        _here.move_to_end(key)
-        return found[1]
+    return _get(_here, key)
 
 
 def _keep_here(key: str, ids) -> tuple[int, ...]:
     ids = tuple(ids)
     if len(ids) <= MAX_KEPT_IDS:
-        with _here_lock:
-            _here[key] = (time.monotonic() + KEEP_SECONDS, ids)
-            _here.move_to_end(key)
-            while len(_here) > KEPT_HERE:
-                _here.popitem(last=False)
+        _put(_here, key, ids, KEPT_HERE)
     return ids
+
+
+def _get(store: OrderedDict, key: str):
+    """What `store` (a process's least-recently-used memo) keeps under `key`, or None once it lapsed."""
+    with _here_lock:
+        found = store.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            del store[key]
+            return None
+        store.move_to_end(key)
+        return found[1]
+
+
+def _put(store: OrderedDict, key: str, value, limit: int) -> None:
+    with _here_lock:
+        store[key] = (time.monotonic() + KEEP_SECONDS, value)
+        store.move_to_end(key)
+        while len(store) > limit:
+            store.popitem(last=False)
 
 
 def _key(generation: str, operator_id: int, scope, building_id: int | None, search: str) -> str:
