@@ -66,3 +66,27 @@ def test_a_pickle_planted_in_redis_under_the_snapshot_key_is_not_unpickled():
         assert cache.get(key) == b"\xff\xd8 jpeg"
     finally:
         raw.delete(cache.make_key(key))
+
+
+def test_the_redis_cache_keeps_one_client_and_threads_share_it():
+    """Django's RedisCache builds a client per operation (portal/cache.py): here one per pool, which threads
+    may share, each reading back what it wrote."""
+    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        pytest.skip("no Redis: REDIS_URL is not set, the embedded file cache is in use")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.cache import RedisCache
+
+    assert settings.CACHES["default"]["BACKEND"] == "portal.cache.RedisCache"
+    shared = RedisCache(settings.CACHES["default"]["LOCATION"], {"OPTIONS": {"serializer": JSONSerializer}})
+    client = shared._cache.get_client()
+    assert shared._cache.get_client(write=True) is client
+
+    def round_trip(n: int) -> bool:
+        key = f"shared-client-test:{n}"
+        shared.set(key, {"n": n}, 30)
+        return shared.get(key) == {"n": n} and shared.delete(key)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(round_trip, range(200)))
+    assert shared._cache.get_client() is client

@@ -9,7 +9,7 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",  # one client per pool, not per operation
             "LOCATION": REDIS_URL,
             # JSON, never pickle: a value planted in Redis must not be able to run code (portal/cache.py).
             "OPTIONS": {"serializer": "portal.cache.JSONSerializer"},
