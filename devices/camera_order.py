@@ -12,6 +12,10 @@ caller with the user's visibility filter applied again, so an id kept from befor
 cancelled or a camera moved out of a user's limit shows nothing. Writes that send no signals
 (`QuerySet.update()`, `bulk_create()`, raw SQL) on those models must call `camera_list_changed()`;
 a kept order also lapses after `KEEP_SECONDS` whatever happens.
+
+A request reads the generation token once (`RequestGenerationMiddleware`): the camera list asks for it for
+its building choices, its order and the menu's share badge, and each ask was a Redis round trip. A token
+this process draws during the request replaces the one it read.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -50,11 +55,47 @@ def camera_list_changed() -> None:
 
 def _new_generation() -> str:
     token = secrets.token_hex(8)
+    read = _read_this_request.get()
     try:
         cache.set(GENERATION_KEY, token, None)
     except Exception:  # noqa: BLE001 - a cache that is down keeps nothing either (ordered_ids reads around it)
         logger.warning("camera order: the cache did not take a new generation", exc_info=True)
+        if read is not None:
+            read.clear()  # the next ask goes to the cache again, and reads around it as it did
+        return token
+    if read is not None:
+        read[:] = [token]
     return token
+
+
+def _generation() -> str:
+    """The generation token: from the cache, or from this request once it asked (raises what the cache raises)."""
+    read = _read_this_request.get()
+    if read:
+        return read[0]
+    token = cache.get(GENERATION_KEY) or _new_generation()
+    if read is not None:
+        read[:] = [token]
+    return token
+
+
+# The token this request read (an empty list until it asks); None outside a request: a worker's task and a
+# shell ask the cache each time.
+_read_this_request: ContextVar[list[str] | None] = ContextVar("camera_order_generation", default=None)
+
+
+class RequestGenerationMiddleware:
+    """Lets a request read the generation token once (settings MIDDLEWARE)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        reset = _read_this_request.set([])
+        try:
+            return self.get_response(request)
+        finally:
+            _read_this_request.reset(reset)
 
 
 def ordered_ids(
@@ -69,7 +110,7 @@ def ordered_ids(
     rest of the lookup, and only the small generation token needs asking each time (a new one misses
     here as it misses in the cache)."""
     try:
-        generation = cache.get(GENERATION_KEY) or _new_generation()
+        generation = _generation()
         key = _key(generation, operator_id, scope, building_id, search)
         kept = _kept_here(key)
         if kept is not None:
@@ -98,7 +139,7 @@ def kept(name: str, compute: Callable[[], Hashable], *, operator_id: int, scope)
     Unlike a list's order, a kept value is not checked again by the caller: keep only what a stale copy
     cannot make wrong beyond showing, until the next change, what the operator itself had a moment ago."""
     try:
-        generation = cache.get(GENERATION_KEY) or _new_generation()
+        generation = _generation()
     except Exception:  # noqa: BLE001 - the page still answers, at the uncached cost
         logger.warning("camera order: the cache did not answer", exc_info=True)
         return compute()

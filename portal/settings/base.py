@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "tenants.middleware.ForcePasswordChangeMiddleware",
     "tenants.middleware.TermsConsentMiddleware",  # the current terms of use accepted (PORTAL_TERMS_VERSION)
     "licensing.middleware.LicensingMiddleware",  # proxy login (act as customer), temporary-password expiry
+    "devices.camera_order.RequestGenerationMiddleware",  # the camera list's generation token, read once a request
 ]
 
 ROOT_URLCONF = "portal.urls"

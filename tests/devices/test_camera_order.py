@@ -221,3 +221,40 @@ def test_a_kept_value_is_computed_once_per_generation_and_each_time_when_the_cac
     camera_order.kept("t", compute, operator_id=1, scope=None)
     camera_order.kept("t", compute, operator_id=1, scope=None)
     assert len(calls) == 5
+
+
+class _CountedGets:
+    """The cache, counting its reads of the generation token."""
+
+    def __init__(self):
+        self.generation_reads = 0
+
+    def get(self, key, *args, **kwargs):
+        self.generation_reads += key == camera_order.GENERATION_KEY
+        return cache.get(key, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(cache, name)
+
+
+def test_a_request_reads_the_generation_token_once_and_what_it_draws_replaces_it(alpha, monkeypatch):
+    counted = _CountedGets()
+    monkeypatch.setattr(camera_order, "cache", counted)
+    assert _names(alpha.admin) == ["Alpha Cam"]  # the building choices, the order and the menu's badge ask
+    assert counted.generation_reads == 1
+    CameraFactory(room=alpha.room, name="Alpha Second")  # outside a request: asked of the cache each time
+    assert _names(alpha.admin) == ["Alpha Cam", "Alpha Second"]
+    assert counted.generation_reads == 2
+
+    seen = []
+
+    def view(request):
+        seen.append(camera_order._generation())
+        camera_order.camera_list_changed()  # this request's own change: its new token, not the one it read
+        seen.append(camera_order._generation())
+        return "response"
+
+    assert camera_order.RequestGenerationMiddleware(view)(object()) == "response"
+    assert seen[0] != seen[1] == cache.get(camera_order.GENERATION_KEY)
+    assert counted.generation_reads == 3
+    assert camera_order._read_this_request.get() is None  # nothing carried over past the request
