@@ -106,3 +106,40 @@ def test_a_query_that_does_not_filter_by_the_ids_given_is_refused(alpha, compile
             Device, "twice", [alpha.camera.pk], lambda ids: Device.objects.filter(pk__in=ids, parent_id__in=ids)
         )
     assert query_shapes.rows(Device, "none", [], lambda ids: Device.objects.filter(pk__in=ids)) == []
+
+
+def _executed(operator, user, now) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        _page(operator, user, now)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.needs_postgres("PostgreSQL's prepared statements")
+def test_on_postgresql_a_shape_is_prepared_once_per_connection_and_again_on_a_new_one(alpha, compiled, settings):
+    from django.db import connections
+
+    connection = connections["default"]  # the wrapper itself, not django.db.connection's proxy of it
+
+    def new_server_session():  # what a new connection starts with (connection_created): nothing prepared
+        connection.__dict__["portal_prepared"] = set()
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+
+    new_server_session()  # earlier tests on this connection may have prepared the same shape
+    now = timezone.now()
+    first, second = _executed(alpha.operator, alpha.admin, now), _executed(alpha.operator, alpha.admin, now)
+    prepares = [s for s in first if s.startswith("PREPARE portal_shape_")]
+    assert len(prepares) == 1 and not [s for s in second if s.startswith("PREPARE")]
+    name = prepares[0].split()[1]
+    assert any(s.startswith(f"EXECUTE {name}(") for s in second)
+    assert _page(alpha.operator, alpha.admin, now) == _orm_rows(alpha.operator, alpha.admin, now)
+
+    new_server_session()
+    assert [s for s in _executed(alpha.operator, alpha.admin, now) if s.startswith("PREPARE")] == prepares
+    assert _page(alpha.operator, alpha.admin, now) == _orm_rows(alpha.operator, alpha.admin, now)
+
+    settings.PORTAL_PREPARED_STATEMENTS = False  # behind a transaction pooler: plain SQL each time
+    assert not [s for s in _executed(alpha.operator, alpha.admin, now) if s.startswith(("PREPARE", "EXECUTE"))]

@@ -93,6 +93,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         }
     )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+# The camera list's rows query is a prepared statement of each PostgreSQL connection (portal/query_shapes.py).
+# Off behind a pooler that hands one server connection to many clients (PgBouncer in transaction mode).
+PORTAL_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
