@@ -35,6 +35,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HLS_TARGET = 4.0  # seconds, glass to glass on loopback (issue #18)
 MSE_TARGET = 1.0
+# The targets are the product's on a quiet machine, measured there by bench/live_bench.py (docs/performance.md).
+# The suite runs beside three other workers, Chromium and on CI whatever else: under `stress-ng --cpu 2` the
+# low-latency path's median was 1.04 s once (issue #14 §3). The suite's medians may take half again: 1.5 s still
+# tells the low-latency path from one seconds behind, and 6 s an HLS player at the live edge from one a
+# playlist behind.
+UNDER_LOAD = 1.5
 NO_SOCKET = "window.WebSocket = function () { throw new Error('no WebSocket here'); };"
 
 
@@ -91,7 +97,7 @@ def test_the_low_latency_path_shows_the_camera_within_its_target_from_the_first_
     print("MSE glass to glass:", figures, "first frames:", first)
     assert page.locator("#live-video").evaluate("v => v.dataset.path") == "mse"
     assert max(first) <= 2 * MSE_TARGET, first  # no old picture shown as live, not even at the start
-    assert figures["median"] <= MSE_TARGET, figures
+    assert figures["median"] <= UNDER_LOAD * MSE_TARGET, figures
 
 
 def test_hls_plays_at_the_live_edge_within_its_target(page, live_asgi, tenant, clock_camera):
@@ -105,7 +111,7 @@ def test_hls_plays_at_the_live_edge_within_its_target(page, live_asgi, tenant, c
     ages = page_ages(page, samples=40, selector="#live-video", timeout=patience(60))
     figures = summary(ages)
     print("HLS glass to glass:", figures)
-    assert figures["median"] <= HLS_TARGET, figures
+    assert figures["median"] <= UNDER_LOAD * HLS_TARGET, figures
 
 
 def test_an_hls_view_opened_after_the_last_session_stopped_shows_only_recent_pictures(
@@ -139,4 +145,4 @@ def test_an_hls_view_opened_after_the_last_session_stopped_shows_only_recent_pic
     # The first frames shown are the new stream's, made after the viewer asked: no old picture shown
     # as live (the old session's are a minute old and more). Twice the target, for a loaded machine.
     assert max(ages) <= 2 * HLS_TARGET, ages
-    assert summary(ages)["median"] <= HLS_TARGET, ages
+    assert summary(ages)["median"] <= UNDER_LOAD * HLS_TARGET, ages
