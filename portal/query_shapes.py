@@ -46,7 +46,8 @@ SHAPES_KEPT = 256  # per process: a shape is a few KB of SQL
 # Stand-in ids: far outside any id a database hands out (both SQLite and PostgreSQL take 64-bit integers).
 _STAND_IN = -(2**62)
 
-_shapes: OrderedDict[Hashable, tuple] = OrderedDict()  # (sql, params, places of the ids, converters)
+# (sql, params, places of the ids, converters, its prepared statement's name)
+_shapes: OrderedDict[Hashable, tuple] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -75,11 +76,11 @@ def rows(
             _shapes[shape_key] = shape
             while len(_shapes) > SHAPES_KEPT:
                 _shapes.popitem(last=False)
-    sql, params, places, converters = shape
+    sql, params, places, converters, name = shape
     params = list(params)
     for place, index in places:
         params[place] = ids[index]
-    found = list(model._default_manager.db_manager(db).raw(_prepared(sql, len(params), db), params))
+    found = list(model._default_manager.db_manager(db).raw(_prepared(sql, name, len(params), db), params))
     if converters:
         connection = connections[db]
         for row in found:
@@ -108,20 +109,20 @@ def _compile(build: Callable[[list[int]], QuerySet], count: int, db: str) -> tup
         functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         if functions:
             converters.append((alias, expression, tuple(functions)))
-    return sql, tuple(params), places, tuple(converters)
+    name = "portal_shape_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+    return sql, tuple(params), places, tuple(converters), name
 
 
 _PLACEHOLDER = re.compile(r"%[s%]")
 _unpreparable: set[str] = set()  # statements PostgreSQL refused to prepare: run as plain SQL from then on
 
 
-def _prepared(sql: str, count: int, db: str) -> str:
-    """`sql` itself, or on PostgreSQL `EXECUTE` of it as this connection's prepared statement (prepared here
-    the first time), taking the same `count` parameters."""
+def _prepared(sql: str, name: str, count: int, db: str) -> str:
+    """`sql` itself, or on PostgreSQL `EXECUTE` of it as this connection's prepared statement `name` (prepared
+    here the first time), taking the same `count` parameters (one or more: the ids)."""
     connection = connections[db]
-    if connection.vendor != "postgresql" or not getattr(settings, "PORTAL_PREPARED_STATEMENTS", True):
+    if connection.vendor != "postgresql" or not settings.PORTAL_PREPARED_STATEMENTS:
         return sql
-    name = "portal_shape_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
     if name in _unpreparable:
         return sql
     connection.ensure_connection()
@@ -137,7 +138,7 @@ def _prepared(sql: str, count: int, db: str) -> str:
             _unpreparable.add(name)
             return sql
         prepared.add(name)
-    return f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+    return f"EXECUTE {name}({', '.join(['%s'] * count)})"
 
 
 @receiver(connection_created)
