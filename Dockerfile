@@ -27,4 +27,5 @@ RUN SECRET_KEY=build-only-0123456789abcdefghijklmnopqrstuvwxyz0123456789 \
 RUN useradd --system --uid 1000 portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers: gunicorn.conf.py (CPUs + 1; WEB_CONCURRENCY sets another number).
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import runpy
 import shutil
 import signal
 import subprocess
@@ -157,7 +158,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="500,5000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    # The production image's worker count by default: gunicorn.conf.py's (CPUs + 1, or WEB_CONCURRENCY).
+    parser.add_argument("--workers", type=int, default=runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
     # The production image's worker class (Dockerfile, docker-compose.yml): gunicorn's default, sync. A
     # sync worker serves one request at a time and closes the connection, so each request is accepted by
     # whichever worker is free; gthread keeps each client's connection in the worker that accepted it.

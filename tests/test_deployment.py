@@ -1,6 +1,7 @@
 """docker-compose.yml describes production: no Docker engine runs here, so its content is checked."""
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,19 @@ def test_it_runs_web_worker_ingest_beat_postgres_and_redis(compose):
     assert "gunicorn" in compose["services"]["web"]["command"]
     assert "celery -A portal worker" in compose["services"]["worker"]["command"]
     assert "celery -A portal beat" in compose["services"]["beat"]["command"]
+
+
+def test_gunicorn_runs_a_worker_per_cpu_plus_one_unless_web_concurrency_says(compose, monkeypatch):
+    """gunicorn.conf.py decides the web role's workers (docs/deployment.md): neither the image's CMD nor
+    docker-compose's web service overrides it with a --workers of their own."""
+    conf = str(Path(settings.BASE_DIR) / "gunicorn.conf.py")
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert runpy.run_path(conf)["workers"] == len(os.sched_getaffinity(0)) + 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "7")
+    assert runpy.run_path(conf)["workers"] == 7
+    dockerfile = (Path(settings.BASE_DIR) / "Dockerfile").read_text()
+    for command in (compose["services"]["web"]["command"], dockerfile[dockerfile.index("\nCMD ") :]):
+        assert "gunicorn" in command and "--workers" not in command and " -w " not in command, command
 
 
 @pytest.mark.parametrize("service", ["web", "live", "worker", "ingest", "beat"])
