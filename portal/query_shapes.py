@@ -12,9 +12,10 @@ says which). The SQL is compiled with stand-in ids, whose places among the param
 request puts its own ids there and runs the same SQL. The SQL is the ORM's own, so what it filters is
 exactly what the queryset filters: a kept shape is only a compilation saved, never a decision kept.
 
-The rows come back as model instances (Django's raw queries): the model's selected fields, and every
-annotation as an attribute. Columns are matched by name, so a shape selects no related model's fields
-(annotate the few values a page needs instead, e.g. `room_name=F("room__name")`).
+The rows come back as model instances, built as the ORM's own iterator builds them from the plan its
+compiler made with the SQL: the selected fields (deferred ones load on access), the `select_related`
+objects, and every annotation as an attribute, each value through the backend's converters. So a shape is
+any queryset of the model; the user a session names, with its operator, is one (tenants/auth_backend.py).
 
 On PostgreSQL the kept SQL is also a prepared statement of each connection (`PREPARE` once, then `EXECUTE`
 with the request's parameters): planning the camera list's rows took 0.55-1.1 ms of the query's 1.5-2.2,
@@ -38,6 +39,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ SHAPES_KEPT = 256  # per process: a shape is a few KB of SQL
 # Stand-in ids: far outside any id a database hands out (both SQLite and PostgreSQL take 64-bit integers).
 _STAND_IN = -(2**62)
 
-# (sql, params, places of the ids, converters, its prepared statement's name)
+# (sql, params, places of the ids, the plan of its columns, its prepared statement's name)
 _shapes: OrderedDict[Hashable, tuple] = OrderedDict()
 _lock = threading.Lock()
 
@@ -71,46 +73,70 @@ def rows(
         if shape is not None:
             _shapes.move_to_end(shape_key)
     if shape is None:
-        shape = _compile(build, len(ids), db)
+        shape = _compile(model, build, len(ids), db)
         with _lock:
             _shapes[shape_key] = shape
             while len(_shapes) > SHAPES_KEPT:
                 _shapes.popitem(last=False)
-    sql, params, places, converters, name = shape
+    sql, params, places, plan, name = shape
     params = list(params)
     for place, index in places:
         params[place] = ids[index]
-    found = list(model._default_manager.db_manager(db).raw(_prepared(sql, name, len(params), db), params))
-    if converters:
-        connection = connections[db]
+    statement = _prepared(sql, name, len(params), db)
+    with connections[db].cursor() as cursor:
+        cursor.execute(statement, params)
+        found = cursor.fetchall()
+    return plan.instances(found, db)
+
+
+class _Plan:
+    """How the ORM's iterator (ModelIterable) turns a compiled query's rows into instances, taken from the
+    compiler once: which columns are the model's fields, the related objects' populators, the annotations'
+    columns and every column's converters. Nothing in it changes per row or per request."""
+
+    def __init__(self, compiler, model: type[Model], db: str):
+        select, klass_info = compiler.select, compiler.klass_info
+        if klass_info["model"] is not model:
+            raise ValueError(f"query_shapes: the queryset is of {klass_info['model'].__name__}, not {model.__name__}")
+        fields = klass_info["select_fields"]
+        self.model = model
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.related = get_related_populators(klass_info, select, db)
+        self.annotations = tuple(compiler.annotation_col_map.items())
+        self.width = compiler.col_count if compiler.has_extra_select else None
+        self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        self.compiler = compiler  # apply_converters
+
+    def instances(self, found: list, db: str) -> list:
+        if self.width is not None:
+            found = [row[: self.width] for row in found]
+        if self.converters:
+            found = self.compiler.apply_converters(found, self.converters)
+        start, end, init_list, from_db = self.start, self.end, self.init_list, self.model.from_db
+        result = []
         for row in found:
-            for alias, expression, functions in converters:
-                value = getattr(row, alias)
-                for function in functions:
-                    value = function(value, expression, connection)
-                setattr(row, alias, value)
-    return found
+            instance = from_db(db, init_list, row[start:end])
+            for populator in self.related:
+                populator.populate(row, instance)
+            for alias, column in self.annotations:
+                setattr(instance, alias, row[column])
+            result.append(instance)
+        return result
 
 
-def _compile(build: Callable[[list[int]], QuerySet], count: int, db: str) -> tuple:
+def _compile(model: type[Model], build: Callable[[list[int]], QuerySet], count: int, db: str) -> tuple:
     stand_ins = [_STAND_IN - i for i in range(count)]
     queryset = build(stand_ins)
-    sql, params = queryset.query.get_compiler(db).as_sql()
+    compiler = queryset.query.get_compiler(db)
+    sql, params = compiler.as_sql()  # also fills in the compiler's plan of the columns (select, klass_info)
     index_of = {pk: i for i, pk in enumerate(stand_ins)}
     places = tuple((place, index_of[p]) for place, p in enumerate(params) if type(p) is int and p in index_of)
     if sorted(i for _, i in places) != list(range(count)):
         # Each stand-in must appear exactly once among the parameters, or the ids could not be put back.
         raise ValueError("query_shapes: the queryset does not filter pk__in the ids it was given, once")
-    # A raw query converts the model's fields only; an annotation's value is converted as the ORM's
-    # compiler would (SQLite hands a datetime back as text, for one).
-    connection = connections[db]
-    converters = []
-    for alias, expression in queryset.query.annotations.items():
-        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-        if functions:
-            converters.append((alias, expression, tuple(functions)))
     name = "portal_shape_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
-    return sql, tuple(params), places, tuple(converters), name
+    return sql, tuple(params), places, _Plan(compiler, model, db), name
 
 
 _PLACEHOLDER = re.compile(r"%[s%]")

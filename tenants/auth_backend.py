@@ -10,6 +10,7 @@ portal's login, with its two-step verification.)
 
 from django.contrib.auth.backends import ModelBackend, UserModel
 
+from portal import query_shapes
 from portal.client_ip import client_ip
 
 from .security import password_attempt
@@ -44,9 +45,14 @@ class EmailBackend(ModelBackend):
 
     def get_user(self, user_id):
         # The operator comes in the user's query: OperatorMiddleware reads it on every request, which
-        # was a second query each time.
-        try:
-            user = UserModel._default_manager.select_related("operator").get(pk=user_id)
-        except UserModel.DoesNotExist:
+        # was a second query each time. Every request asks it, so its SQL is compiled once per process
+        # (portal/query_shapes.py): building and compiling it again took 0.6 ms, the database 0.3.
+        found = query_shapes.rows(UserModel, "session-user", [user_id], _session_user)
+        if not found:
             return None
+        user = found[0]
         return user if self.user_can_authenticate(user) else None
+
+
+def _session_user(ids: list[int]):
+    return UserModel._default_manager.select_related("operator").filter(pk__in=ids).order_by()

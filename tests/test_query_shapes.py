@@ -143,3 +143,61 @@ def test_on_postgresql_a_shape_is_prepared_once_per_connection_and_again_on_a_ne
 
     settings.PORTAL_PREPARED_STATEMENTS = False  # behind a transaction pooler: plain SQL each time
     assert not [s for s in _executed(alpha.operator, alpha.admin, now) if s.startswith(("PREPARE", "EXECUTE"))]
+
+
+def test_a_shape_builds_its_instances_as_the_orm_does_related_objects_and_deferred_fields_too(alpha, compiled):
+    from django.db.models import F
+
+    def build(ids):
+        return (
+            Device.objects.filter(pk__in=ids)
+            .select_related("room__building")
+            .only("name", "room__name", "room__building__name")
+            .annotate(building_id_seen=F("room__building_id"))
+        )
+
+    ids = [alpha.camera.pk, alpha.sensor.pk]
+    kept = query_shapes.rows(Device, "related", ids, build)
+    orm = list(build(ids))
+    assert len(kept) == 2 and {d.pk for d in kept} == set(ids)
+    by_pk = {d.pk: d for d in orm}
+    for device in kept:
+        assert not device._state.adding and device._state.db == "default"
+        assert device.get_deferred_fields() == by_pk[device.pk].get_deferred_fields() != set()
+        assert device.building_id_seen == alpha.building.pk
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        names = [(d.name, d.room.name, d.room.building.name) for d in kept]
+    assert captured.captured_queries == []  # the related objects came in the one query
+    assert sorted(names) == sorted((d.name, d.room.name, d.room.building.name) for d in orm)
+
+
+def test_a_queryset_of_another_model_is_refused(alpha, compiled):
+    from buildings.models import Room
+
+    with pytest.raises(ValueError, match="not Device"):
+        query_shapes.rows(Device, "rooms", [alpha.room.pk], lambda ids: Room.objects.filter(pk__in=ids))
+
+
+def test_the_session_user_comes_with_its_operator_from_a_kept_shape(alpha, bravo, compiled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.auth_backend import EmailBackend
+
+    backend = EmailBackend()
+    with CaptureQueriesContext(connection) as captured:
+        user = backend.get_user(alpha.admin.pk)
+        assert (user.pk, user.email, user.operator.name) == (alpha.admin.pk, alpha.admin.email, "Alpha")
+    # One query (on PostgreSQL also its PREPARE, in a savepoint, the first time on this connection):
+    bookkeeping = ("PREPARE ", "SAVEPOINT ", "RELEASE SAVEPOINT ")
+    assert len([q for q in captured.captured_queries if not q["sql"].startswith(bookkeeping)]) == 1
+    other = backend.get_user(bravo.viewer.pk)  # the same shape: another id, another operator
+    assert (other.email, other.operator.name) == (bravo.viewer.email, "Bravo")
+    assert other.password == type(bravo.viewer).objects.get(pk=bravo.viewer.pk).password
+    assert compiled["n"] == 1
+    type(alpha.viewer).objects.filter(pk=alpha.viewer.pk).update(is_active=False)
+    assert backend.get_user(alpha.viewer.pk) is None  # a deactivated user is logged out on the next request
+    assert backend.get_user(10**12) is None
