@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.urls import reverse
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from demo.rtsp_sim import SimCamera
 from recording.models import CameraRecording
@@ -55,11 +56,30 @@ def open_live(page, server, tenant, camera, *, log_in_first: bool = True) -> Non
 
 def playing(page, path: str, timeout: float = 60) -> float:
     """Wait until the page plays on `path` and its video advances; the current time then."""
-    page.wait_for_function(
-        "p => { const v = document.getElementById('live-video'); return v.dataset.path === p && v.currentTime > 0; }",
-        arg=path,
-        timeout=patience(timeout) * 1000,
-    )
+    try:
+        page.wait_for_function(
+            "p => { const v = document.getElementById('live-video');"
+            " return v.dataset.path === p && v.currentTime > 0; }",
+            arg=path,
+            timeout=patience(timeout) * 1000,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"not playing on {path} in time: {page_state(page)}") from None
     first = page.locator("#live-video").evaluate("v => v.currentTime")
     page.wait_for_function("t => document.getElementById('live-video').currentTime > t + 1", arg=first)
     return first
+
+
+def page_state(page) -> dict:
+    """What the live page shows and its video holds: for the message of a wait that failed."""
+    return page.evaluate(
+        """() => {
+          const v = document.getElementById('live-video');
+          const ranges = [];
+          for (let i = 0; i < v.buffered.length; i++) ranges.push([v.buffered.start(i), v.buffered.end(i)]);
+          const status = document.getElementById('live-status');
+          return {url: location.href, path: v.dataset.path, status: status ? status.innerText : null,
+                  currentTime: v.currentTime, paused: v.paused, readyState: v.readyState, buffered: ranges,
+                  error: v.error ? v.error.code : null, hidden: v.hidden, visibility: v.style.visibility};
+        }"""
+    )

@@ -23,6 +23,21 @@ const nativeIsTypeSupported = MediaSource.isTypeSupported.bind(MediaSource);
 MediaSource.isTypeSupported = (type) => { window.askedTypes.push(type); return nativeIsTypeSupported(type); };
 """
 
+# On the page that asks for the transcode (?variant=h264), the first socket fails before it opens (a busy
+# server): HLS would carry the camera's own H.265, so the page must try the socket again instead.
+FIRST_H264_SOCKET_FAILS = """
+if (location.search.includes("variant=h264")) {
+  const NativeWebSocket = window.WebSocket;
+  let first = true;
+  window.WebSocket = function (url, protocols) {
+    const socket = new NativeWebSocket(url, protocols);
+    if (first) { first = false; window.failedSockets = 1; socket.close(); }
+    return socket;
+  };
+  window.WebSocket.prototype = NativeWebSocket.prototype;
+}
+"""
+
 
 def transcoders() -> list[psutil.Process]:
     """ffmpeg children of this process (the in-process recorder's live hub) that encode H.264."""
@@ -71,10 +86,13 @@ def test_without_hevc_the_page_offers_the_h264_transcode_and_one_serves_every_vi
     assert any('codecs="avc1.' in t for t in asked), asked
 
     # A second viewer of the camera who asks for H.264 too shares the same transcode.
+    # Its first socket for the transcode fails: the page tries it again rather than fall back to HLS.
     second = page.context.new_page()
+    second.add_init_script(FIRST_H264_SOCKET_FAILS)
     open_live(second, live_asgi, tenant, h265_camera, log_in_first=False)
     second.locator("#live-h264").click(timeout=patience(60) * 1000)
     playing(second, "mseH264")
+    assert second.evaluate("() => window.failedSockets") == 1
     assert len(transcoders()) == 1
     second.close()
     assert len(transcoders()) == 1  # the first viewer still watches

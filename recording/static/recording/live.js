@@ -344,6 +344,14 @@
     function giveUp() {
       if (socket) { socket.onclose = null; socket.close(); socket = null; }
       teardown();
+      if (wanted === "h264" && failures < 10) {
+        // HLS carries the camera's own H.265, which this browser cannot play: the transcode comes only over
+        // the socket, so a socket or a MediaSource that failed (a busy server) is tried again instead.
+        failures += 1;
+        say("waiting");
+        setTimeout(function () { renewToken().then(connect); }, 2000);
+        return;
+      }
       startHls();
     }
 
