@@ -341,16 +341,19 @@
       watch.disarm();
     }
 
-    // counted: the socket's close already counted this failure.
-    function giveUp(counted) {
+    function reconnectSoon() {
+      setTimeout(function () { renewToken().then(connect); }, 2000);
+    }
+
+    function giveUp() {
       if (socket) { socket.onclose = null; socket.close(); socket = null; }
       teardown();
       if (wanted === "h264" && failures < 10) {
         // HLS carries the camera's own H.265, which this browser cannot play: the transcode comes only over
         // the socket, so a socket or a MediaSource that failed (a busy server) is tried again instead.
-        if (!counted) failures += 1;
+        failures += 1;
         say("waiting");
-        setTimeout(function () { renewToken().then(connect); }, 2000);
+        reconnectSoon();
         return;
       }
       startHls();
@@ -507,11 +510,12 @@
         }
         if (event.code === 4429) { giveUp(); return; }  // too many sockets from here: HLS still plays
         if (!opened || !gotMeta) failures += 1;
-        // A socket that never worked here (no ASGI server, a proxy that drops WebSockets): HLS.
-        if (!everPlayed && (!opened || failures >= 3)) { giveUp(!opened || !gotMeta); return; }
-        if (failures >= 10) { giveUp(true); return; }
+        // A socket that never worked here (no ASGI server, a proxy that drops WebSockets): HLS, except for the
+        // transcode, which only the socket carries (giveUp).
+        if (wanted !== "h264" && !everPlayed && (!opened || failures >= 3)) { giveUp(); return; }
+        if (failures >= 10) { giveUp(); return; }
         say(everPlayed ? "offline" : "waiting");
-        setTimeout(function () { renewToken().then(connect); }, 2000);
+        reconnectSoon();
       };
       return true;
     }
