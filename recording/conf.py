@@ -93,6 +93,12 @@ def live_idle_seconds() -> float:
     return float(_setting("RECORDING_LIVE_IDLE_SECONDS", 60))
 
 
+def live_start_wait_seconds() -> float:
+    """How long the live view waits for a camera's HLS stream to start before it shows a picture every 2 s
+    instead; it goes on asking, and plays the stream once it is there (recording/static/recording/live.js)."""
+    return float(_setting("RECORDING_LIVE_START_WAIT_SECONDS", 60))
+
+
 def ingest_worker_stale_seconds() -> float:
     return float(_setting("RECORDING_WORKER_STALE_SECONDS", 60))
 

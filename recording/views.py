@@ -36,7 +36,7 @@ from workers.hls import PLAYLIST
 from . import media_services, services, sunk_mails
 from .calendar import month_calendar
 from .conf import export_max_minutes as export_max_minutes_default
-from .conf import ingest_worker_stale_seconds, mail_sink_dir, motion_max_gop_seconds
+from .conf import ingest_worker_stale_seconds, live_start_wait_seconds, mail_sink_dir, motion_max_gop_seconds
 from .file_responses import stored_file_response
 from .forms import (
     BulkRecipientsForm,
@@ -393,6 +393,7 @@ def live_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         token = camera_access_token(camera, request.operator, user=request.user)
         context["playlist_url"] = reverse("recording:live_media", kwargs={"media_token": token, "filename": PLAYLIST})
         context["token"] = token
+        context["start_wait"] = live_start_wait_seconds()
     if camera.operator_id == request.operator.pk:
         context["conditions"] = conditions_in_force(operator=request.operator, camera=camera)
     context["settings_row"] = recording_settings_for(camera)

@@ -95,6 +95,28 @@ def test_live_view_waits_for_a_stream_that_starts_late(page, live_server, tenant
     assert page.locator("#live-snapshot").evaluate("e => e.hidden")
 
 
+@pytest.mark.parametrize("hold_worker", [True])
+def test_a_stream_that_starts_after_the_page_stopped_waiting_replaces_the_pictures(
+    page, live_server, tenant, recording_camera, worker_go, settings
+):
+    """A camera slower to start than the page waits (one that answers errors at first, and the recorder backs
+    off between tries): the page shows pictures and says why, goes on asking, and plays the stream once it is
+    there."""
+    settings.RECORDING_LIVE_START_WAIT_SECONDS = 4
+    log_in(page, live_server, tenant.viewer.email)
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(live_server.url + reverse("recording:live", kwargs={"camera_id": recording_camera.pk}))
+    page.wait_for_function("() => !document.getElementById('live-snapshot').hidden", timeout=patience(30) * 1000)
+    assert page.locator("#live-status").inner_text() == (
+        "The camera has not started its live stream yet: showing a picture every 2 seconds until it does."
+    )
+    worker_go.set()
+    page.wait_for_function("() => document.getElementById('live-video').currentTime > 0.5", timeout=patience(60) * 1000)
+    assert page.locator("#live-snapshot").evaluate("e => e.hidden")
+    assert page.locator("#live-video").evaluate("e => !e.hidden")
+    assert page.locator("#live-status").inner_text() == "Live (a few seconds behind real time)"
+
+
 def test_player_marks_motion_in_red_seeks_and_an_export_shows_progress_then_downloads(
     page, live_server, tenant, recording_camera, screenshot, monkeypatch
 ):

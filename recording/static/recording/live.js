@@ -147,17 +147,35 @@
   }
 
   // ------------------------------------------------------------------------------------ 3. snapshot
+  // `again`, where the video may still come: the stream had not started when the page stopped waiting for it
+  // (a camera that answers with errors at first, and the recorder backs off up to 30 s between tries). The
+  // pictures go on, the page asks for the playlist every 5 s (which also keeps the stream wanted: the worker
+  // stops one nobody asks for, RECORDING_LIVE_IDLE_SECONDS) and calls again() once it is there.
   var snapshotTimer = null;
-  function fallback() {
+  function fallback(again) {
     if (snapshotTimer) return;
     video.hidden = true;
     snapshot.hidden = false;
     showPath("snapshot");
     showMute(false);
-    say("fallback");
+    say(again && status.dataset.notStarted ? "notStarted" : "fallback");
     var refresh = function () { snapshot.src = video.dataset.snapshot + "?t=" + Date.now(); };
     refresh();
     snapshotTimer = setInterval(refresh, 2000);
+    if (!again) return;
+    var asking = setInterval(function () {
+      fetch(playlist.replace(firstToken, token), { cache: "no-store", credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok || !snapshotTimer) return;
+          clearInterval(asking);
+          clearInterval(snapshotTimer);
+          snapshotTimer = null;
+          snapshot.hidden = true;
+          video.hidden = false;
+          again();
+        })
+        .catch(function () {});
+    }, 5000);
   }
 
   // ------------------------------------------------------------------------------------ 2. HLS
@@ -209,7 +227,7 @@
   function startHls() {
     if (hlsStarted) return;
     hlsStarted = true;
-    watchHls();
+    if (!hlsWatch) watchHls();
     video.style.visibility = "";
     video.removeAttribute("src");
     video.load();
@@ -230,10 +248,11 @@
       });
       // The worker starts the stream on demand: until its playlist exists the server answers 404,
       // which hls.js does not retry itself. Wait for it up to a minute (a busy worker, a camera that
-      // takes a while to send its first keyframe); other fatal errors get three more tries.
+      // takes a while to send its first keyframe; RECORDING_LIVE_START_WAIT_SECONDS), then show pictures
+      // until it is there (fallback's `again`); other fatal errors get three more tries.
       var fatal = 0;
       var starting = 0;
-      var MAX_STARTING = 30;  // × 2 s
+      var MAX_STARTING = Math.max(1, Math.round((Number(video.dataset.startWait) || 60) / 2));  // × 2 s
       // The sound button only for a stream with sound: hls.js names the SourceBuffers it makes from each
       // init segment ("audiovideo": one for an fMP4 that holds both; "audio" beside "video" for TS).
       var sound = false;
@@ -267,7 +286,12 @@
         var notYet = data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR &&
           data.response && data.response.code === 404;
         if (notYet) { starting += 1; } else { fatal += 1; }
-        if (fatal > 3 || starting > MAX_STARTING) { hls.destroy(); fallback(); return; }
+        if (fatal > 3) { hls.destroy(); fallback(); return; }
+        if (starting > MAX_STARTING) {
+          hls.destroy();
+          fallback(function () { hlsStarted = false; startHls(); });
+          return;
+        }
         setTimeout(function () { hls.loadSource(playlist); hls.startLoad(); }, 2000);
       });
       hls.loadSource(playlist);
