@@ -534,10 +534,7 @@ def _rows_queries(operators: frozenset[int]) -> list[tuple]:
         assert columns[0] == model._meta.pk.attname, (model, columns)
         m2ms = []
         for m2m in model._meta.many_to_many:
-            through = m2m.remote_field.through
-            source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-            pairs = through.objects.filter(**{f"{source}__in": owned.values("pk")})
-            m2ms.append((m2m.name, *pairs.values_list(f"{source}_id", f"{target}_id").query.sql_with_params()))
+            m2ms.append((m2m.name, *_m2m_pairs_query(m2m, owned.values("pk")).query.sql_with_params()))
         queries.append((model._meta.label, columns, *rows.query.sql_with_params(), m2ms))
     return queries
 
@@ -563,10 +560,15 @@ def test_the_row_snapshot_sees_a_changed_field_a_new_row_and_a_changed_many_to_m
     assert len(_rows_of(operators)["devices.Device"]) == len(cleared["devices.Device"]) + 1
 
 
-def _m2m_pairs(m2m, pks: set[int]) -> list[tuple[int, int]]:
+def _m2m_pairs_query(m2m, pks):
+    """(source id, target id) of `m2m` for the sources `pks` (a set, or a queryset of pks)."""
     through = m2m.remote_field.through
     source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-    return list(through.objects.filter(**{f"{source}__in": pks}).values_list(f"{source}_id", f"{target}_id"))
+    return through.objects.filter(**{f"{source}__in": pks}).values_list(f"{source}_id", f"{target}_id")
+
+
+def _m2m_pairs(m2m, pks: set[int]) -> list[tuple[int, int]]:
+    return list(_m2m_pairs_query(m2m, pks))
 
 
 def _owned(model, operators: set[int]) -> set[int]:
